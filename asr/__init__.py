@@ -1,0 +1,1 @@
+"""Streaming offline Chinese speech recognition (vosk); built in the ASR issue."""

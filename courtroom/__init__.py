@@ -1,0 +1,1 @@
+"""The hub service: FastAPI app, hearings, invites, the hearing websocket and the command line."""

@@ -1,0 +1,1 @@
+"""Software that runs next to courtroom hardware and joins a hearing over the wire protocol."""

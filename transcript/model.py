@@ -1,0 +1,101 @@
+"""The objects of a hearing's transcript, as they appear on the wire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .roles import Role, Site
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    participant_id: str
+    role: Role
+    name: str
+    site: Site = Site.COURT
+
+    def label(self) -> dict[str, Any]:
+        """How a speaker or an author is shown on segments and annotations."""
+        return {"participant_id": self.participant_id, "role": self.role.value, "name": self.name}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.label(), "site": self.site.value}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Participant:
+        return cls(d["participant_id"], Role(d["role"]), d["name"], Site(d.get("site", "court")))
+
+
+@dataclass(slots=True)
+class Segment:
+    id: str
+    rev: int
+    text: str
+    speaker: Participant
+    start: float | None
+    end: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "rev": self.rev, "text": self.text, "speaker": self.speaker.label(),
+                "start": self.start, "end": self.end}
+
+
+@dataclass(slots=True)
+class Annotation:
+    """A mark on a span of one segment's text.
+
+    Like a web annotation it keeps its quote and a little context besides the
+    offsets, so that it can be found again after the text under it changes.
+    """
+
+    id: str
+    segment_id: str
+    start: int
+    end: int
+    quote: str
+    prefix: str
+    suffix: str
+    style: str
+    body: str
+    color: str
+    author: Participant
+    orphaned: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "segment_id": self.segment_id, "start": self.start, "end": self.end,
+                "quote": self.quote, "prefix": self.prefix, "suffix": self.suffix,
+                "style": self.style, "body": self.body, "color": self.color,
+                "author": self.author.label(), "orphaned": self.orphaned}
+
+
+@dataclass(slots=True)
+class Signature:
+    participant: Participant
+    transcript_hash: str
+    image: str | None
+    fingerprint: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"participant": self.participant.label(), "transcript_hash": self.transcript_hash,
+                "image": self.image, "fingerprint": self.fingerprint}
+
+
+@dataclass(slots=True)
+class HearingInfo:
+    hearing_id: str
+    case_number: str
+    title: str
+    court: str
+    participants: dict[str, Participant] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"hearing_id": self.hearing_id, "case_number": self.case_number, "title": self.title,
+                "court": self.court,
+                "participants": [p.to_dict() for p in self.participants.values()]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> HearingInfo:
+        parts = [Participant.from_dict(p) for p in d["participants"]]
+        return cls(d["hearing_id"], d["case_number"], d["title"], d["court"],
+                   {p.participant_id: p for p in parts})

@@ -1,0 +1,264 @@
+"""Client ops: parsed from JSON and validated field by field.
+
+Parsing is separate from applying so that a malformed op is refused before
+the state is looked at, and so that every limit has one home.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Union
+
+from .errors import OpError
+
+MAX_SEGMENT_TEXT = 5_000
+MAX_BODY = 2_000
+MAX_INK_BODY = 64 * 1024
+MAX_ID = 64
+MAX_IMAGE_BYTES = 256 * 1024
+MAX_TIME = 7 * 24 * 3600.0
+
+STYLES = ("highlight", "comment", "ink", "issue")
+COLORS = ("yellow", "green", "blue", "pink", "orange", "purple", "red")
+DEFAULT_COLOR = "yellow"
+IMAGE_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+
+_DATA_URL = re.compile(r"data:(image/(?:png|jpeg));base64,([A-Za-z0-9+/=\s]+)\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentAdd:
+    text: str
+    speaker: str | None
+    start: float | None
+    end: float | None
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentEdit:
+    segment_id: str
+    base_rev: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRelabel:
+    segment_id: str
+    base_rev: int
+    speaker: str
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentSplit:
+    segment_id: str
+    base_rev: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentMerge:
+    """Merge a segment with the one after it."""
+    segment_id: str
+    base_rev: int
+    next_rev: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationAdd:
+    segment_id: str
+    start: int
+    end: int
+    style: str
+    body: str
+    color: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationRemove:
+    annotation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptLock:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureAdd:
+    image: str | None
+    fingerprint: str | None
+
+
+Op = Union[SegmentAdd, SegmentEdit, SegmentRelabel, SegmentSplit, SegmentMerge, AnnotationAdd,
+           AnnotationRemove, TranscriptLock, SignatureAdd]
+
+
+def _fields(op: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...]) -> None:
+    missing = [k for k in required if k not in op]
+    if missing:
+        raise OpError("invalid", f"missing field(s): {', '.join(missing)}")
+    unknown = sorted(set(op) - set(required) - set(optional) - {"kind"})
+    if unknown:
+        raise OpError("invalid", f"unknown field(s): {', '.join(unknown)}")
+
+
+def _str(value: Any, name: str, limit: int, *, empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise OpError("invalid", f"{name} must be a string")
+    if len(value) > limit:
+        raise OpError("too_large", f"{name} is longer than {limit} characters")
+    if not empty and not value.strip():
+        raise OpError("invalid", f"{name} must not be empty")
+    if "\x00" in value:
+        raise OpError("invalid", f"{name} must not contain NUL")
+    return value
+
+
+def _int(value: Any, name: str, low: int = 0) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise OpError("invalid", f"{name} must be an integer")
+    if value < low:
+        raise OpError("invalid", f"{name} must be at least {low}")
+    return value
+
+
+def _time(value: Any, name: str) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise OpError("invalid", f"{name} must be a number of seconds")
+    if not 0 <= value <= MAX_TIME:
+        raise OpError("invalid", f"{name} is out of range")
+    return float(value)
+
+
+def _opt_id(value: Any, name: str) -> str | None:
+    return None if value is None else _str(value, name, MAX_ID)
+
+
+def _image(value: Any, name: str) -> str | None:
+    """A data URL whose bytes really are a PNG or JPEG image."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise OpError("invalid", f"{name} must be a data URL")
+    if len(value) > MAX_IMAGE_BYTES * 4 // 3 + 64:
+        raise OpError("too_large", f"{name} is larger than {MAX_IMAGE_BYTES} bytes")
+    m = _DATA_URL.match(value)
+    if not m:
+        raise OpError("invalid", f"{name} must be a data:image/png or data:image/jpeg base64 URL")
+    try:
+        raw = base64.b64decode(m.group(2), validate=False)
+    except (binascii.Error, ValueError):
+        raise OpError("invalid", f"{name} is not valid base64") from None
+    if not raw.startswith(IMAGE_TYPES[m.group(1)]):
+        raise OpError("invalid", f"{name} is not a {m.group(1)} image")
+    return value
+
+
+def parse_op(op: Any) -> Op:
+    """Turn a client's op object into a typed op, or raise ``OpError``."""
+    if not isinstance(op, dict):
+        raise OpError("invalid", "op must be an object")
+    kind = op.get("kind")
+    parser = _PARSERS.get(kind) if isinstance(kind, str) else None
+    if parser is None:
+        raise OpError("invalid", f"unknown op kind: {kind!r}")
+    return parser(op)
+
+
+def op_kind(op: Op) -> str:
+    return _KINDS[type(op)]
+
+
+def _segment_add(op: dict[str, Any]) -> SegmentAdd:
+    _fields(op, ("text",), ("speaker", "start", "end", "after"))
+    start, end = _time(op.get("start"), "start"), _time(op.get("end"), "end")
+    if start is not None and end is not None and end < start:
+        raise OpError("invalid", "end must not be before start")
+    return SegmentAdd(_str(op["text"], "text", MAX_SEGMENT_TEXT), _opt_id(op.get("speaker"), "speaker"),
+                      start, end, _opt_id(op.get("after"), "after"))
+
+
+def _segment_edit(op: dict[str, Any]) -> SegmentEdit:
+    _fields(op, ("segment_id", "base_rev", "text"), ())
+    return SegmentEdit(_str(op["segment_id"], "segment_id", MAX_ID), _int(op["base_rev"], "base_rev", 1),
+                       _str(op["text"], "text", MAX_SEGMENT_TEXT))
+
+
+def _segment_relabel(op: dict[str, Any]) -> SegmentRelabel:
+    _fields(op, ("segment_id", "base_rev", "speaker"), ())
+    return SegmentRelabel(_str(op["segment_id"], "segment_id", MAX_ID),
+                          _int(op["base_rev"], "base_rev", 1), _str(op["speaker"], "speaker", MAX_ID))
+
+
+def _segment_split(op: dict[str, Any]) -> SegmentSplit:
+    _fields(op, ("segment_id", "base_rev", "offset"), ())
+    return SegmentSplit(_str(op["segment_id"], "segment_id", MAX_ID),
+                        _int(op["base_rev"], "base_rev", 1), _int(op["offset"], "offset", 1))
+
+
+def _segment_merge(op: dict[str, Any]) -> SegmentMerge:
+    _fields(op, ("segment_id", "base_rev"), ("next_rev",))
+    next_rev = op.get("next_rev")
+    return SegmentMerge(_str(op["segment_id"], "segment_id", MAX_ID), _int(op["base_rev"], "base_rev", 1),
+                        None if next_rev is None else _int(next_rev, "next_rev", 1))
+
+
+def _annotation_add(op: dict[str, Any]) -> AnnotationAdd:
+    _fields(op, ("segment_id", "start", "end", "style"), ("body", "color"))
+    style = op["style"]
+    if style not in STYLES:
+        raise OpError("invalid", f"style must be one of {', '.join(STYLES)}")
+    color = op.get("color", DEFAULT_COLOR)
+    if color not in COLORS:
+        raise OpError("invalid", f"color must be one of {', '.join(COLORS)}")
+    body = op.get("body", "")
+    body = _str(body, "body", MAX_INK_BODY if style == "ink" else MAX_BODY, empty=True)
+    if style in ("comment", "ink") and not body.strip():
+        raise OpError("invalid", f"a {style} annotation needs a body")
+    start, end = _int(op["start"], "start"), _int(op["end"], "end")
+    if end <= start:
+        raise OpError("invalid", "end must be after start")
+    return AnnotationAdd(_str(op["segment_id"], "segment_id", MAX_ID), start, end, style, body, color)
+
+
+def _annotation_remove(op: dict[str, Any]) -> AnnotationRemove:
+    _fields(op, ("annotation_id",), ())
+    return AnnotationRemove(_str(op["annotation_id"], "annotation_id", MAX_ID))
+
+
+def _transcript_lock(op: dict[str, Any]) -> TranscriptLock:
+    _fields(op, (), ())
+    return TranscriptLock()
+
+
+def _signature_add(op: dict[str, Any]) -> SignatureAdd:
+    _fields(op, (), ("image", "fingerprint"))
+    sig = SignatureAdd(_image(op.get("image"), "image"), _image(op.get("fingerprint"), "fingerprint"))
+    if sig.image is None and sig.fingerprint is None:
+        raise OpError("invalid", "a signature needs an image or a fingerprint")
+    return sig
+
+
+_PARSERS = {
+    "segment.add": _segment_add,
+    "segment.edit": _segment_edit,
+    "segment.relabel": _segment_relabel,
+    "segment.split": _segment_split,
+    "segment.merge": _segment_merge,
+    "annotation.add": _annotation_add,
+    "annotation.remove": _annotation_remove,
+    "transcript.lock": _transcript_lock,
+    "signature.add": _signature_add,
+}
+_KINDS = {SegmentAdd: "segment.add", SegmentEdit: "segment.edit", SegmentRelabel: "segment.relabel",
+          SegmentSplit: "segment.split", SegmentMerge: "segment.merge",
+          AnnotationAdd: "annotation.add", AnnotationRemove: "annotation.remove",
+          TranscriptLock: "transcript.lock", SignatureAdd: "signature.add"}
+OP_KINDS = tuple(_PARSERS)

@@ -1,0 +1,71 @@
+"""Roles, sites and what each role may do.
+
+The table lives here, in the core, so that no transport can bypass it: the
+hub, the command line and the tests all go through ``TranscriptState.apply``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    JUDGE = "judge"
+    CLERK = "clerk"
+    PLAINTIFF = "plaintiff"
+    DEFENDANT = "defendant"
+    AGENT = "agent"
+    PROSECUTOR = "prosecutor"
+    WITNESS = "witness"
+    OBSERVER = "observer"
+
+
+class Site(StrEnum):
+    COURT = "court"
+    REMOTE = "remote"
+    DETENTION = "detention"
+    PROCURATORATE = "procuratorate"
+
+
+#: Chinese labels shown to court users.
+ROLE_LABELS: dict[Role, str] = {
+    Role.JUDGE: "审判员",
+    Role.CLERK: "书记员",
+    Role.PLAINTIFF: "原告",
+    Role.DEFENDANT: "被告",
+    Role.AGENT: "代理人",
+    Role.PROSECUTOR: "公诉人",
+    Role.WITNESS: "证人",
+    Role.OBSERVER: "旁听",
+}
+
+SEGMENT_OPS = frozenset(
+    {"segment.add", "segment.edit", "segment.relabel", "segment.split", "segment.merge"}
+)
+ANNOTATE_OPS = frozenset({"annotation.add", "annotation.remove"})
+PARTY_ROLES = frozenset(
+    {Role.PLAINTIFF, Role.DEFENDANT, Role.AGENT, Role.PROSECUTOR, Role.WITNESS}
+)
+
+#: Op kinds each role may send. ``annotation.remove`` is limited to one's own
+#: annotations except for roles in ``REMOVES_ANY_ANNOTATION``.
+PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.JUDGE: SEGMENT_OPS | ANNOTATE_OPS | {"transcript.lock", "signature.add"},
+    Role.CLERK: SEGMENT_OPS | ANNOTATE_OPS | {"signature.add"},
+    **{role: ANNOTATE_OPS | {"signature.add"} for role in PARTY_ROLES},
+    Role.OBSERVER: frozenset(),
+}
+
+REMOVES_ANY_ANNOTATION = frozenset({Role.JUDGE})
+
+#: Roles whose live (partial) recognition results may be relayed.
+SPEAKING_ROLES = frozenset(Role) - {Role.OBSERVER}
+
+
+def permissions_of(role: Role) -> list[str]:
+    """The permission list sent in ``welcome``: op kinds, plus
+    ``annotation.remove.any`` where the role may remove others' annotations."""
+    perms = sorted(PERMISSIONS[role])
+    if role in REMOVES_ANY_ANNOTATION:
+        perms.append("annotation.remove.any")
+    return perms

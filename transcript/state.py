@@ -1,0 +1,254 @@
+"""One hearing's transcript as a pure state machine.
+
+``apply(actor, op)`` either returns the one event the op produced (and the
+state has changed) or raises ``OpError`` (and nothing has changed). Every
+rule lives here: permissions, validation, revisions, re-anchoring, the lock.
+There is no I/O, no clock and no randomness, so replaying a log of ops gives
+the same state and the same events, byte for byte.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import anchoring
+from .canonical import canonical_json, sha256_hex
+from .errors import OpError
+from .model import Annotation, HearingInfo, Participant, Segment, Signature
+from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, Op, SegmentAdd, SegmentEdit, SegmentMerge,
+                  SegmentRelabel, SegmentSplit, SignatureAdd, TranscriptLock, op_kind, parse_op)
+from .roles import PERMISSIONS, REMOVES_ANY_ANNOTATION
+
+Event = dict[str, Any]
+
+
+class TranscriptState:
+    def __init__(self) -> None:
+        self.hearing: HearingInfo | None = None
+        self.segments: list[Segment] = []
+        self._segments_by_id: dict[str, Segment] = {}
+        self.annotations: dict[str, Annotation] = {}
+        self.locked = False
+        self.lock_hash: str | None = None
+        self.signatures: dict[str, Signature] = {}
+        self._next_segment = 1
+        self._next_annotation = 1
+
+    # -- creation -------------------------------------------------------
+
+    def create(self, hearing: HearingInfo) -> Event:
+        """The first entry of every log: who takes part in the hearing."""
+        if self.hearing is not None:
+            raise OpError("conflict", "hearing already created")
+        if not hearing.participants:
+            raise OpError("invalid", "a hearing needs participants")
+        self.hearing = hearing
+        return {"kind": "hearing.created", "hearing": hearing.to_dict()}
+
+    def participant(self, participant_id: str) -> Participant:
+        assert self.hearing is not None
+        try:
+            return self.hearing.participants[participant_id]
+        except KeyError:
+            raise OpError("not_found", f"no participant {participant_id!r} in this hearing") from None
+
+    # -- ops --------------------------------------------------------------
+
+    def apply(self, actor: Participant, raw_op: Any) -> Event:
+        """Apply a client's op on behalf of ``actor``; return its event."""
+        if self.hearing is None:
+            raise OpError("not_found", "hearing not created")
+        op = parse_op(raw_op)
+        kind = op_kind(op)
+        if kind not in PERMISSIONS[actor.role]:
+            raise OpError("forbidden", f"{actor.role.value} may not {kind}")
+        if self.hearing.participants.get(actor.participant_id) != actor:
+            raise OpError("forbidden", "not a participant of this hearing")
+        if self.locked and not isinstance(op, SignatureAdd):
+            raise OpError("locked", "the transcript is locked")
+        return self._HANDLERS[type(op)](self, actor, op)
+
+    def _segment(self, segment_id: str) -> Segment:
+        seg = self._segments_by_id.get(segment_id)
+        if seg is None:
+            raise OpError("not_found", f"no segment {segment_id!r}")
+        return seg
+
+    def _check_rev(self, seg: Segment, base_rev: int) -> None:
+        if seg.rev != base_rev:
+            raise OpError("conflict", f"segment {seg.id} is at rev {seg.rev}, not {base_rev}",
+                          segment=seg.to_dict())
+
+    def _index(self, seg: Segment) -> int:
+        return self.segments.index(seg)
+
+    def _annotations_on(self, segment_id: str) -> list[Annotation]:
+        return [a for a in self.annotations.values() if a.segment_id == segment_id]
+
+    def _segment_add(self, actor: Participant, op: SegmentAdd) -> Event:
+        speaker = actor if op.speaker is None else self.participant(op.speaker)
+        position = len(self.segments)
+        if op.after is not None:
+            position = self._index(self._segment(op.after)) + 1
+        seg = Segment(f"S{self._next_segment}", 1, op.text, speaker, op.start, op.end)
+        self._next_segment += 1
+        self.segments.insert(position, seg)
+        self._segments_by_id[seg.id] = seg
+        after = self.segments[position - 1].id if position else None
+        return {"kind": "segment.added", "segment": seg.to_dict(), "after": after}
+
+    def _segment_edit(self, actor: Participant, op: SegmentEdit) -> Event:
+        seg = self._segment(op.segment_id)
+        self._check_rev(seg, op.base_rev)
+        opcodes = anchoring.diff(seg.text, op.text)
+        moved = []
+        for ann in self._annotations_on(seg.id):
+            start, end, orphaned = anchoring.reanchor(opcodes, op.text, ann.start, ann.end, ann.quote,
+                                                      ann.prefix, ann.suffix, ann.orphaned)
+            ann.start, ann.end, ann.orphaned = start, end, orphaned
+            if not orphaned:
+                ann.prefix, ann.suffix = anchoring.context(op.text, start, end)
+            moved.append(ann.to_dict())
+        seg.text = op.text
+        seg.rev += 1
+        return {"kind": "segment.edited", "segment": seg.to_dict(), "annotations": moved}
+
+    def _segment_relabel(self, actor: Participant, op: SegmentRelabel) -> Event:
+        seg = self._segment(op.segment_id)
+        speaker = self.participant(op.speaker)
+        self._check_rev(seg, op.base_rev)
+        seg.speaker = speaker
+        seg.rev += 1
+        return {"kind": "segment.relabeled", "segment": seg.to_dict()}
+
+    def _segment_split(self, actor: Participant, op: SegmentSplit) -> Event:
+        seg = self._segment(op.segment_id)
+        self._check_rev(seg, op.base_rev)
+        if not 0 < op.offset < len(seg.text):
+            raise OpError("invalid", f"offset must lie inside the text (1..{len(seg.text) - 1})")
+        head, tail = seg.text[:op.offset], seg.text[op.offset:]
+        if not head.strip() or not tail.strip():
+            raise OpError("invalid", "both parts of a split need text")
+        middle = seg.end
+        if seg.start is not None and seg.end is not None:
+            middle = seg.start + (seg.end - seg.start) * op.offset / len(seg.text)
+        new = Segment(f"S{self._next_segment}", 1, tail, seg.speaker, middle, seg.end)
+        self._next_segment += 1
+        moved = []
+        for ann in self._annotations_on(seg.id):
+            if ann.start >= op.offset:
+                ann.segment_id, ann.start, ann.end = new.id, ann.start - op.offset, ann.end - op.offset
+            elif ann.end > op.offset:
+                # Spanning the cut: it stays with the head, clipped to it.
+                ann.end = op.offset
+                if not ann.orphaned:
+                    ann.quote = head[ann.start:]
+            else:
+                continue
+            if not ann.orphaned:
+                text = new.text if ann.segment_id == new.id else head
+                ann.prefix, ann.suffix = anchoring.context(text, ann.start, ann.end)
+            moved.append(ann.to_dict())
+        seg.text, seg.end = head, middle
+        seg.rev += 1
+        self.segments.insert(self._index(seg) + 1, new)
+        self._segments_by_id[new.id] = new
+        return {"kind": "segment.split", "segment": seg.to_dict(), "new_segment": new.to_dict(),
+                "annotations": moved}
+
+    def _segment_merge(self, actor: Participant, op: SegmentMerge) -> Event:
+        seg = self._segment(op.segment_id)
+        self._check_rev(seg, op.base_rev)
+        index = self._index(seg)
+        if index + 1 >= len(self.segments):
+            raise OpError("invalid", f"segment {seg.id} is the last one; nothing to merge with")
+        nxt = self.segments[index + 1]
+        if op.next_rev is not None:
+            self._check_rev(nxt, op.next_rev)
+        if nxt.speaker != seg.speaker:
+            raise OpError("invalid", "only segments of the same speaker can be merged")
+        if len(seg.text) + len(nxt.text) > MAX_SEGMENT_TEXT:
+            raise OpError("too_large", f"the merged text would be longer than {MAX_SEGMENT_TEXT} characters")
+        shift = len(seg.text)
+        text = seg.text + nxt.text
+        moved = []
+        for ann in self._annotations_on(nxt.id):
+            ann.segment_id, ann.start, ann.end = seg.id, ann.start + shift, ann.end + shift
+            moved.append(ann)
+        for ann in self._annotations_on(seg.id):
+            if ann not in moved:
+                moved.append(ann)
+        for ann in moved:
+            if not ann.orphaned:
+                ann.prefix, ann.suffix = anchoring.context(text, ann.start, ann.end)
+        seg.text = text
+        if nxt.end is not None:
+            seg.end = nxt.end
+        seg.rev += 1
+        del self.segments[index + 1]
+        del self._segments_by_id[nxt.id]
+        return {"kind": "segment.merged", "segment": seg.to_dict(), "removed_segment_id": nxt.id,
+                "annotations": [a.to_dict() for a in moved]}
+
+    def _annotation_add(self, actor: Participant, op: AnnotationAdd) -> Event:
+        seg = self._segment(op.segment_id)
+        if op.end > len(seg.text):
+            raise OpError("invalid", f"end {op.end} is past the text's {len(seg.text)} characters")
+        prefix, suffix = anchoring.context(seg.text, op.start, op.end)
+        ann = Annotation(f"A{self._next_annotation}", seg.id, op.start, op.end,
+                         seg.text[op.start:op.end], prefix, suffix, op.style, op.body, op.color, actor)
+        self._next_annotation += 1
+        self.annotations[ann.id] = ann
+        return {"kind": "annotation.added", "annotation": ann.to_dict()}
+
+    def _annotation_remove(self, actor: Participant, op: AnnotationRemove) -> Event:
+        ann = self.annotations.get(op.annotation_id)
+        if ann is None:
+            raise OpError("not_found", f"no annotation {op.annotation_id!r}")
+        if ann.author.participant_id != actor.participant_id and actor.role not in REMOVES_ANY_ANNOTATION:
+            raise OpError("forbidden", "only the author or the judge may remove an annotation")
+        del self.annotations[ann.id]
+        return {"kind": "annotation.removed", "annotation_id": ann.id, "annotation": ann.to_dict()}
+
+    def _transcript_lock(self, actor: Participant, op: TranscriptLock) -> Event:
+        self.locked = True
+        self.lock_hash = self.transcript_hash()
+        return {"kind": "transcript.locked", "locked": True, "transcript_hash": self.lock_hash,
+                "by": actor.label()}
+
+    def _signature_add(self, actor: Participant, op: SignatureAdd) -> Event:
+        if not self.locked or self.lock_hash is None:
+            raise OpError("invalid", "the transcript can be signed only after the judge locks it")
+        if actor.participant_id in self.signatures:
+            raise OpError("conflict", "already signed")
+        sig = Signature(actor, self.lock_hash, op.image, op.fingerprint)
+        self.signatures[actor.participant_id] = sig
+        return {"kind": "signature.added", "signature": sig.to_dict()}
+
+    _HANDLERS = {
+        SegmentAdd: _segment_add, SegmentEdit: _segment_edit, SegmentRelabel: _segment_relabel,
+        SegmentSplit: _segment_split, SegmentMerge: _segment_merge,
+        AnnotationAdd: _annotation_add, AnnotationRemove: _annotation_remove,
+        TranscriptLock: _transcript_lock, SignatureAdd: _signature_add,
+    }
+
+    # -- views ------------------------------------------------------------
+
+    def transcript_hash(self) -> str:
+        """SHA-256 of the segments and annotations: what a signature signs."""
+        return sha256_hex(canonical_json({
+            "segments": [s.to_dict() for s in self.segments],
+            "annotations": [a.to_dict() for a in self.annotations.values()],
+        }))
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the state holds, as JSON; equal states give equal snapshots."""
+        return {
+            "hearing": self.hearing.to_dict() if self.hearing else None,
+            "segments": [s.to_dict() for s in self.segments],
+            "annotations": [a.to_dict() for a in self.annotations.values()],
+            "locked": self.locked,
+            "lock_hash": self.lock_hash,
+            "signatures": [s.to_dict() for s in self.signatures.values()],
+            "next": [self._next_segment, self._next_annotation],
+        }

@@ -1,0 +1,72 @@
+"""SQLite storage of the operation log (WAL, every commit fsync'd).
+
+Synchronous and thread-bound on purpose: the hub runs it on one worker
+thread and batches appends (group commit); the command line uses it as is.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+from .canonical import canonical_json
+from .log import LogEntry
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS log (
+    hearing_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    participant_id TEXT NOT NULL,
+    op_id TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    op TEXT NOT NULL,
+    event TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (hearing_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS log_op_id ON log (hearing_id, participant_id, op_id);
+"""
+
+
+def open_database(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the data dir's database in durable WAL mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # FULL: in WAL mode the WAL is fsync'd at every commit, so a commit that
+    # returned survives power loss, not just a process crash.
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+class LogStore:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def append(self, entries: list[LogEntry]) -> None:
+        """Append entries in one durable transaction (all or none)."""
+        rows = [(e.hearing_id, e.seq, e.participant_id, e.op_id, e.ts_ms, canonical_json(e.op),
+                 canonical_json(e.event), e.prev_hash, e.hash) for e in entries]
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.executemany("INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def entries(self, hearing_id: str) -> Iterator[LogEntry]:
+        cur = self.conn.execute(
+            "SELECT hearing_id, seq, participant_id, op_id, ts_ms, op, event, prev_hash, hash "
+            "FROM log WHERE hearing_id = ? ORDER BY seq", (hearing_id,))
+        for h, seq, pid, op_id, ts, op, event, prev, hsh in cur:
+            yield LogEntry(h, seq, pid, op_id, ts, json.loads(op), json.loads(event), prev, hsh)
+
+    def has_hearing(self, hearing_id: str) -> bool:
+        row = self.conn.execute("SELECT 1 FROM log WHERE hearing_id = ? AND seq = 1",
+                                (hearing_id,)).fetchone()
+        return row is not None
+
+    def hearing_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT hearing_id FROM log WHERE seq = 1 ORDER BY ts_ms")]

@@ -1,0 +1,1 @@
+"""The browser clients served by the hub (static files in ``static/``)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .canonical import canonical_json
 from .log import LogEntry
@@ -31,8 +31,15 @@ CREATE UNIQUE INDEX IF NOT EXISTS log_op_id ON log (hearing_id, participant_id, 
 """
 
 
-def open_database(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) the data dir's database in durable WAL mode."""
+def open_database(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open (creating if needed) the data dir's database in durable WAL mode.
+
+    ``readonly`` opens an existing database for inspection (``verify``,
+    ``export``) while a hub may be writing to it."""
+    if readonly:
+        if not path.exists():
+            raise FileNotFoundError(f"no database at {path}")
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -48,13 +55,17 @@ class LogStore:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def append(self, entries: list[LogEntry]) -> None:
-        """Append entries in one durable transaction (all or none)."""
+    def append(self, entries: list[LogEntry],
+               also: Callable[[sqlite3.Connection], None] | None = None) -> None:
+        """Append entries in one durable transaction (all or none); ``also``
+        writes other tables in the same transaction."""
         rows = [(e.hearing_id, e.seq, e.participant_id, e.op_id, e.ts_ms, canonical_json(e.op),
                  canonical_json(e.event), e.prev_hash, e.hash) for e in entries]
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.executemany("INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            if also is not None:
+                also(self.conn)
 
     def entries(self, hearing_id: str) -> Iterator[LogEntry]:
         cur = self.conn.execute(

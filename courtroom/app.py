@@ -1,0 +1,164 @@
+"""The HTTP and websocket surface of the hub; thin on purpose: every rule
+lives in ``transcript`` (ops) or ``hub``/``room``/``session`` (delivery)."""
+
+from __future__ import annotations
+
+import urllib.parse
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Annotated, Any, AsyncIterator
+
+from fastapi import FastAPI, Header, HTTPException, Query, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from transcript.export import EXPORTERS
+from transcript.roles import Role, Site
+
+from . import __doc__ as _doc
+from .hub import HearingUnavailable, Hub
+from .invites import tokens_match
+from .room import Room, encode
+from .session import Session
+
+MAX_BODY = 256 * 1024
+STATIC = resources.files("web") / "static"
+
+
+class ParticipantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role
+    name: str = Field(min_length=1, max_length=100)
+    site: Site = Site.COURT
+
+
+class HearingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    case_number: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=200)
+    court: str = Field(min_length=1, max_length=100)
+    participants: list[ParticipantIn] = Field(min_length=1, max_length=200)
+
+
+def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **details}}, status_code=status)
+
+
+_STATUS_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "invalid", 413: "too_large", 503: "unavailable"}
+
+
+def _bearer(authorization: str | None) -> str:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return ""
+
+
+def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await hub.start()
+        yield
+        await hub.close()
+
+    app = FastAPI(title="courtroom hub", description=_doc, lifespan=lifespan)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return _error(413, "too_large", f"request bodies are limited to {MAX_BODY} bytes")
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        return _error(400, "invalid", "request does not match the expected form", problems=problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), str(exc.detail))
+
+    async def participant_room(hearing_id: str, token: str) -> tuple[Room, Any]:
+        try:
+            auth = await hub.authenticate(hearing_id, token)
+        except HearingUnavailable as err:
+            raise HTTPException(503, f"hearing log failed verification: {err}") from None
+        if auth is None:
+            raise HTTPException(401, "a valid invite token for this hearing is required")
+        return auth
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "service": "courtroom", "asr": False}
+
+    @app.post("/api/hearings", status_code=201)
+    async def create_hearing(body: HearingIn, request: Request,
+                             authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        if not tokens_match(_bearer(authorization), admin_token_hash):
+            raise HTTPException(401, "the admin token is required")
+        info, tokens = await hub.create_hearing(
+            body.case_number, body.title, body.court,
+            [(p.role, p.name, p.site) for p in body.participants])
+        base = (public_url or str(request.base_url)).rstrip("/")
+        return {"hearing_id": info.hearing_id, "invites": [
+            {"participant_id": p.participant_id, "role": p.role.value, "name": p.name,
+             "site": p.site.value, "token": token,
+             "join_url": f"{base}/hearings/{info.hearing_id}?token={urllib.parse.quote(token)}"}
+            for p, token in tokens]}
+
+    @app.get("/api/hearings/{hearing_id}/transcript")
+    async def transcript(hearing_id: str, authorization: Annotated[str | None, Header()] = None,
+                         token: str = "") -> dict[str, Any]:
+        room, _ = await participant_room(hearing_id, _bearer(authorization) or token)
+        state = room.state
+        return {"hearing_id": hearing_id, "seq": room.committed_seq, "locked": state.locked,
+                "transcript_hash": state.lock_hash,
+                "segments": [s.to_dict() for s in state.segments],
+                "annotations": [a.to_dict() for a in state.annotations.values()],
+                "signatures": [s.to_dict() for s in state.signatures.values()]}
+
+    @app.get("/api/hearings/{hearing_id}/export")
+    async def export(hearing_id: str, format: Annotated[str, Query()] = "txt",
+                     authorization: Annotated[str | None, Header()] = None, token: str = "") -> Response:
+        room, _ = await participant_room(hearing_id, _bearer(authorization) or token)
+        if format not in EXPORTERS:
+            raise HTTPException(400, f"format must be one of {', '.join(EXPORTERS)}")
+        render, media_type = EXPORTERS[format]
+        assert room.state.hearing is not None
+        name = urllib.parse.quote(f"{room.state.hearing.case_number}-庭审笔录.{format}")
+        return Response(render(room.state, room.committed_seq), media_type=media_type,
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+
+    @app.get("/hearings/{hearing_id}")
+    async def hearing_page(hearing_id: str) -> FileResponse:
+        return FileResponse(str(STATIC / "hearing.html"), media_type="text/html")
+
+    @app.get("/static/{name}")
+    async def static(name: str) -> FileResponse:
+        path = STATIC / name
+        if "/" in name or name.startswith(".") or not path.is_file():
+            raise HTTPException(404, "no such file")
+        return FileResponse(str(path))
+
+    @app.websocket("/ws/hearings/{hearing_id}")
+    async def hearing_socket(ws: WebSocket, hearing_id: str, token: str = "") -> None:
+        await ws.accept()
+        try:
+            auth = await hub.authenticate(hearing_id, token)
+        except HearingUnavailable as err:
+            await ws.send_text(encode({"type": "error", "error": {
+                "code": "unavailable", "message": f"hearing log failed verification: {err}"}}))
+            await ws.close(1011)
+            return
+        if auth is None:
+            await ws.send_text(encode({"type": "error", "error": {
+                "code": "forbidden", "message": "a valid invite token for this hearing is required"}}))
+            await ws.close(4401)
+            return
+        room, participant = auth
+        await Session(ws, room, participant).run()
+
+    return app

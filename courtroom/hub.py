@@ -1,0 +1,146 @@
+"""The hub: hearings in memory, their logs on disk, and the group committer.
+
+All database work runs on one worker thread. Accepted ops from every hearing
+are gathered while the previous commit is in progress and written in the next
+transaction (group commit), so one fsync serves many ops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from transcript.log import SYSTEM, ChainError, LogEntry, create_op, make_entry, replay, GENESIS_HASH
+from transcript.model import HearingInfo, Participant
+from transcript.roles import Role, Site
+from transcript.state import TranscriptState
+from transcript.store import LogStore, open_database
+
+from .invites import InviteStore, new_token
+from .room import Room
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: At most this many entries go into one transaction.
+MAX_BATCH = 2_000
+
+
+class HearingUnavailable(Exception):
+    """The hearing's log failed verification; it is not served."""
+
+
+class Hub:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="store")
+        self._rooms: dict[str, Room] = {}
+        self._loading: dict[str, asyncio.Lock] = {}
+        self._pending: list[tuple[Room, LogEntry]] = []
+        self._wake = asyncio.Event()
+        self._committer: asyncio.Task[None] | None = None
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "courtroom.db"
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def start(self) -> None:
+        def open_all() -> tuple[LogStore, InviteStore]:
+            conn = open_database(self.db_path)
+            return LogStore(conn), InviteStore(conn)
+        self.log, self.invites = await self._run(open_all)
+        self._committer = asyncio.create_task(self._commit_loop())
+
+    async def close(self) -> None:
+        if self._committer:
+            self._committer.cancel()
+        await self._run(self.log.conn.close)
+        self._executor.shutdown()
+
+    # -- hearings -------------------------------------------------------------
+
+    async def create_hearing(self, case_number: str, title: str, court: str,
+                             people: list[tuple[Role, str, Site]]) -> tuple[HearingInfo, list[tuple[Participant, str]]]:
+        hearing_id = "h-" + secrets.token_hex(8)
+        participants = [Participant("p-" + secrets.token_hex(6), role, name, site) for role, name, site in people]
+        info = HearingInfo(hearing_id, case_number, title, court, {p.participant_id: p for p in participants})
+        state = TranscriptState()
+        event = state.create(info)
+        entry = make_entry(GENESIS_HASH, hearing_id, 1, SYSTEM, "create", int(time.time() * 1000),
+                           create_op(info), event)
+        tokens = [(p, new_token()) for p in participants]
+        await self._run(self.log.append, [entry],
+                        lambda conn: self.invites.insert(hearing_id, [(p.participant_id, t) for p, t in tokens]))
+        self._rooms[hearing_id] = Room(self, hearing_id, state, [entry])
+        return info, tokens
+
+    async def room(self, hearing_id: str) -> Room | None:
+        """The hearing's room, loaded from its log on first use."""
+        room = self._rooms.get(hearing_id)
+        if room is not None:
+            return room
+        lock = self._loading.setdefault(hearing_id, asyncio.Lock())
+        async with lock:
+            room = self._rooms.get(hearing_id)
+            if room is None:
+                room = await self._load(hearing_id)
+                if room is not None:
+                    self._rooms[hearing_id] = room
+        return room
+
+    async def _load(self, hearing_id: str) -> Room | None:
+        entries = await self._run(lambda: list(self.log.entries(hearing_id)))
+        if not entries:
+            return None
+        try:
+            state, _, _ = replay(entries, hearing_id)
+        except ChainError as err:
+            log.error("hearing %s: log failed verification: %s", hearing_id, err)
+            raise HearingUnavailable(str(err)) from None
+        return Room(self, hearing_id, state, entries)
+
+    async def authenticate(self, hearing_id: str, token: str) -> tuple[Room, Participant] | None:
+        """The room and participant an invite token admits to, or None."""
+        if not token or len(token) > 256:
+            return None
+        participant_id = await self._run(self.invites.lookup, hearing_id, token)
+        if participant_id is None:
+            return None
+        room = await self.room(hearing_id)
+        if room is None or room.state.hearing is None:
+            return None
+        return room, room.state.hearing.participants[participant_id]
+
+    # -- group commit -----------------------------------------------------------
+
+    def commit(self, room: Room, entry: LogEntry) -> None:
+        self._pending.append((room, entry))
+        self._wake.set()
+
+    async def _commit_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch = [(r, e) for r, e in self._pending[:MAX_BATCH] if not r.broken]
+                del self._pending[:MAX_BATCH]
+                if not batch:
+                    continue
+                try:
+                    await self._run(self.log.append, [e for _, e in batch])
+                except Exception as err:
+                    log.exception("log append failed")
+                    for room in {r for r, _ in batch}:
+                        room.fail(f"log write failed: {err}")
+                        self._rooms.pop(room.hearing_id, None)
+                    continue
+                for room, entry in batch:
+                    room.committed(entry)

@@ -1,0 +1,145 @@
+"""One hearing's authority: its state, its committed event history, who is
+connected, and which op_ids have been answered.
+
+Ops are applied to the state at once, in the order they arrive, and handed
+to the hub's committer; acks and events go out only after the log entry is
+durable. A client's resent op_id gets the first answer again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Protocol
+
+from transcript.errors import OpError
+from transcript.log import LogEntry, make_entry
+from transcript.model import Participant
+from transcript.state import TranscriptState
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+#: How many rejections per hearing are remembered for op_id idempotency.
+NACK_MEMORY = 10_000
+
+
+class Listener(Protocol):
+    """A connected client, as the room sees it."""
+
+    participant: Participant
+    live: bool
+
+    def push(self, message: str) -> None: ...
+
+    def push_replay(self, room: Room, since: int, upto: int) -> None: ...
+
+    def close_soon(self, code: int, reason: str) -> None: ...
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+class Room:
+    def __init__(self, hub: Hub, hearing_id: str, state: TranscriptState, entries: list[LogEntry]) -> None:
+        self.hub = hub
+        self.hearing_id = hearing_id
+        self.state = state
+        self.listeners: set[Listener] = set()
+        self.events: list[str] = []
+        self._acked: dict[tuple[str, str], int] = {}
+        self._nacked: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._inflight: dict[tuple[str, str], list[Listener]] = {}
+        self.seq = 0
+        self.head = ""
+        self.broken = False
+        for e in entries:
+            self._record(e)
+        self.committed_seq = self.seq
+
+    def _record(self, entry: LogEntry) -> None:
+        self.events.append(encode({"type": "event", "seq": entry.seq, "event": entry.event}))
+        self._acked[(entry.participant_id, entry.op_id)] = entry.seq
+        self.seq, self.head = entry.seq, entry.hash
+
+    # -- ops ----------------------------------------------------------------
+
+    def submit(self, sender: Listener, op_id: str, op: Any) -> None:
+        """Apply a client's op; the answer reaches ``sender`` once known."""
+        if self.broken:
+            sender.close_soon(1011, "hearing is reloading")
+            return
+        actor = sender.participant
+        key = (actor.participant_id, op_id)
+        if key in self._acked:
+            sender.push(encode({"type": "ack", "op_id": op_id, "seq": self._acked[key]}))
+            return
+        if key in self._nacked:
+            sender.push(encode({"type": "nack", "op_id": op_id, "error": self._nacked[key]}))
+            return
+        if key in self._inflight:
+            self._inflight[key].append(sender)
+            return
+        try:
+            event = self.state.apply(actor, op)
+        except OpError as err:
+            self.reject(sender, op_id, err)
+            return
+        entry = make_entry(self.head, self.hearing_id, self.seq + 1, actor.participant_id, op_id,
+                           int(time.time() * 1000), op, event)
+        self.seq, self.head = entry.seq, entry.hash
+        self._inflight[key] = [sender]
+        self.hub.commit(self, entry)
+
+    def reject(self, sender: Listener, op_id: str, err: OpError) -> None:
+        error = err.to_dict()
+        self._nacked[(sender.participant.participant_id, op_id)] = error
+        if len(self._nacked) > NACK_MEMORY:
+            self._nacked.popitem(last=False)
+        sender.push(encode({"type": "nack", "op_id": op_id, "error": error}))
+
+    def committed(self, entry: LogEntry) -> None:
+        """Called by the hub once ``entry`` is durable: answer and broadcast."""
+        self._record(entry)
+        self.committed_seq = entry.seq
+        ack = encode({"type": "ack", "op_id": entry.op_id, "seq": entry.seq})
+        for waiter in self._inflight.pop((entry.participant_id, entry.op_id), ()):
+            waiter.push(ack)
+        message = self.events[-1]
+        for listener in list(self.listeners):
+            if listener.live:
+                listener.push(message)
+
+    # -- clients ------------------------------------------------------------
+
+    def join(self, listener: Listener) -> None:
+        self.listeners.add(listener)
+
+    def leave(self, listener: Listener) -> None:
+        self.listeners.discard(listener)
+        for waiters in self._inflight.values():
+            while listener in waiters:
+                waiters.remove(listener)
+
+    def sync(self, listener: Listener, since: int) -> None:
+        """Replay committed events after ``since``, then go live."""
+        listener.push_replay(self, since, self.committed_seq)
+        listener.live = True
+
+    def partial(self, sender: Listener, text: str) -> None:
+        message = encode({"type": "partial", "participant_id": sender.participant.participant_id,
+                          "text": text})
+        for listener in list(self.listeners):
+            if listener.live:
+                listener.push(message)
+
+    def fail(self, reason: str) -> None:
+        """The log could not be written: drop everything not durable, and
+        make every client reconnect and resync from the log."""
+        self.broken = True
+        for listener in list(self.listeners):
+            listener.close_soon(1011, reason)
+        self.listeners.clear()
+        self._inflight.clear()

@@ -1,0 +1,170 @@
+"""One websocket client of a hearing: reads its messages, and writes to it
+from a bounded queue so that a slow or dead screen never stalls the others."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from transcript.errors import OpError
+from transcript.model import Participant
+from transcript.roles import SPEAKING_ROLES, permissions_of
+
+from .room import Room, encode
+
+log = logging.getLogger(__name__)
+
+#: A message longer than this gets ``too_large``; the transport closes the
+#: socket (1009) above ``HARD_MESSAGE_LIMIT``.
+MESSAGE_LIMIT = 512 * 1024
+HARD_MESSAGE_LIMIT = 4 * 1024 * 1024
+#: Messages waiting for one client before it is judged too slow and dropped.
+QUEUE_LIMIT = 2_000
+MAX_OP_ID = 128
+MAX_PARTIAL = 1_000
+CLOSE_TOO_SLOW = 4008
+
+
+@dataclass(frozen=True, slots=True)
+class _Replay:
+    room: Room
+    since: int
+    upto: int
+
+
+class Session:
+    def __init__(self, ws: WebSocket, room: Room, participant: Participant) -> None:
+        self.ws = ws
+        self.room = room
+        self.participant = participant
+        self.live = False
+        self._queue: asyncio.Queue[str | _Replay | None] = asyncio.Queue(QUEUE_LIMIT)
+        self._closing: tuple[int, str] | None = None
+
+    # -- Listener -------------------------------------------------------------
+
+    def push(self, message: str) -> None:
+        if self._closing:
+            return
+        try:
+            self._queue.put_nowait(message)
+        except asyncio.QueueFull:
+            log.warning("dropping %s: %d messages unsent", self.participant.participant_id, QUEUE_LIMIT)
+            self.close_soon(CLOSE_TOO_SLOW, "client too slow")
+
+    def push_replay(self, room: Room, since: int, upto: int) -> None:
+        self.push(_Replay(room, since, upto))  # type: ignore[arg-type]
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if self._closing:
+            return
+        self._closing = (code, reason)
+        self.room.leave(self)
+        # Wake the writer even if the queue is full.
+        while True:
+            try:
+                self._queue.put_nowait(None)
+                return
+            except asyncio.QueueFull:
+                self._queue.get_nowait()
+
+    # -- the connection ------------------------------------------------------
+
+    async def run(self) -> None:
+        room = self.room
+        await self.ws.send_text(encode({
+            "type": "welcome", "participant": self.participant.to_dict(),
+            "permissions": permissions_of(self.participant.role), "seq": room.committed_seq,
+            "hearing_id": room.hearing_id, "limits": {"max_message_bytes": MESSAGE_LIMIT}}))
+        room.join(self)
+        writer = asyncio.create_task(self._write())
+        try:
+            while not self._closing:
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    self._error("invalid", "messages must be JSON text frames")
+                    continue
+                self.handle(text)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            self.close_soon(1000, "bye")
+            try:
+                await asyncio.wait_for(writer, 5)
+            except (asyncio.TimeoutError, Exception):
+                writer.cancel()
+
+    async def _write(self) -> None:
+        ws = self.ws
+        try:
+            while True:
+                item = await self._queue.get()
+                if item is None:
+                    break
+                if isinstance(item, _Replay):
+                    for message in item.room.events[item.since:item.upto]:
+                        await ws.send_text(message)
+                    await ws.send_text(encode({"type": "synced", "seq": item.upto}))
+                else:
+                    await ws.send_text(item)
+            code, reason = self._closing or (1000, "bye")
+            await asyncio.wait_for(ws.close(code, reason), 2)
+        except Exception:  # the peer is gone; nothing more to tell it
+            pass
+
+    # -- messages ------------------------------------------------------------
+
+    def _error(self, code: str, message: str) -> None:
+        self.push(encode({"type": "error", "error": {"code": code, "message": message}}))
+
+    def handle(self, text: str) -> None:
+        try:
+            msg: Any = json.loads(text)
+        except ValueError:
+            self._error("invalid", "malformed JSON")
+            return
+        if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+            self._error("invalid", "a message must be an object with a string \"type\"")
+            return
+        kind = msg["type"]
+        if kind == "op":
+            self._op(msg, len(text.encode("utf-8")))
+        elif len(text) > MESSAGE_LIMIT:
+            self._error("too_large", f"messages are limited to {MESSAGE_LIMIT} bytes")
+        elif kind == "sync":
+            since = msg.get("since", 0)
+            if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+                self._error("invalid", "since must be a non-negative integer")
+                return
+            self.room.sync(self, since)
+        elif kind == "partial":
+            self._partial(msg)
+        else:
+            self._error("invalid", f"unknown message type: {kind!r}")
+
+    def _op(self, msg: dict[str, Any], size: int) -> None:
+        op_id = msg.get("op_id")
+        if not isinstance(op_id, str) or not 0 < len(op_id) <= MAX_OP_ID:
+            self._error("invalid", f"an op needs an op_id string of 1 to {MAX_OP_ID} characters")
+            return
+        if size > MESSAGE_LIMIT:
+            self.room.reject(self, op_id, OpError("too_large", f"messages are limited to {MESSAGE_LIMIT} bytes"))
+            return
+        self.room.submit(self, op_id, msg.get("op"))
+
+    def _partial(self, msg: dict[str, Any]) -> None:
+        text = msg.get("text")
+        if self.participant.role not in SPEAKING_ROLES:
+            self._error("forbidden", "observers do not speak")
+        elif not isinstance(text, str) or len(text) > MAX_PARTIAL:
+            self._error("invalid", f"partial text must be a string of at most {MAX_PARTIAL} characters")
+        else:
+            self.room.partial(self, text)

@@ -1,0 +1,25 @@
+"""Builders for transcript-core tests."""
+
+from __future__ import annotations
+
+import base64
+
+from transcript.model import HearingInfo, Participant
+from transcript.roles import Role
+from transcript.state import TranscriptState
+
+PEOPLE = {role: Participant(f"p-{role.value}", role, f"{role.value}-name") for role in Role}
+PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 32).decode()
+
+
+def hearing() -> HearingInfo:
+    return HearingInfo("h-test", "(2026)京0105民初1号", "买卖合同纠纷", "北京市朝阳区人民法院",
+                       {p.participant_id: p for p in PEOPLE.values()})
+
+
+def new_state(*texts: str) -> TranscriptState:
+    state = TranscriptState()
+    state.create(hearing())
+    for text in texts:
+        state.apply(PEOPLE[Role.CLERK], {"kind": "segment.add", "text": text})
+    return state

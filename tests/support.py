@@ -1,0 +1,176 @@
+"""Shared by tests and benchmarks: a real hub process and a websocket client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+ADMIN = "test-admin-token"
+PARTIES = [{"role": "judge", "name": "王法官"}, {"role": "clerk", "name": "李书记员"},
+           {"role": "plaintiff", "name": "张三"}, {"role": "defendant", "name": "李四", "site": "remote"},
+           {"role": "observer", "name": "旁听者"}]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HubProcess:
+    """``courtroom serve`` as a child process on a free port."""
+
+    def __init__(self, data: Path, port: int | None = None) -> None:
+        self.data = data
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ws_url(self, hearing_id: str, token: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/hearings/{hearing_id}?token={token}"
+
+    def start(self) -> HubProcess:
+        self.log = open(self.data.parent / f"hub-{self.port}.log", "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "courtroom.cli", "serve", "--port", str(self.port), "--data",
+             str(self.data), "--admin-token", ADMIN, "--log-level", "warning"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hub exited with {self.proc.returncode}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("hub did not start")
+
+    def kill(self) -> None:
+        assert self.proc
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+    def create_hearing(self, participants: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        r = httpx.post(self.url + "/api/hearings", headers={"Authorization": f"Bearer {ADMIN}"},
+                       json={"case_number": "(2026)京0105民初1号", "title": "买卖合同纠纷",
+                             "court": "北京市朝阳区人民法院", "participants": participants or PARTIES})
+        r.raise_for_status()
+        return r.json()
+
+    def transcript(self, hearing_id: str, token: str) -> dict[str, Any]:
+        r = httpx.get(f"{self.url}/api/hearings/{hearing_id}/transcript",
+                      headers={"Authorization": f"Bearer {token}"})
+        r.raise_for_status()
+        return r.json()
+
+
+class Client:
+    """A hearing websocket client that sorts messages by type."""
+
+    def __init__(self, ws: websockets.ClientConnection) -> None:
+        self.ws = ws
+        self.welcome: dict[str, Any] = {}
+        self.events: list[dict[str, Any]] = []
+        self.answers: dict[str, dict[str, Any]] = {}
+        self.others: list[dict[str, Any]] = []
+        self.seq = 0
+        self._changed = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+        self._n = 0
+
+    @classmethod
+    async def connect(cls, url: str, sync: bool = True, since: int = 0) -> Client:
+        c = cls(await websockets.connect(url, max_size=8 * 2**20, compression=None))
+        c.welcome = json.loads(await c.ws.recv())
+        c._reader = asyncio.create_task(c._read())
+        if sync:
+            await c.sync(since)
+        return c
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                self.on_message(json.loads(raw))
+                self._changed.set()
+        except websockets.ConnectionClosed:
+            pass
+        self._changed.set()
+
+    def on_message(self, msg: dict[str, Any]) -> None:
+        t = msg["type"]
+        if t == "event":
+            assert msg["seq"] == self.seq + 1, f"gap or duplicate: {msg['seq']} after {self.seq}"
+            self.seq = msg["seq"]
+            self.events.append(msg)
+        elif t in ("ack", "nack"):
+            self.answers[msg["op_id"]] = msg
+        else:
+            self.others.append(msg)
+
+    async def wait_for(self, predicate: Any, timeout: float = 10) -> None:
+        async def loop() -> None:
+            while not predicate():
+                self._changed.clear()
+                if self.ws.state.name == "CLOSED" and self._reader and self._reader.done():
+                    raise ConnectionError("socket closed")
+                await self._changed.wait()
+        await asyncio.wait_for(loop(), timeout)
+
+    async def sync(self, since: int = 0) -> None:
+        n = len([m for m in self.others if m["type"] == "synced"])
+        await self.ws.send(json.dumps({"type": "sync", "since": since}))
+        await self.wait_for(lambda: len([m for m in self.others if m["type"] == "synced"]) > n)
+
+    async def send_op(self, op: dict[str, Any], op_id: str | None = None) -> str:
+        if op_id is None:
+            self._n += 1
+            op_id = f"{id(self)}-{self._n}"
+        await self.ws.send(json.dumps({"type": "op", "op_id": op_id, "op": op}))
+        return op_id
+
+    async def op(self, op: dict[str, Any], op_id: str | None = None, timeout: float = 10) -> dict[str, Any]:
+        """Send an op and wait for its answer (and, for an ack, its event)."""
+        self.answers.pop(op_id or "", None)
+        op_id = await self.send_op(op, op_id)
+        await self.wait_for(lambda: op_id in self.answers, timeout)
+        answer = self.answers[op_id]
+        if answer["type"] == "ack":
+            await self.wait_for(lambda: self.seq >= answer["seq"], timeout)
+        return answer
+
+    async def close(self) -> None:
+        await self.ws.close()
+        if self._reader:
+            await self._reader
+
+
+def invites_by_role(hearing: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {i["role"]: i for i in hearing["invites"]}
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0", "false")

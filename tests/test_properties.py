@@ -1,0 +1,128 @@
+"""Any interleaving of valid and invalid ops from several clients leaves the
+state equal to a replay of its log, with every annotation anchored or flagged."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.corefixtures import PEOPLE, PNG, hearing
+from transcript.canonical import canonical_json
+from transcript.errors import OpError
+from transcript.log import GENESIS_HASH, SYSTEM, LogEntry, create_op, make_entry, replay
+from transcript.roles import Role
+from transcript.state import TranscriptState
+from transcript.store import LogStore, open_database
+
+ACTORS = [PEOPLE[r] for r in (Role.JUDGE, Role.CLERK, Role.PLAINTIFF, Role.DEFENDANT, Role.OBSERVER)]
+WORDS = st.text(alphabet="原告被告支付货款三十万元。，ab ", min_size=0, max_size=24)
+# Weighted so that most ops are valid and the lock (which freezes everything)
+# comes late, if at all.
+KINDS = (["segment.add"] * 6 + ["segment.edit"] * 6 + ["segment.relabel", "segment.split", "segment.split",
+         "segment.merge", "segment.merge"] + ["annotation.add"] * 8 + ["annotation.remove"] * 2
+         + ["signature.add", "garbage", "garbage"] + ["transcript.lock"])
+
+
+def draw_op(data: st.DataObject, state: TranscriptState) -> Any:
+    kind = data.draw(st.sampled_from(KINDS))
+    seg_ids = [s.id for s in state.segments] + ["S999"]
+    seg = data.draw(st.sampled_from(seg_ids[-4:] if data.draw(st.booleans()) else seg_ids))
+    current = state._segments_by_id.get(seg)
+    length = len(current.text) if current else 3
+    rev = (current.rev if current else 1) + data.draw(st.sampled_from([0, 0, 0, -1, 1]))
+    pid = data.draw(st.sampled_from([a.participant_id for a in ACTORS] + ["p-nobody"]))
+    start = data.draw(st.integers(-1, length))
+    end = data.draw(st.integers(start + 1, length + 1)) if data.draw(st.integers(0, 9)) else start
+    if kind == "segment.add":
+        op: Any = {"kind": kind, "text": data.draw(WORDS)}
+        if data.draw(st.booleans()):
+            op["after"] = seg
+        if data.draw(st.integers(0, 4)) == 0:
+            op["speaker"] = pid
+    elif kind == "segment.edit":
+        text = data.draw(WORDS)
+        if current and data.draw(st.booleans()):  # a small correction, as a clerk makes
+            at = data.draw(st.integers(0, length))
+            text = current.text[:at] + text[:3] + current.text[at + data.draw(st.integers(0, 3)):]
+        op = {"kind": kind, "segment_id": seg, "base_rev": rev, "text": text}
+    elif kind == "segment.relabel":
+        op = {"kind": kind, "segment_id": seg, "base_rev": rev, "speaker": pid}
+    elif kind == "segment.split":
+        op = {"kind": kind, "segment_id": seg, "base_rev": rev, "offset": data.draw(st.integers(0, length))}
+    elif kind == "segment.merge":
+        first = data.draw(st.sampled_from(seg_ids[-3:-1] or seg_ids))
+        merged = state._segments_by_id.get(first)
+        op = {"kind": kind, "segment_id": first, "base_rev": merged.rev if merged else 1}
+    elif kind == "annotation.add":
+        op = {"kind": kind, "segment_id": seg, "start": start, "end": end,
+              "style": data.draw(st.sampled_from(["highlight", "comment", "issue", "ink", "bold"])),
+              "body": data.draw(st.sampled_from(["", "有异议", "M0 0 L5 5"]))}
+    elif kind == "annotation.remove":
+        op = {"kind": kind, "annotation_id": data.draw(st.sampled_from(list(state.annotations) + ["A999"]))}
+    elif kind == "transcript.lock":
+        op = {"kind": kind}
+    elif kind == "signature.add":
+        op = {"kind": kind, "image": data.draw(st.sampled_from([PNG, "data:image/png;base64,AAAA"]))}
+    else:
+        op = data.draw(st.sampled_from([None, [], {"kind": 3}, {"kind": "segment.add", "text": 5}]))
+    return op
+
+
+def check_anchors(state: TranscriptState) -> None:
+    texts = {s.id: s.text for s in state.segments}
+    for a in state.annotations.values():
+        assert a.segment_id in texts, f"{a.id} lost its segment"
+        text = texts[a.segment_id]
+        if a.orphaned:
+            assert 0 <= a.start <= a.end <= len(text)
+        else:
+            assert text[a.start:a.end] == a.quote, f"{a.id} is neither anchored nor flagged"
+
+
+def run(data: st.DataObject) -> tuple[TranscriptState, list[LogEntry]]:
+    state = TranscriptState()
+    info = hearing()
+    entries = [make_entry(GENESIS_HASH, info.hearing_id, 1, SYSTEM, "create", 0, create_op(info),
+                          state.create(info))]
+    for n in range(data.draw(st.integers(1, 60))):
+        actor = data.draw(st.sampled_from(ACTORS))
+        op = draw_op(data, state)
+        before = canonical_json(state.snapshot())
+        try:
+            event = state.apply(actor, op)
+        except OpError:
+            assert canonical_json(state.snapshot()) == before
+            continue
+        prev = entries[-1]
+        entries.append(make_entry(prev.hash, prev.hearing_id, prev.seq + 1, actor.participant_id,
+                                  f"op{n}", n, op, event))
+        check_anchors(state)
+    return state, entries
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_state_equals_replay_of_its_log(data: st.DataObject) -> None:
+    state, entries = run(data)
+    replayed, head, seq = replay(entries, "h-test")
+    assert replayed.snapshot() == state.snapshot()
+    assert (head, seq) == (entries[-1].hash, len(entries))
+    check_anchors(replayed)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_replay_through_sqlite(data: st.DataObject) -> None:
+    state, entries = run(data)
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = open_database(Path(tmp) / "db.sqlite")
+        store = LogStore(conn)
+        store.append(entries[:1])
+        store.append(entries[1:])
+        replayed, _, _ = replay(list(store.entries("h-test")), "h-test")
+        conn.close()
+    assert replayed.snapshot() == state.snapshot()

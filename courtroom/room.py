@@ -57,12 +57,15 @@ class Room:
         self.broken = False
         for e in entries:
             self._record(e)
+        if entries:
+            self.seq, self.head = entries[-1].seq, entries[-1].hash
         self.committed_seq = self.seq
 
     def _record(self, entry: LogEntry) -> None:
+        """Remember a durable entry. ``seq``/``head`` are not touched: they
+        already run ahead to the last entry handed to the committer."""
         self.events.append(encode({"type": "event", "seq": entry.seq, "event": entry.event}))
         self._acked[(entry.participant_id, entry.op_id)] = entry.seq
-        self.seq, self.head = entry.seq, entry.hash
 
     # -- ops ----------------------------------------------------------------
 

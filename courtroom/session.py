@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +24,12 @@ log = logging.getLogger(__name__)
 #: socket (1009) above ``HARD_MESSAGE_LIMIT``.
 MESSAGE_LIMIT = 512 * 1024
 HARD_MESSAGE_LIMIT = 4 * 1024 * 1024
-#: Messages waiting for one client before it is judged too slow and dropped.
-QUEUE_LIMIT = 2_000
+#: A client is dropped as too slow when one message has waited this long to
+#: be written to its socket (it is not reading), or when more than this many
+#: messages, or characters of them, wait for it (bounding memory in bursts).
+SEND_TIMEOUT = 10.0
+QUEUE_LIMIT = 10_000
+QUEUE_CHARS_LIMIT = 16 * 1024 * 1024
 MAX_OP_ID = 128
 MAX_PARTIAL = 1_000
 CLOSE_TOO_SLOW = 4008
@@ -45,20 +50,29 @@ class Session:
         self.live = False
         self._queue: asyncio.Queue[str | _Replay | None] = asyncio.Queue(QUEUE_LIMIT)
         self._closing: tuple[int, str] | None = None
+        self._queued_chars = 0
+        self._sending_since: float | None = None
 
     # -- Listener -------------------------------------------------------------
 
     def push(self, message: str) -> None:
-        if self._closing:
-            return
-        try:
-            self._queue.put_nowait(message)
-        except asyncio.QueueFull:
-            log.warning("dropping %s: %d messages unsent", self.participant.participant_id, QUEUE_LIMIT)
-            self.close_soon(CLOSE_TOO_SLOW, "client too slow")
+        self._enqueue(message, len(message))
 
     def push_replay(self, room: Room, since: int, upto: int) -> None:
-        self.push(_Replay(room, since, upto))  # type: ignore[arg-type]
+        """Queue a replay of committed events; they are read from the room's
+        list when sent, so a large catch-up costs no queue memory."""
+        self._enqueue(_Replay(room, since, upto), 0)
+
+    def _enqueue(self, item: str | _Replay, size: int) -> None:
+        if self._closing:
+            return
+        if self._queue.full() or self._queued_chars + size > QUEUE_CHARS_LIMIT:
+            log.warning("dropping %s: %d messages (%d characters) unsent", self.participant.participant_id,
+                        self._queue.qsize(), self._queued_chars)
+            self.close_soon(CLOSE_TOO_SLOW, "client too slow")
+            return
+        self._queued_chars += size
+        self._queue.put_nowait(item)
 
     def close_soon(self, code: int, reason: str) -> None:
         if self._closing:
@@ -82,12 +96,40 @@ class Session:
             "permissions": permissions_of(self.participant.role), "seq": room.committed_seq,
             "hearing_id": room.hearing_id, "limits": {"max_message_bytes": MESSAGE_LIMIT}}))
         room.join(self)
+        reader = asyncio.create_task(self._read())
         writer = asyncio.create_task(self._write())
+        watchdog = asyncio.create_task(self._watch())
+        try:
+            await asyncio.wait({reader, writer, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.close_soon(1000, "bye")
+            reader.cancel()
+            if watchdog.done():
+                # The peer does not read: it cannot be closed politely, so
+                # stop writing and let the server close the transport.
+                writer.cancel()
+            watchdog.cancel()
+            try:
+                await asyncio.wait_for(writer, 5)
+            except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                writer.cancel()
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(1)
+            since = self._sending_since
+            if since is not None and time.monotonic() - since > SEND_TIMEOUT:
+                log.warning("dropping %s: not reading for %.0f s", self.participant.participant_id,
+                            SEND_TIMEOUT)
+                self.close_soon(CLOSE_TOO_SLOW, "client too slow")
+                return
+
+    async def _read(self) -> None:
         try:
             while not self._closing:
                 message = await self.ws.receive()
                 if message["type"] == "websocket.disconnect":
-                    break
+                    return
                 text = message.get("text")
                 if text is None:
                     self._error("invalid", "messages must be JSON text frames")
@@ -95,12 +137,6 @@ class Session:
                 self.handle(text)
         except (WebSocketDisconnect, RuntimeError):
             pass
-        finally:
-            self.close_soon(1000, "bye")
-            try:
-                await asyncio.wait_for(writer, 5)
-            except (asyncio.TimeoutError, Exception):
-                writer.cancel()
 
     async def _write(self) -> None:
         ws = self.ws
@@ -111,14 +147,20 @@ class Session:
                     break
                 if isinstance(item, _Replay):
                     for message in item.room.events[item.since:item.upto]:
-                        await ws.send_text(message)
-                    await ws.send_text(encode({"type": "synced", "seq": item.upto}))
+                        await self._send(message)
+                    await self._send(encode({"type": "synced", "seq": item.upto}))
                 else:
-                    await ws.send_text(item)
+                    await self._send(item)
+                    self._queued_chars -= len(item)
             code, reason = self._closing or (1000, "bye")
             await asyncio.wait_for(ws.close(code, reason), 2)
         except Exception:  # the peer is gone; nothing more to tell it
             pass
+
+    async def _send(self, message: str) -> None:
+        self._sending_since = time.monotonic()
+        await self.ws.send_text(message)
+        self._sending_since = None
 
     # -- messages ------------------------------------------------------------
 

@@ -108,6 +108,7 @@ class Client:
         c.welcome = json.loads(await c.ws.recv())
         c._reader = asyncio.create_task(c._read())
         if sync:
+            c.seq = since
             await c.sync(since)
         return c
 

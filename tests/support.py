@@ -153,12 +153,17 @@ class Client:
         await self.ws.send(json.dumps({"type": "op", "op_id": op_id, "op": op}))
         return op_id
 
-    async def op(self, op: dict[str, Any], op_id: str | None = None, timeout: float = 10) -> dict[str, Any]:
-        """Send an op and wait for its answer (and, for an ack, its event)."""
+    async def answer(self, op: dict[str, Any], op_id: str | None = None,
+                     timeout: float = 10) -> dict[str, Any]:
+        """Send an op and wait for its ack or nack."""
         self.answers.pop(op_id or "", None)
         op_id = await self.send_op(op, op_id)
         await self.wait_for(lambda: op_id in self.answers, timeout)
-        answer = self.answers[op_id]
+        return self.answers[op_id]
+
+    async def op(self, op: dict[str, Any], op_id: str | None = None, timeout: float = 10) -> dict[str, Any]:
+        """Send an op and wait for its answer (and, for an ack, its event)."""
+        answer = await self.answer(op, op_id, timeout)
         if answer["type"] == "ack":
             await self.wait_for(lambda: self.seq >= answer["seq"], timeout)
         return answer

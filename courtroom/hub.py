@@ -19,7 +19,7 @@ from transcript.log import SYSTEM, ChainError, LogEntry, create_op, make_entry, 
 from transcript.model import HearingInfo, Participant
 from transcript.roles import Role, Site
 from transcript.state import TranscriptState
-from transcript.store import LogStore, open_database
+from transcript.store import LogStore, checkpoint, open_database
 
 from .invites import InviteStore, new_token
 from .room import Room
@@ -29,6 +29,8 @@ T = TypeVar("T")
 
 #: At most this many entries go into one transaction.
 MAX_BATCH = 2_000
+#: Committed entries between WAL checkpoints (run off the commit thread).
+CHECKPOINT_EVERY = 1000
 
 
 class HearingUnavailable(Exception):
@@ -39,6 +41,9 @@ class Hub:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="store")
+        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="checkpoint")
+        self._checkpointing: asyncio.Future[None] | None = None
+        self._since_checkpoint = 0
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Lock] = {}
         self._pending: list[tuple[Room, LogEntry]] = []
@@ -54,16 +59,37 @@ class Hub:
 
     async def start(self) -> None:
         def open_all() -> tuple[LogStore, InviteStore]:
-            conn = open_database(self.db_path)
+            conn = open_database(self.db_path, autocheckpoint=False)
             return LogStore(conn), InviteStore(conn)
         self.log, self.invites = await self._run(open_all)
+        self._checkpoint_conn = await asyncio.get_running_loop().run_in_executor(
+            self._checkpointer, open_database, self.db_path)
         self._committer = asyncio.create_task(self._commit_loop())
 
     async def close(self) -> None:
         if self._committer:
             self._committer.cancel()
+        if self._checkpointing:
+            await self._checkpointing
+        await self._run(lambda: checkpoint(self.log.conn, truncate=True))
         await self._run(self.log.conn.close)
+        await asyncio.get_running_loop().run_in_executor(self._checkpointer, self._checkpoint_conn.close)
         self._executor.shutdown()
+        self._checkpointer.shutdown()
+
+    def _maybe_checkpoint(self, committed: int) -> None:
+        self._since_checkpoint += committed
+        if self._since_checkpoint < CHECKPOINT_EVERY or self._checkpointing:
+            return
+        self._since_checkpoint = 0
+        self._checkpointing = asyncio.get_running_loop().run_in_executor(
+            self._checkpointer, checkpoint, self._checkpoint_conn)
+        self._checkpointing.add_done_callback(self._checkpoint_done)
+
+    def _checkpoint_done(self, done: asyncio.Future[None]) -> None:
+        self._checkpointing = None
+        if not done.cancelled() and done.exception():
+            log.error("WAL checkpoint failed: %s", done.exception())
 
     # -- hearings -------------------------------------------------------------
 
@@ -144,3 +170,4 @@ class Hub:
                     continue
                 for room, entry in batch:
                     room.committed(entry)
+                self._maybe_checkpoint(len(batch))

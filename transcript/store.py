@@ -31,11 +31,15 @@ CREATE UNIQUE INDEX IF NOT EXISTS log_op_id ON log (hearing_id, participant_id, 
 """
 
 
-def open_database(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+def open_database(path: Path, *, readonly: bool = False,
+                  autocheckpoint: bool = True) -> sqlite3.Connection:
     """Open (creating if needed) the data dir's database in durable WAL mode.
 
     ``readonly`` opens an existing database for inspection (``verify``,
-    ``export``) while a hub may be writing to it."""
+    ``export``) while a hub may be writing to it. Without ``autocheckpoint``
+    commits never copy the WAL into the database file themselves (that
+    fsync can stall a commit for 100 ms); the caller runs ``checkpoint``
+    on another connection instead."""
     if readonly:
         if not path.exists():
             raise FileNotFoundError(f"no database at {path}")
@@ -47,8 +51,16 @@ def open_database(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     # returned survives power loss, not just a process crash.
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
+    if not autocheckpoint:
+        conn.execute("PRAGMA wal_autocheckpoint=0")
     conn.executescript(SCHEMA)
     return conn
+
+
+def checkpoint(conn: sqlite3.Connection, *, truncate: bool = False) -> None:
+    """Copy committed WAL frames into the database file. PASSIVE never
+    blocks writers; TRUNCATE (at shutdown) also empties the WAL."""
+    conn.execute(f"PRAGMA wal_checkpoint({'TRUNCATE' if truncate else 'PASSIVE'})").fetchall()
 
 
 class LogStore:

@@ -46,9 +46,6 @@ def serve(args: argparse.Namespace) -> int:
         invites.set_admin_hash(admin_hash)
         print(f"Admin token (shown once; keep it safe): {token}", flush=True)
     conn.close()
-    # The store thread needs the GIL back promptly after each fsync; at the
-    # default 5 ms switch interval a busy event loop delays every ack.
-    sys.setswitchinterval(0.0005)
     print(f"courtroom hub: data in {data}; listening on http://{args.host}:{args.port}", flush=True)
     app = create_app(Hub(data), admin_hash, args.public_url)
     uvicorn.run(app, host=args.host, port=args.port, ws_max_size=HARD_MESSAGE_LIMIT,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from transcript.export import EXPORTERS
 from transcript.log import ChainError, replay
+from transcript.state import TranscriptState
 from transcript.store import LogStore, open_database
 
 DB_NAME = "courtroom.db"
@@ -19,11 +20,6 @@ def default_data_dir() -> Path:
         return Path(os.environ["COURTROOM_DATA"])
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "courtroom"
-
-
-def _fail(message: str, code: int = 2) -> int:
-    print(f"courtroom: {message}", file=sys.stderr)
-    return code
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -57,39 +53,46 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    conn = open_database(args.data / DB_NAME, readonly=True)
+class CommandError(Exception):
+    """A command failed in a way the user can act on: message, exit code."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _replayed(args: argparse.Namespace) -> tuple[TranscriptState, str, int]:
+    """The hearing's state, head hash and last seq, rebuilt and checked."""
+    try:
+        conn = open_database(args.data / DB_NAME, readonly=True)
+    except FileNotFoundError as err:
+        raise CommandError(str(err)) from None
     entries = list(LogStore(conn).entries(args.hearing_id))
     conn.close()
     if not entries:
-        raise LookupError(f"no hearing {args.hearing_id} in {args.data}")
-    return entries, replay(entries, args.hearing_id)
+        raise CommandError(f"no hearing {args.hearing_id} in {args.data}")
+    try:
+        return replay(entries, args.hearing_id)
+    except ChainError as err:
+        raise CommandError(f"hearing {args.hearing_id}: log FAILED verification at seq {err.seq}: "
+                           f"{err.reason}", 1) from None
 
 
 def verify(args: argparse.Namespace) -> int:
-    try:
-        entries, (_, head, seq) = _load(args)
-    except (FileNotFoundError, LookupError) as err:
-        return _fail(str(err))
-    except ChainError as err:
-        print(f"hearing {args.hearing_id}: log FAILED verification at seq {err.seq}: {err.reason}",
-              file=sys.stderr)
-        return 1
+    _, head, seq = _replayed(args)
     print(f"hearing {args.hearing_id}: {seq} entries verified; head hash {head}")
     return 0
 
 
 def export(args: argparse.Namespace) -> int:
-    try:
-        _, (state, _, seq) = _load(args)
-    except (FileNotFoundError, LookupError) as err:
-        return _fail(str(err))
-    except ChainError as err:
-        return _fail(f"refusing to export: log failed verification at seq {err.seq}: {err.reason}", 1)
+    state, _, seq = _replayed(args)
     render, _ = EXPORTERS[args.format]
     text = render(state, seq)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise CommandError(f"cannot write {args.output}: {err.strerror}") from None
     else:
         sys.stdout.write(text)
     return 0
@@ -124,7 +127,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except CommandError as err:
+        print(f"courtroom: {err}", file=sys.stderr)
+        return err.code
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -87,15 +88,90 @@ def verify(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     state, _, seq = _replayed(args)
     render, _ = EXPORTERS[args.format]
-    text = render(state, seq)
-    if args.output:
+    _write(args.output, render(state, seq))
+    return 0
+
+
+def transcribe(args: argparse.Namespace) -> int:
+    from asr.engine import ModelError, VoskEngine
+    from asr.models import find_model
+    from asr.text import DEFAULT_VOCABULARY, CourtText, Vocabulary
+    from asr.transcribe import TranscribeError, transcribe as run
+
+    from .progress import ProgressBar
+
+    try:
+        engine = VoskEngine(find_model(args.model))
+        vocabulary = Vocabulary(DEFAULT_VOCABULARY) if args.vocabulary is None else Vocabulary.load(args.vocabulary)
+    except ModelError as err:
+        raise CommandError(str(err)) from None
+    except OSError as err:
+        raise CommandError(f"cannot read the vocabulary {args.vocabulary}: {err.strerror}") from None
+    bar = ProgressBar(f"transcribing {args.file.name}", " s")
+    try:
+        results = run(args.file, engine, channels_as_speakers=args.channels_as_speakers,
+                      text=CourtText(vocabulary), progress=bar)
+    except TranscribeError as err:
+        raise CommandError(str(err)) from None
+    finally:
+        bar.finish()
+    _write(args.output, render_results(results, args.format, args.channels_as_speakers))
+    return 0
+
+
+def render_results(results: list, fmt: str, by_channel: bool) -> str:  # type: ignore[type-arg]
+    from transcript.subtitles import Cue, clock, to_srt, to_vtt
+
+    def who(r) -> str | None:  # type: ignore[no-untyped-def]
+        return f"声道{r.speaker}" if by_channel else None
+
+    if fmt == "json":
+        segments = []
+        for r in results:
+            seg = r.to_dict()
+            if by_channel:
+                seg["speaker"] = int(r.speaker)
+            else:
+                del seg["speaker"]
+            segments.append(seg)
+        return json.dumps({"segments": segments}, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "txt":
+        return "".join(f"[{clock(r.start)[:8]}] {who(r) + '：' if by_channel else ''}{r.text}\n"
+                       for r in results)
+    cues = [Cue(r.start, r.end, r.text, who(r)) for r in results]
+    return to_srt(cues) if fmt == "srt" else to_vtt(cues)
+
+
+def models(args: argparse.Namespace) -> int:
+    from asr.engine import ModelError
+    from asr.models import download, find_model
+
+    from .progress import ProgressBar
+
+    try:
+        if args.action == "path":
+            print(find_model(None))
+            return 0
+        bar = ProgressBar(f"downloading {args.name}", " MB")
         try:
-            Path(args.output).write_text(text, encoding="utf-8")
+            target = download(args.name, args.dest, args.list_url,
+                              lambda done, total: bar(done / 1e6, total / 1e6 if total else None))
+        finally:
+            bar.finish()
+    except ModelError as err:
+        raise CommandError(str(err)) from None
+    print(f"model installed in {target}")
+    return 0
+
+
+def _write(output: str | None, text: str) -> None:
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
         except OSError as err:
-            raise CommandError(f"cannot write {args.output}: {err.strerror}") from None
+            raise CommandError(f"cannot write {output}: {err.strerror}") from None
     else:
         sys.stdout.write(text)
-    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -122,6 +198,27 @@ def parser() -> argparse.ArgumentParser:
             c.add_argument("--format", choices=sorted(EXPORTERS), default="txt")
             c.add_argument("--output", "-o", help="file to write (default: standard output)")
         c.set_defaults(run=fn)
+
+    t = sub.add_parser("transcribe", help="transcribe an audio or video file")
+    t.add_argument("file", type=Path)
+    t.add_argument("--model", type=Path, help="vosk model folder (default: $COURTROOM_VOSK_MODEL, "
+                   "then ~/.cache/courtroom/models)")
+    t.add_argument("--format", choices=["txt", "json", "srt", "vtt"], default="txt")
+    t.add_argument("--channels-as-speakers", action="store_true",
+                   help="one recognizer per channel (one microphone per seat); the channel is the speaker")
+    t.add_argument("--vocabulary", type=Path, help="legal terms, one per line (default: built in)")
+    t.add_argument("--output", "-o", help="file to write (default: standard output)")
+    t.set_defaults(run=transcribe)
+
+    m = sub.add_parser("models", help="speech recognition models")
+    msub = m.add_subparsers(dest="action", required=True)
+    d = msub.add_parser("download", help="fetch a vosk Chinese model into the cache")
+    d.add_argument("name", choices=["small-cn", "cn"])
+    d.add_argument("--dest", type=Path, help="folder to install into (default: ~/.cache/courtroom/models)")
+    d.add_argument("--list-url", default="https://alphacephei.com/vosk/models/model-list.json",
+                   help="model list to download from (a mirror's, for courts without internet)")
+    msub.add_parser("path", help="print the model folder that would be used")
+    m.set_defaults(run=models)
     return p
 
 

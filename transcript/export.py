@@ -6,17 +6,11 @@ import json
 from typing import Callable
 
 from .roles import ROLE_LABELS, Role
+from . import subtitles
 from .state import TranscriptState
+from .subtitles import Cue
 
 STYLE_LABELS = {"highlight": "标注", "comment": "批注", "ink": "手写", "issue": "争议"}
-
-
-def _clock(seconds: float, sep: str = ".") -> str:
-    ms = round(seconds * 1000)
-    h, rest = divmod(ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, ms = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
 def _speaker(label: dict[str, str]) -> str:
@@ -44,7 +38,7 @@ def to_txt(state: TranscriptState, seq: int) -> str:
             mark += "（原文已修改）"
         notes.setdefault(a.segment_id, []).append(mark)
     for s in state.segments:
-        stamp = f"[{_clock(s.start)[:8]}] " if s.start is not None else ""
+        stamp = f"[{subtitles.clock(s.start)[:8]}] " if s.start is not None else ""
         lines.append(f"{stamp}{_speaker(s.speaker.label())}：{s.text}")
         lines.extend(notes.get(s.id, []))
     lines.append("")
@@ -61,14 +55,8 @@ def to_txt(state: TranscriptState, seq: int) -> str:
 
 def to_vtt(state: TranscriptState, seq: int) -> str:
     """Timed segments as WebVTT cues; segments without times are left out."""
-    cues = ["WEBVTT", ""]
-    for s in state.segments:
-        if s.start is None or s.end is None:
-            continue
-        end = max(s.end, s.start + 0.001)
-        name = _speaker(s.speaker.label()).replace(">", "")
-        cues += [s.id, f"{_clock(s.start)} --> {_clock(end)}", f"<v {name}>{s.text}", ""]
-    return "\n".join(cues)
+    return subtitles.to_vtt([Cue(s.start, s.end, s.text, _speaker(s.speaker.label()), s.id)
+                             for s in state.segments if s.start is not None and s.end is not None])
 
 
 EXPORTERS: dict[str, tuple[Callable[[TranscriptState, int], str], str]] = {

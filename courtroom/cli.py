@@ -136,7 +136,7 @@ def render_results(results: list, fmt: str, by_channel: bool) -> str:  # type: i
             segments.append(seg)
         return json.dumps({"segments": segments}, ensure_ascii=False, indent=2) + "\n"
     if fmt == "txt":
-        return "".join(f"[{clock(r.start)[:8]}] {who(r) + '：' if by_channel else ''}{r.text}\n"
+        return "".join(f"[{clock(round(r.start))[:8]}] {who(r) + '：' if by_channel else ''}{r.text}\n"
                        for r in results)
     cues = [Cue(r.start, r.end, r.text, who(r)) for r in results]
     return to_srt(cues) if fmt == "srt" else to_vtt(cues)

@@ -148,19 +148,38 @@ class SpeakerStream:
     def _run(self) -> None:
         try:
             while True:
-                chunk = self._queue.get()
-                if chunk is None:
+                chunks = self._take()
+                end = chunks[-1] is None
+                audio = [c for c in chunks if c is not None]
+                # Consecutive chunks of one format are resampled in one call.
+                while audio:
+                    n = next((k for k, c in enumerate(audio)
+                              if (c.rate, c.samples.shape[1]) != (audio[0].rate, audio[0].samples.shape[1])),
+                             len(audio))
+                    run, audio = audio[:n], audio[n:]
+                    samples = run[0].samples if n == 1 else np.concatenate([c.samples for c in run])
+                    self._decode(self._resample(samples, run[0].rate))
+                    with self._room:
+                        self._queued = max(0.0, self._queued - len(samples) / run[0].rate)
+                        self._room.notify_all()
+                if end:
                     self._decode(self._resample.flush())
                     self._final(self._recognizer.flush())
                     return
-                self._decode(self._resample(chunk.samples, chunk.rate))
-                with self._room:
-                    self._queued = max(0.0, self._queued - len(chunk.samples) / chunk.rate)
-                    self._room.notify_all()
         except BaseException as err:  # reported to the feeder; never silent
             self.error = err
             with self._room:
                 self._room.notify_all()
+
+    def _take(self) -> list[_Chunk | None]:
+        """The next chunk and every one already waiting behind it."""
+        chunks = [self._queue.get()]
+        while chunks[-1] is not None:
+            try:
+                chunks.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return chunks
 
     def _decode(self, pcm: bytes) -> None:
         for at in range(0, len(pcm), _PIECE_BYTES):
@@ -179,10 +198,10 @@ class SpeakerStream:
             self.partials_shed += 1
             return
         self._last_partial_at = now
-        text = self.text.partial(self._recognizer.partial())
-        if text != self._last_partial:
-            self._last_partial = text
-            self.on_result(Result(self.speaker, text, (), final=False))
+        raw = self._recognizer.partial()
+        if raw != self._last_partial:
+            self._last_partial = raw
+            self.on_result(Result(self.speaker, self.text.partial(raw), (), final=False))
 
     def _final(self, words: list[Word]) -> None:
         self._last_partial = ""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -59,6 +60,7 @@ def _sound(syllable: str) -> str:
     return syllable
 
 
+@lru_cache(maxsize=65_536)
 def sounds(text: str) -> tuple[str, ...]:
     """How a CJK text sounds, toneless and accent-merged, one per character."""
     return tuple(_sound(s) for s in lazy_pinyin(text))
@@ -115,6 +117,7 @@ def _is_numeral(word: str) -> bool:
     return bool(word) and all(c in _NUMERAL for c in word)
 
 
+@lru_cache(maxsize=65_536)
 def _number(text: str) -> str:
     """A spoken Chinese number as a clerk writes it."""
     if len(text) >= 2 and all(c in _DIGITS for c in text):

@@ -31,13 +31,12 @@ def cli(*args: str, shim: bool = True) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("bleed", [None, -20.0, -12.0])
 def test_seat_channels_crosstalk_never_duplicates(engine, tmp_path: Path, bleed: float | None) -> None:  # noqa: ANN001
-    pcm, manifest = speech(SEATS, rate=48_000, channels=4, bleed_db=bleed)
+    pcm, _ = speech(SEATS, rate=48_000, channels=4, bleed_db=bleed)
     path = write_wav(tmp_path / "room.wav", pcm, 48_000)
     results = transcribe(path, engine, channels_as_speakers=True)
     # Each utterance exactly once, on its own seat's channel, nothing leaked.
     assert sorted((int(r.speaker), r.text) for r in results) == sorted(SEAT_TEXTS)
     assert len({w for r in results for w in r.words}) == sum(len(r.words) for r in results)
-    assert manifest  # the script really spoke
 
 
 def test_mono_file_any_format(engine, tmp_path: Path) -> None:  # noqa: ANN001

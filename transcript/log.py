@@ -20,6 +20,8 @@ from .state import Event, TranscriptState
 GENESIS_HASH = "0" * 64
 SYSTEM = "system"
 CREATE_KIND = "hearing.create"
+#: Log actor of a participant's recognized speech: ``speech:<participant_id>``.
+SPEECH_PREFIX = "speech:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +53,17 @@ def create_op(hearing: HearingInfo) -> dict[str, Any]:
     return {"kind": CREATE_KIND, "hearing": hearing.to_dict()}
 
 
+def speech_actor(participant_id: str) -> str:
+    return SPEECH_PREFIX + participant_id
+
+
 def apply_logged(state: TranscriptState, participant_id: str, op: dict[str, Any]) -> Event:
-    """Apply one logged op: the system's ``hearing.create`` or a participant's op."""
+    """Apply one logged op: the system's ``hearing.create``, a participant's
+    recognized speech, or a participant's own op."""
     if participant_id == SYSTEM and op.get("kind") == CREATE_KIND:
         return state.create(HearingInfo.from_dict(op["hearing"]))
+    if participant_id.startswith(SPEECH_PREFIX):
+        return state.apply_speech(state.participant(participant_id[len(SPEECH_PREFIX):]), op)
     return state.apply(state.participant(participant_id), op)
 
 

@@ -88,14 +88,18 @@ class HearingInfo:
     title: str
     court: str
     participants: dict[str, Participant] = field(default_factory=dict)
+    #: Remote participants wait until the judge admits them.
+    waiting_room: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"hearing_id": self.hearing_id, "case_number": self.case_number, "title": self.title,
-                "court": self.court,
-                "participants": [p.to_dict() for p in self.participants.values()]}
+        d = {"hearing_id": self.hearing_id, "case_number": self.case_number, "title": self.title,
+             "court": self.court, "participants": [p.to_dict() for p in self.participants.values()]}
+        if self.waiting_room:  # absent when false, so logs written before it replay unchanged
+            d["waiting_room"] = True
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> HearingInfo:
         parts = [Participant.from_dict(p) for p in d["participants"]]
         return cls(d["hearing_id"], d["case_number"], d["title"], d["court"],
-                   {p.participant_id: p for p in parts})
+                   {p.participant_id: p for p in parts}, bool(d.get("waiting_room", False)))

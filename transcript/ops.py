@@ -20,7 +20,9 @@ MAX_BODY = 2_000
 MAX_INK_BODY = 64 * 1024
 MAX_ID = 64
 MAX_IMAGE_BYTES = 256 * 1024
-MAX_TIME = 7 * 24 * 3600.0
+#: Times are on the hearing's clock (seconds since it was created); a hearing
+#: may be created months before it sits.
+MAX_TIME = 400 * 24 * 3600.0
 
 STYLES = ("highlight", "comment", "ink", "issue")
 COLORS = ("yellow", "green", "blue", "pink", "orange", "purple", "red")
@@ -94,8 +96,34 @@ class SignatureAdd:
     fingerprint: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class HearingControl:
+    """``hearing.start`` (开庭, also resuming after a pause), ``hearing.pause``
+    (休庭) or ``hearing.end`` (闭庭)."""
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantAdmit:
+    """Let a participant in from the waiting room."""
+    participant_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantRemove:
+    """Send a participant out to the waiting room (their media stops)."""
+    participant_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantMute:
+    participant_id: str
+    muted: bool
+
+
 Op = Union[SegmentAdd, SegmentEdit, SegmentRelabel, SegmentSplit, SegmentMerge, AnnotationAdd,
-           AnnotationRemove, TranscriptLock, SignatureAdd]
+           AnnotationRemove, TranscriptLock, SignatureAdd, HearingControl, ParticipantAdmit,
+           ParticipantRemove, ParticipantMute]
 
 
 def _fields(op: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...]) -> None:
@@ -173,6 +201,8 @@ def parse_op(op: Any) -> Op:
 
 
 def op_kind(op: Op) -> str:
+    if isinstance(op, HearingControl):
+        return f"hearing.{op.action}"
     return _KINDS[type(op)]
 
 
@@ -246,6 +276,32 @@ def _signature_add(op: dict[str, Any]) -> SignatureAdd:
     return sig
 
 
+def _hearing_control(op: dict[str, Any]) -> HearingControl:
+    _fields(op, (), ())
+    return HearingControl(op["kind"].split(".", 1)[1])
+
+
+def _participant_id(op: dict[str, Any]) -> str:
+    return _str(op["participant_id"], "participant_id", MAX_ID)
+
+
+def _participant_admit(op: dict[str, Any]) -> ParticipantAdmit:
+    _fields(op, ("participant_id",), ())
+    return ParticipantAdmit(_participant_id(op))
+
+
+def _participant_remove(op: dict[str, Any]) -> ParticipantRemove:
+    _fields(op, ("participant_id",), ())
+    return ParticipantRemove(_participant_id(op))
+
+
+def _participant_mute(op: dict[str, Any]) -> ParticipantMute:
+    _fields(op, ("participant_id", "muted"), ())
+    if not isinstance(op["muted"], bool):
+        raise OpError("invalid", "muted must be true or false")
+    return ParticipantMute(_participant_id(op), op["muted"])
+
+
 _PARSERS = {
     "segment.add": _segment_add,
     "segment.edit": _segment_edit,
@@ -256,9 +312,17 @@ _PARSERS = {
     "annotation.remove": _annotation_remove,
     "transcript.lock": _transcript_lock,
     "signature.add": _signature_add,
+    "hearing.start": _hearing_control,
+    "hearing.pause": _hearing_control,
+    "hearing.end": _hearing_control,
+    "participant.admit": _participant_admit,
+    "participant.remove": _participant_remove,
+    "participant.mute": _participant_mute,
 }
 _KINDS = {SegmentAdd: "segment.add", SegmentEdit: "segment.edit", SegmentRelabel: "segment.relabel",
           SegmentSplit: "segment.split", SegmentMerge: "segment.merge",
           AnnotationAdd: "annotation.add", AnnotationRemove: "annotation.remove",
-          TranscriptLock: "transcript.lock", SignatureAdd: "signature.add"}
+          TranscriptLock: "transcript.lock", SignatureAdd: "signature.add",
+          ParticipantAdmit: "participant.admit", ParticipantRemove: "participant.remove",
+          ParticipantMute: "participant.mute"}
 OP_KINDS = tuple(_PARSERS)

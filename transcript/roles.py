@@ -43,29 +43,38 @@ SEGMENT_OPS = frozenset(
     {"segment.add", "segment.edit", "segment.relabel", "segment.split", "segment.merge"}
 )
 ANNOTATE_OPS = frozenset({"annotation.add", "annotation.remove"})
+CONTROL_OPS = frozenset({"hearing.start", "hearing.pause", "hearing.end", "participant.admit",
+                         "participant.remove", "participant.mute"})
 PARTY_ROLES = frozenset(
     {Role.PLAINTIFF, Role.DEFENDANT, Role.AGENT, Role.PROSECUTOR, Role.WITNESS}
 )
 
+#: Roles whose speech is heard, forwarded and transcribed.
+SPEAKING_ROLES = frozenset(Role) - {Role.OBSERVER}
+
 #: Op kinds each role may send. ``annotation.remove`` is limited to one's own
-#: annotations except for roles in ``REMOVES_ANY_ANNOTATION``.
+#: annotations except for roles in ``REMOVES_ANY_ANNOTATION``;
+#: ``participant.mute`` to oneself except for roles in ``CONTROLS_OTHERS``.
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.JUDGE: SEGMENT_OPS | ANNOTATE_OPS | {"transcript.lock", "signature.add"},
-    Role.CLERK: SEGMENT_OPS | ANNOTATE_OPS | {"signature.add"},
-    **{role: ANNOTATE_OPS | {"signature.add"} for role in PARTY_ROLES},
+    Role.JUDGE: SEGMENT_OPS | ANNOTATE_OPS | CONTROL_OPS | {"transcript.lock", "signature.add"},
+    Role.CLERK: SEGMENT_OPS | ANNOTATE_OPS | {"signature.add", "participant.mute"},
+    **{role: ANNOTATE_OPS | {"signature.add", "participant.mute"} for role in PARTY_ROLES},
     Role.OBSERVER: frozenset(),
 }
 
 REMOVES_ANY_ANNOTATION = frozenset({Role.JUDGE})
-
-#: Roles whose live (partial) recognition results may be relayed.
-SPEAKING_ROLES = frozenset(Role) - {Role.OBSERVER}
+CONTROLS_OTHERS = frozenset({Role.JUDGE})
+#: Roles that never wait to be admitted, wherever they are.
+NEVER_WAIT = frozenset({Role.JUDGE, Role.CLERK})
 
 
 def permissions_of(role: Role) -> list[str]:
     """The permission list sent in ``welcome``: op kinds, plus
-    ``annotation.remove.any`` where the role may remove others' annotations."""
+    ``annotation.remove.any`` where the role may remove others' annotations
+    and ``participant.mute.any`` where it may mute others."""
     perms = sorted(PERMISSIONS[role])
     if role in REMOVES_ANY_ANNOTATION:
         perms.append("annotation.remove.any")
+    if role in CONTROLS_OTHERS:
+        perms.append("participant.mute.any")
     return perms

@@ -15,11 +15,14 @@ from . import anchoring
 from .canonical import canonical_json, sha256_hex
 from .errors import OpError
 from .model import Annotation, HearingInfo, Participant, Segment, Signature
-from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, Op, SegmentAdd, SegmentEdit, SegmentMerge,
-                  SegmentRelabel, SegmentSplit, SignatureAdd, TranscriptLock, op_kind, parse_op)
-from .roles import PERMISSIONS, REMOVES_ANY_ANNOTATION
+from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, HearingControl, Op, ParticipantAdmit,
+                  ParticipantMute, ParticipantRemove, SegmentAdd, SegmentEdit, SegmentMerge, SegmentRelabel,
+                  SegmentSplit, SignatureAdd, TranscriptLock, op_kind, parse_op)
+from .proceedings import Proceedings
+from .roles import CONTROL_OPS, CONTROLS_OTHERS, PERMISSIONS, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES, Role
 
 Event = dict[str, Any]
+_CONTROL_EVENTS = {"start": "hearing.started", "pause": "hearing.paused", "end": "hearing.ended"}
 
 
 class TranscriptState:
@@ -31,6 +34,7 @@ class TranscriptState:
         self.locked = False
         self.lock_hash: str | None = None
         self.signatures: dict[str, Signature] = {}
+        self.proceedings = Proceedings()
         self._next_segment = 1
         self._next_annotation = 1
 
@@ -43,6 +47,7 @@ class TranscriptState:
         if not hearing.participants:
             raise OpError("invalid", "a hearing needs participants")
         self.hearing = hearing
+        self.proceedings = Proceedings.of(hearing)
         return {"kind": "hearing.created", "hearing": hearing.to_dict()}
 
     def participant(self, participant_id: str) -> Participant:
@@ -64,9 +69,30 @@ class TranscriptState:
             raise OpError("forbidden", f"{actor.role.value} may not {kind}")
         if self.hearing.participants.get(actor.participant_id) != actor:
             raise OpError("forbidden", "not a participant of this hearing")
-        if self.locked and not isinstance(op, SignatureAdd):
+        if actor.participant_id not in self.proceedings.admitted:
+            raise OpError("forbidden", "waiting to be admitted by the judge")
+        if self.locked and not isinstance(op, SignatureAdd) and kind not in CONTROL_OPS:
             raise OpError("locked", "the transcript is locked")
         return self._HANDLERS[type(op)](self, actor, op)
+
+    def apply_speech(self, speaker: Participant, raw_op: Any) -> Event:
+        """A final recognition result of ``speaker``'s own speech, written by
+        the hub's recognizer: a ``segment.add`` without ``speaker`` or
+        ``after``, so the segment is labelled with the one who spoke and
+        lands at the end. Whether audio is heard at all (mute, pause) is the
+        hub's to decide; words already spoken are not refused for it."""
+        if self.hearing is None:
+            raise OpError("not_found", "hearing not created")
+        op = parse_op(raw_op)
+        if not isinstance(op, SegmentAdd) or op.speaker is not None or op.after is not None:
+            raise OpError("invalid", "speech is a segment.add without speaker or after")
+        if self.hearing.participants.get(speaker.participant_id) != speaker or speaker.role not in SPEAKING_ROLES:
+            raise OpError("forbidden", "not a speaking participant of this hearing")
+        if speaker.participant_id not in self.proceedings.admitted:
+            raise OpError("forbidden", "waiting to be admitted by the judge")
+        if self.locked:
+            raise OpError("locked", "the transcript is locked")
+        return {**self._segment_add(speaker, op), "source": "speech"}
 
     def _segment(self, segment_id: str) -> Segment:
         seg = self._segments_by_id.get(segment_id)
@@ -225,11 +251,57 @@ class TranscriptState:
         self.signatures[actor.participant_id] = sig
         return {"kind": "signature.added", "signature": sig.to_dict()}
 
+    def _hearing_control(self, actor: Participant, op: HearingControl) -> Event:
+        status = self.proceedings.transition(op.action)
+        return {"kind": _CONTROL_EVENTS[op.action], "status": status.value, "by": actor.label()}
+
+    def _other(self, actor: Participant, participant_id: str, what: str) -> Participant:
+        """The participant an op acts on, who may not be its actor or a judge."""
+        target = self.participant(participant_id)
+        if target == actor or target.role == Role.JUDGE:
+            raise OpError("invalid", f"a judge cannot be {what}")
+        return target
+
+    def _participant_admit(self, actor: Participant, op: ParticipantAdmit) -> Event:
+        target = self._other(actor, op.participant_id, "admitted")
+        if target.participant_id in self.proceedings.admitted:
+            raise OpError("conflict", f"{target.name} is already admitted")
+        self.proceedings.admitted.add(target.participant_id)
+        return {"kind": "participant.admitted", "participant": target.label(), "by": actor.label()}
+
+    def _participant_remove(self, actor: Participant, op: ParticipantRemove) -> Event:
+        target = self._other(actor, op.participant_id, "removed")
+        if target.participant_id not in self.proceedings.admitted:
+            raise OpError("conflict", f"{target.name} is not admitted")
+        self.proceedings.admitted.discard(target.participant_id)
+        return {"kind": "participant.removed", "participant": target.label(), "by": actor.label()}
+
+    def _participant_mute(self, actor: Participant, op: ParticipantMute) -> Event:
+        target = self.participant(op.participant_id)
+        muted = self.proceedings.muted
+        if target != actor and actor.role not in CONTROLS_OTHERS:
+            raise OpError("forbidden", "only the judge may mute or unmute others")
+        if target.role not in SPEAKING_ROLES:
+            raise OpError("invalid", f"{target.name} does not speak")
+        if op.muted == (target.participant_id in muted):
+            raise OpError("conflict", f"{target.name} is already {'muted' if op.muted else 'unmuted'}")
+        if not op.muted and muted[target.participant_id] != actor.participant_id \
+                and actor.role not in CONTROLS_OTHERS:
+            raise OpError("forbidden", "muted by the judge; only the judge may unmute")
+        if op.muted:
+            muted[target.participant_id] = actor.participant_id
+        else:
+            del muted[target.participant_id]
+        return {"kind": "participant.muted" if op.muted else "participant.unmuted",
+                "participant": target.label(), "by": actor.label()}
+
     _HANDLERS = {
         SegmentAdd: _segment_add, SegmentEdit: _segment_edit, SegmentRelabel: _segment_relabel,
         SegmentSplit: _segment_split, SegmentMerge: _segment_merge,
         AnnotationAdd: _annotation_add, AnnotationRemove: _annotation_remove,
         TranscriptLock: _transcript_lock, SignatureAdd: _signature_add,
+        HearingControl: _hearing_control, ParticipantAdmit: _participant_admit,
+        ParticipantRemove: _participant_remove, ParticipantMute: _participant_mute,
     }
 
     # -- views ------------------------------------------------------------
@@ -250,5 +322,6 @@ class TranscriptState:
             "locked": self.locked,
             "lock_hash": self.lock_hash,
             "signatures": [s.to_dict() for s in self.signatures.values()],
+            "proceedings": self.proceedings.to_dict(),
             "next": [self._next_segment, self._next_annotation],
         }

@@ -40,6 +40,7 @@ class HearingIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     court: str = Field(min_length=1, max_length=100)
     participants: list[ParticipantIn] = Field(min_length=1, max_length=200)
+    waiting_room: bool = False
 
 
 def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
@@ -92,7 +93,9 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "service": "courtroom", "asr": False}
+        media = hub.media
+        return {"status": "ok", "service": "courtroom", "media": media is not None,
+                "asr": media is not None and media.engine is not None}
 
     @app.post("/api/hearings", status_code=201)
     async def create_hearing(body: HearingIn, request: Request,
@@ -101,7 +104,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
             raise HTTPException(401, "the admin token is required")
         info, tokens = await hub.create_hearing(
             body.case_number, body.title, body.court,
-            [(p.role, p.name, p.site) for p in body.participants])
+            [(p.role, p.name, p.site) for p in body.participants], body.waiting_room)
         base = (public_url or str(request.base_url)).rstrip("/")
         return {"hearing_id": info.hearing_id, "invites": [
             {"participant_id": p.participant_id, "role": p.role.value, "name": p.name,
@@ -115,7 +118,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         room, _ = await participant_room(hearing_id, _bearer(authorization) or token)
         state = room.state
         return {"hearing_id": hearing_id, "seq": room.committed_seq, "locked": state.locked,
-                "transcript_hash": state.lock_hash,
+                "transcript_hash": state.lock_hash, "proceedings": state.proceedings.to_dict(),
                 "segments": [s.to_dict() for s in state.segments],
                 "annotations": [a.to_dict() for a in state.annotations.values()],
                 "signatures": [s.to_dict() for s in state.signatures.values()]}

@@ -31,6 +31,8 @@ def serve(args: argparse.Namespace) -> int:
     from .invites import InviteStore, hash_token, new_token
     from .session import HARD_MESSAGE_LIMIT
 
+    media = _media_config(args)
+
     data: Path = args.data
     conn = open_database(data / DB_NAME)
     invites = InviteStore(conn)
@@ -48,10 +50,36 @@ def serve(args: argparse.Namespace) -> int:
     # p99 op→event 15-30 ms at 0.2 ms against 19-180 ms at the default 5 ms.
     sys.setswitchinterval(0.0002)
     print(f"courtroom hub: data in {data}; listening on http://{args.host}:{args.port}", flush=True)
-    app = create_app(Hub(data), admin_hash, args.public_url)
+    app = create_app(Hub(data, media), admin_hash, args.public_url)
     uvicorn.run(app, host=args.host, port=args.port, ws_max_size=HARD_MESSAGE_LIMIT,
                 ws_per_message_deflate=False, log_level=args.log_level, timeout_graceful_shutdown=5)
     return 0
+
+
+def _media_config(args: argparse.Namespace) -> object:
+    """The media hub's settings; says plainly whether speech is recognized."""
+    from asr.engine import ModelError, VoskEngine
+    from asr.models import find_model
+
+    from .media.mediaroom import MediaConfig
+    from .media.network import Network, rtc_configuration, use_networks
+
+    try:
+        networks = [Network.parse(spec) for spec in args.network]
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+    if networks:
+        use_networks(networks)
+        print("media on " + ", ".join(f"{n.name} ({n.address})" for n in networks), flush=True)
+    if args.turn and not (args.turn_user and args.turn_password):
+        raise CommandError("--turn needs --turn-user and --turn-password")
+    config = MediaConfig(rtc_configuration(args.stun, args.turn, args.turn_user, args.turn_password))
+    try:
+        config.engine = VoskEngine(find_model(args.model))
+        print(f"speech recognition: vosk model {config.engine.model_dir}", flush=True)
+    except ModelError as err:
+        print(f"running WITHOUT speech recognition: {err}", flush=True)
+    return config
 
 
 class CommandError(Exception):
@@ -187,6 +215,15 @@ def parser() -> argparse.ArgumentParser:
                    "generated at first start and printed once)")
     s.add_argument("--public-url", help="base URL used in join links (default: the request's host)")
     s.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    s.add_argument("--model", type=Path, help="vosk model folder for live recognition (default: "
+                   "$COURTROOM_VOSK_MODEL, then ~/.cache/courtroom/models; without one the hub runs without it)")
+    s.add_argument("--network", action="append", default=[], metavar="NAME=ADDRESS",
+                   help="a network the media hub is reachable on and its address there, e.g. "
+                   "internet=203.0.113.5, court=10.1.2.3 (repeat; default: every interface)")
+    s.add_argument("--stun", help="STUN server for the hub's own candidates, e.g. stun:stun.court.example:3478")
+    s.add_argument("--turn", help="TURN server (coturn) relaying for internet parties, e.g. turn:turn.court.example:3478")
+    s.add_argument("--turn-user")
+    s.add_argument("--turn-password")
     s.set_defaults(run=serve)
 
     for name, fn, text in (("verify", verify, "check a hearing's hash chain and replay its log"),

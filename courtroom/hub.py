@@ -22,6 +22,7 @@ from transcript.state import TranscriptState
 from transcript.store import LogStore, checkpoint, open_database
 
 from .invites import InviteStore, new_token
+from .media.mediaroom import MediaConfig, MediaRoom
 from .room import Room
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,9 @@ class HearingUnavailable(Exception):
 
 
 class Hub:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, media: MediaConfig | None = None) -> None:
         self.data_dir = data_dir
+        self.media = media
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="store")
         self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="checkpoint")
         self._checkpointing: asyncio.Future[None] | None = None
@@ -94,10 +96,12 @@ class Hub:
     # -- hearings -------------------------------------------------------------
 
     async def create_hearing(self, case_number: str, title: str, court: str,
-                             people: list[tuple[Role, str, Site]]) -> tuple[HearingInfo, list[tuple[Participant, str]]]:
+                             people: list[tuple[Role, str, Site]],
+                             waiting_room: bool = False) -> tuple[HearingInfo, list[tuple[Participant, str]]]:
         hearing_id = "h-" + secrets.token_hex(8)
         participants = [Participant("p-" + secrets.token_hex(6), role, name, site) for role, name, site in people]
-        info = HearingInfo(hearing_id, case_number, title, court, {p.participant_id: p for p in participants})
+        info = HearingInfo(hearing_id, case_number, title, court, {p.participant_id: p for p in participants},
+                           waiting_room)
         state = TranscriptState()
         event = state.create(info)
         entry = make_entry(GENESIS_HASH, hearing_id, 1, SYSTEM, "create", int(time.time() * 1000),
@@ -105,8 +109,14 @@ class Hub:
         tokens = [(p, new_token()) for p in participants]
         await self._run(self.log.append, [entry],
                         lambda conn: self.invites.insert(hearing_id, [(p.participant_id, t) for p, t in tokens]))
-        self._rooms[hearing_id] = Room(self, hearing_id, state, [entry])
+        self._rooms[hearing_id] = self._room(hearing_id, state, [entry])
         return info, tokens
+
+    def _room(self, hearing_id: str, state: TranscriptState, entries: list[LogEntry]) -> Room:
+        room = Room(self, hearing_id, state, entries)
+        if self.media is not None:
+            room.media = MediaRoom(room, self.media)
+        return room
 
     async def room(self, hearing_id: str) -> Room | None:
         """The hearing's room, loaded from its log on first use."""
@@ -131,7 +141,7 @@ class Hub:
         except ChainError as err:
             log.error("hearing %s: log failed verification: %s", hearing_id, err)
             raise HearingUnavailable(str(err)) from None
-        return Room(self, hearing_id, state, entries)
+        return self._room(hearing_id, state, entries)
 
     async def authenticate(self, hearing_id: str, token: str) -> tuple[Room, Participant] | None:
         """The room and participant an invite token admits to, or None."""

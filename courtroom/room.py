@@ -9,17 +9,21 @@ durable. A client's resent op_id gets the first answer again.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Protocol
 
 from transcript.errors import OpError
-from transcript.log import LogEntry, make_entry
+from transcript.log import LogEntry, make_entry, speech_actor
 from transcript.model import Participant
-from transcript.state import TranscriptState
+from transcript.state import Event, TranscriptState
 
 if TYPE_CHECKING:
     from .hub import Hub
+    from .media.mediaroom import MediaRoom
+
+log = logging.getLogger(__name__)
 
 #: How many rejections per hearing are remembered for op_id idempotency.
 NACK_MEMORY = 10_000
@@ -55,6 +59,10 @@ class Room:
         self.seq = 0
         self.head = ""
         self.broken = False
+        #: The hearing's clock starts when it was created: segment times and
+        #: recordings are seconds since then.
+        self.created_ms = entries[0].ts_ms if entries else int(time.time() * 1000)
+        self.media: MediaRoom | None = None
         for e in entries:
             self._record(e)
         if entries:
@@ -90,10 +98,27 @@ class Room:
         except OpError as err:
             self.reject(sender, op_id, err)
             return
-        entry = make_entry(self.head, self.hearing_id, self.seq + 1, actor.participant_id, op_id,
+        self._append(actor.participant_id, op_id, op, event, [sender])
+
+    def submit_speech(self, speaker: Participant, op_id: str, op: dict[str, Any]) -> None:
+        """A final recognition result of ``speaker``: logged as their speech."""
+        if self.broken:
+            return
+        actor = speech_actor(speaker.participant_id)
+        if (actor, op_id) in self._acked or (actor, op_id) in self._inflight:
+            return
+        try:
+            event = self.state.apply_speech(speaker, op)
+        except OpError as err:
+            log.warning("hearing %s: speech of %s not recorded: %s", self.hearing_id, speaker.participant_id, err)
+            return
+        self._append(actor, op_id, op, event, [])
+
+    def _append(self, actor_id: str, op_id: str, op: Any, event: Event, waiters: list[Listener]) -> None:
+        entry = make_entry(self.head, self.hearing_id, self.seq + 1, actor_id, op_id,
                            int(time.time() * 1000), op, event)
         self.seq, self.head = entry.seq, entry.hash
-        self._inflight[key] = [sender]
+        self._inflight[(actor_id, op_id)] = waiters
         self.hub.commit(self, entry)
 
     def reject(self, sender: Listener, op_id: str, err: OpError) -> None:
@@ -110,7 +135,11 @@ class Room:
         ack = encode({"type": "ack", "op_id": entry.op_id, "seq": entry.seq})
         for waiter in self._inflight.pop((entry.participant_id, entry.op_id), ()):
             waiter.push(ack)
-        message = self.events[-1]
+        self._broadcast(self.events[-1])
+        if self.media is not None:
+            self.media.committed(entry.event)
+
+    def _broadcast(self, message: str) -> None:
         for listener in list(self.listeners):
             if listener.live:
                 listener.push(message)
@@ -131,12 +160,9 @@ class Room:
         listener.push_replay(self, since, self.committed_seq)
         listener.live = True
 
-    def partial(self, sender: Listener, text: str) -> None:
-        message = encode({"type": "partial", "participant_id": sender.participant.participant_id,
-                          "text": text})
-        for listener in list(self.listeners):
-            if listener.live:
-                listener.push(message)
+    def partial(self, participant_id: str, text: str) -> None:
+        """Interim speech text: relayed to every synced screen, never stored."""
+        self._broadcast(encode({"type": "partial", "participant_id": participant_id, "text": text}))
 
     def fail(self, reason: str) -> None:
         """The log could not be written: drop everything not durable, and
@@ -146,3 +172,5 @@ class Room:
             listener.close_soon(1011, reason)
         self.listeners.clear()
         self._inflight.clear()
+        if self.media is not None:
+            self.media.close_soon()

@@ -16,6 +16,7 @@ from transcript.errors import OpError
 from transcript.model import Participant
 from transcript.roles import SPEAKING_ROLES, permissions_of
 
+from .media.peer import Peer, SignallingError
 from .room import Room, encode
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,9 @@ QUEUE_CHARS_LIMIT = 16 * 1024 * 1024
 MAX_OP_ID = 128
 MAX_PARTIAL = 1_000
 CLOSE_TOO_SLOW = 4008
+#: Signalling messages waiting to be handled; beyond it they are refused.
+RTC_QUEUE = 256
+RTC_MESSAGES = ("rtc.join", "rtc.answer", "rtc.candidate", "rtc.leave")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,8 @@ class Session:
         self._closing: tuple[int, str] | None = None
         self._queued_chars = 0
         self._sending_since: float | None = None
+        self._rtc: asyncio.Queue[dict[str, Any]] = asyncio.Queue(RTC_QUEUE)
+        self._peer: Peer | None = None
 
     # -- Listener -------------------------------------------------------------
 
@@ -99,11 +105,15 @@ class Session:
         reader = asyncio.create_task(self._read())
         writer = asyncio.create_task(self._write())
         watchdog = asyncio.create_task(self._watch())
+        signalling = asyncio.create_task(self._signalling())
         try:
             await asyncio.wait({reader, writer, watchdog}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self.close_soon(1000, "bye")
             reader.cancel()
+            signalling.cancel()
+            if self._peer is not None:
+                await self._peer.close()
             if watchdog.done():
                 # The peer does not read: it cannot be closed politely, so
                 # stop writing and let the server close the transport.
@@ -189,6 +199,13 @@ class Session:
             self.room.sync(self, since)
         elif kind == "partial":
             self._partial(msg)
+        elif kind in RTC_MESSAGES:
+            if self.room.media is None:
+                self._error("unavailable", "this hub runs without media")
+            elif self._rtc.full():
+                self._error("too_large", "too many signalling messages at once")
+            else:
+                self._rtc.put_nowait(msg)
         else:
             self._error("invalid", f"unknown message type: {kind!r}")
 
@@ -202,6 +219,41 @@ class Session:
             return
         self.room.submit(self, op_id, msg.get("op"))
 
+    async def _signalling(self) -> None:
+        """Signalling messages, one at a time and in order."""
+        while True:
+            msg = await self._rtc.get()
+            try:
+                await self._rtc_message(msg)
+            except SignallingError as err:
+                self._error(err.code, str(err))
+
+    async def _rtc_message(self, msg: dict[str, Any]) -> None:
+        media = self.room.media
+        assert media is not None
+        kind = msg["type"]
+        if kind == "rtc.join":
+            if self.participant.participant_id not in self.room.state.proceedings.admitted:
+                raise SignallingError("forbidden", "waiting to be admitted by the judge")
+            audio, video = msg.get("audio", True), msg.get("video", True)
+            if not isinstance(audio, bool) or not isinstance(video, bool):
+                raise SignallingError("invalid", "audio and video must be true or false")
+            self._peer = await media.join(self.participant, self.push_json, audio, video)
+            return
+        peer = self._peer
+        if peer is None or media.peers.get(self.participant.participant_id) is not peer:
+            raise SignallingError("conflict", "not joined: send rtc.join first")
+        if kind == "rtc.answer":
+            await peer.answer(msg.get("sdp"))
+        elif kind == "rtc.candidate":
+            await peer.add_candidate(msg.get("candidate"))
+        else:
+            self._peer = None
+            await peer.close()
+
+    def push_json(self, message: dict[str, Any]) -> None:
+        self.push(encode(message))
+
     def _partial(self, msg: dict[str, Any]) -> None:
         text = msg.get("text")
         if self.participant.role not in SPEAKING_ROLES:
@@ -209,4 +261,4 @@ class Session:
         elif not isinstance(text, str) or len(text) > MAX_PARTIAL:
             self._error("invalid", f"partial text must be a string of at most {MAX_PARTIAL} characters")
         else:
-            self.room.partial(self, text)
+            self.room.partial(self.participant.participant_id, text)

@@ -1,0 +1,224 @@
+"""Encoded media from one publisher to many subscribers, without decoding.
+
+aiortc's receiver reassembles RTP into encoded frames and hands each to a
+decoder thread through a queue. ``tap`` puts a ``Tap`` in that queue's
+place, so every encoded frame reaches a ``Publication`` on the event loop;
+subscribers get it through a ``ForwardedTrack`` whose ``recv()`` returns an
+``av.Packet``, which aiortc's sender packetizes without encoding. Only audio
+that is being transcribed still goes on to the decoder thread.
+
+Keyframes: a subscriber that starts, overflows or reports picture loss
+(PLI/FIR) waits for the next keyframe and asks the publisher for one, at
+most once per ``KEYFRAME_INTERVAL`` per publication.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import logging
+import queue
+import time
+from typing import Any, Callable
+
+import av
+from aiortc import MediaStreamTrack, RTCRtpReceiver
+from aiortc.codecs import get_decoder
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+log = logging.getLogger(__name__)
+
+KEYFRAME_INTERVAL = 0.5
+#: Encoded frames queued per subscriber: about 0.5 s of video, 1 s of audio.
+QUEUE_FRAMES = {"video": 16, "audio": 50}
+CLOCK_RATES = {"audio": 48_000, "video": 90_000}
+
+
+def is_keyframe(codec: RTCRtpCodecParameters, data: bytes) -> bool:
+    """Whether a decoder can start at this encoded frame."""
+    name = codec.mimeType.lower()
+    if name == "video/vp8":
+        return bool(data) and not data[0] & 0x01  # RFC 6386 9.1: P bit clear
+    if name == "video/h264":
+        # Annex B as aiortc depayloads it: look for an IDR slice or SPS.
+        at = data.find(b"\x00\x00\x01")
+        while at != -1 and at + 3 < len(data):
+            if data[at + 3] & 0x1F in (5, 7):
+                return True
+            at = data.find(b"\x00\x00\x01", at + 3)
+        return False
+    return True
+
+
+class Tap(queue.Queue):  # type: ignore[type-arg]
+    """Stands in for an ``RTCRtpReceiver``'s decoder queue. ``put`` is called
+    on the event loop with ``(codec, JitterFrame)``; ``None`` stops the
+    decoder thread and still goes through."""
+
+    def __init__(self, on_frame: Callable[[RTCRtpCodecParameters, JitterFrame], None]) -> None:
+        super().__init__()
+        self.on_frame = on_frame
+        self.decode = False
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        if item is not None:
+            self.on_frame(*item)
+            if not self.decode:
+                return
+        super().put(item, block, timeout)
+
+
+_DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
+
+
+def tap(receiver: RTCRtpReceiver, on_frame: Callable[[RTCRtpCodecParameters, JitterFrame], None]) -> Tap:
+    """Install a ``Tap`` on a receiver before it starts (in the ``track``
+    event). Relies on aiortc internals; aiortc is pinned and
+    tests/media/test_forwarding.py checks the hook."""
+    if not isinstance(getattr(receiver, _DECODER_QUEUE, None), queue.Queue):
+        raise RuntimeError("this aiortc version has no receiver decoder queue to tap; see pyproject.toml")
+    t = Tap(on_frame)
+    setattr(receiver, _DECODER_QUEUE, t)
+    return t
+
+
+class Publication:
+    """A publisher's audio or video as the hub receives it."""
+
+    def __init__(self, participant_id: str, kind: str, receiver: RTCRtpReceiver) -> None:
+        self.participant_id = participant_id
+        self.kind = kind
+        self.receiver = receiver
+        self.codec: RTCRtpCodecParameters | None = None
+        self.subscribers: set[ForwardedTrack] = set()
+        self.enabled = True
+        self.frames = 0
+        self._keyframe_asked = 0.0
+        self.tap = tap(receiver, self.deliver)
+        self.codec_known = asyncio.Event()
+
+    def deliver(self, codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
+        if self.codec is None or self.codec.mimeType != codec.mimeType:
+            self.codec = codec
+            self.codec_known.set()
+        if not self.enabled:
+            return
+        self.frames += 1
+        key = is_keyframe(codec, frame.data)
+        for sub in list(self.subscribers):
+            sub.offer(frame, key)
+
+    def subscribe(self, transcode: bool = False) -> ForwardedTrack:
+        track = (TranscodedTrack if transcode else ForwardedTrack)(self)
+        self.subscribers.add(track)
+        return track
+
+    def unsubscribe(self, track: ForwardedTrack) -> None:
+        self.subscribers.discard(track)
+        track.stop()
+
+    def request_keyframe(self) -> None:
+        """Ask the publisher for a keyframe (PLI), rate-limited."""
+        now = time.monotonic()
+        if self.kind != "video" or now - self._keyframe_asked < KEYFRAME_INTERVAL:
+            return
+        sources = self.receiver.getSynchronizationSources()
+        if not sources:
+            return
+        self._keyframe_asked = now
+        asyncio.ensure_future(self.receiver._send_rtcp_pli(sources[0].source))
+
+    def close(self) -> None:
+        for sub in list(self.subscribers):
+            self.unsubscribe(sub)
+
+
+class ForwardedTrack(MediaStreamTrack):
+    """One subscriber's copy of a publication: a bounded queue of encoded
+    frames; ``recv()`` gives ``av.Packet``. A full queue drops frames for this
+    subscriber alone (video then waits for a keyframe)."""
+
+    def __init__(self, publication: Publication) -> None:
+        super().__init__()
+        self.kind = publication.kind
+        self.publication = publication
+        self._queue: asyncio.Queue[tuple[JitterFrame, RTCRtpCodecParameters] | None] = asyncio.Queue(
+            QUEUE_FRAMES[publication.kind])
+        self._time_base = fractions.Fraction(1, CLOCK_RATES[publication.kind])
+        self._need_keyframe = publication.kind == "video"
+        self.dropped = 0
+        if self._need_keyframe:
+            publication.request_keyframe()
+
+    def offer(self, frame: JitterFrame, key: bool) -> None:
+        if self._need_keyframe:
+            if not key:
+                self.publication.request_keyframe()
+                return
+            self._need_keyframe = False
+        if self._queue.full():
+            self.dropped += 1
+            if self.kind == "video":
+                while not self._queue.empty():
+                    self._queue.get_nowait()
+                self._need_keyframe = True
+                self.publication.request_keyframe()
+                return
+            self._queue.get_nowait()
+        assert self.publication.codec is not None
+        self._queue.put_nowait((frame, self.publication.codec))
+
+    def keyframe_wanted(self) -> None:
+        """The subscriber reported picture loss (PLI/FIR)."""
+        self.publication.request_keyframe()
+
+    async def recv(self) -> Any:
+        if self.readyState != "live":
+            raise MediaStreamError
+        item = await self._queue.get()
+        if item is None:
+            raise MediaStreamError
+        frame, _ = item
+        packet = av.Packet(frame.data)
+        packet.pts = frame.timestamp
+        packet.time_base = self._time_base
+        return packet
+
+    def stop(self) -> None:
+        if self.readyState == "live":
+            super().stop()
+            if self._queue.full():
+                self._queue.get_nowait()
+            self._queue.put_nowait(None)
+
+
+class TranscodedTrack(ForwardedTrack):
+    """The fallback for a subscriber that cannot decode the publisher's codec:
+    decode here (on a thread) and let aiortc encode for this subscriber."""
+
+    def __init__(self, publication: Publication) -> None:
+        super().__init__(publication)
+        self._decoder: Any = None
+        self._decoder_codec: str | None = None
+
+    async def recv(self) -> Any:
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            item = await self._queue.get()
+            if item is None:
+                raise MediaStreamError
+            frame, codec = item
+            if codec.mimeType != self._decoder_codec:
+                self._decoder, self._decoder_codec = get_decoder(codec), codec.mimeType
+            try:
+                frames = await asyncio.get_running_loop().run_in_executor(None, self._decoder.decode, frame)
+            except av.FFmpegError as err:
+                log.debug("transcoding %s: %s", codec.mimeType, err)
+                self._need_keyframe = True
+                self.publication.request_keyframe()
+                continue
+            if frames:
+                return frames[-1]

@@ -1,0 +1,144 @@
+"""One hearing's media: a peer per connected participant, every heard
+publication forwarded to every other peer, each speaker's audio to ASR.
+
+It follows the hearing's proceedings after every committed control op: a
+muted or removed participant is no longer forwarded or transcribed, a
+removed one is disconnected, and a paused or ended hearing is not
+transcribed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from aiortc import RTCConfiguration
+
+from asr.engine import Engine
+from asr.text import CourtText
+from asr.words import Result
+from transcript.model import Participant
+from transcript.roles import SPEAKING_ROLES
+
+from .forwarding import Publication
+from .peer import Peer
+from .speech import SpeechTap
+
+if TYPE_CHECKING:
+    from ..room import Room
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class MediaConfig:
+    rtc: RTCConfiguration = field(default_factory=RTCConfiguration)
+    engine: Engine | None = None
+    text: CourtText = field(default_factory=CourtText)
+
+
+class MediaRoom:
+    def __init__(self, room: Room, config: MediaConfig) -> None:
+        self.room = room
+        self.config = config
+        self.peers: dict[str, Peer] = {}
+        self.speech: dict[str, SpeechTap] = {}
+        self._finals = 0
+
+    def clock(self) -> float:
+        return max(0.0, time.time() - self.room.created_ms / 1000)
+
+    # -- participants ---------------------------------------------------------------
+
+    async def join(self, participant: Participant, signal: Callable[[dict[str, Any]], None],
+                   audio: bool, video: bool) -> Peer:
+        """(Re)connect a participant's media; an older connection of theirs ends."""
+        old = self.peers.pop(participant.participant_id, None)
+        if old is not None:
+            await old.close()
+        speaks = participant.role in SPEAKING_ROLES
+        peer = Peer(participant.participant_id, signal, self.config.rtc, self._published, self._closed)
+        self.peers[participant.participant_id] = peer
+        for other in list(self.peers.values()):
+            for publication in other.publications.values():
+                if other is not peer and publication.codec is not None:
+                    peer.subscribe(publication)
+        peer.start(audio and speaks, video and speaks)
+        return peer
+
+    async def leave(self, participant_id: str) -> None:
+        peer = self.peers.get(participant_id)
+        if peer is not None:
+            await peer.close()
+
+    def _published(self, peer: Peer, publication: Publication) -> None:
+        asyncio.ensure_future(self._forward_when_ready(peer, publication))
+        if publication.kind == "audio" and self.config.engine is not None:
+            participant = self.room.state.participant(peer.participant_id)
+            self.speech[peer.participant_id] = SpeechTap(
+                publication, peer.publish["audio"].receiver.track, self.config.engine, self.config.text,
+                self.clock, lambda sid, r: self._recognized(participant, sid, r))
+        self.update()
+
+    async def _forward_when_ready(self, peer: Peer, publication: Publication) -> None:
+        """Subscribers need the publisher's codec: wait for its first frame."""
+        await publication.codec_known.wait()
+        if self.peers.get(peer.participant_id) is not peer:
+            return
+        for other in list(self.peers.values()):
+            if other is not peer:
+                other.subscribe(publication)
+
+    def _closed(self, peer: Peer) -> None:
+        if self.peers.get(peer.participant_id) is peer:
+            del self.peers[peer.participant_id]
+        tap = self.speech.get(peer.participant_id)
+        if tap is not None and tap.publication in peer.publications.values():
+            tap.close()
+            del self.speech[peer.participant_id]
+        for other in self.peers.values():
+            for kind in ("audio", "video"):
+                other.unsubscribe(peer.participant_id, kind)
+
+    # -- recognition ----------------------------------------------------------------
+
+    def _recognized(self, speaker: Participant, stream_id: str, result: Result) -> None:
+        if not result.final:
+            if result.text:
+                self.room.partial(speaker.participant_id, result.text)
+            return
+        self._finals += 1
+        op: dict[str, Any] = {"kind": "segment.add", "text": result.text}
+        if result.start is not None and result.end is not None:
+            op["start"], op["end"] = round(result.start, 3), round(result.end, 3)
+        self.room.submit_speech(speaker, f"{stream_id}-{self._finals}", op)
+
+    # -- proceedings ----------------------------------------------------------------
+
+    def committed(self, event: dict[str, Any]) -> None:
+        kind = event.get("kind", "")
+        if kind.startswith(("participant.", "hearing.")):
+            self.update()
+
+    def update(self) -> None:
+        """Bring forwarding, recognition and connections in line with the
+        proceedings as they stand."""
+        proceedings = self.room.state.proceedings
+        for pid, peer in list(self.peers.items()):
+            if pid not in proceedings.admitted:
+                peer.signal({"type": "rtc.closed", "reason": "removed", "message": "您已被移出庭审"})
+                asyncio.ensure_future(peer.close())
+                continue
+            heard = proceedings.heard(pid)
+            for publication in peer.publications.values():
+                publication.enabled = heard
+            tap = self.speech.get(pid)
+            if tap is not None:
+                tap.set_active(heard and proceedings.recording)
+
+    def close_soon(self) -> None:
+        for peer in list(self.peers.values()):
+            asyncio.ensure_future(peer.close())

@@ -1,0 +1,87 @@
+"""One speaker's audio, decoded once, to that speaker's recognizer.
+
+The publication's tap passes encoded audio on to aiortc's decoder thread
+only while the speaker is heard (admitted, not muted, hearing not paused or
+ended); the decoded frames are fed to an ``asr`` stream. When the speaker
+stops being heard the stream is closed, which emits its last final, so
+words said before a mute or a pause are kept; a new stream starts, on the
+hearing's clock, when they are heard again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Callable
+
+from aiortc.mediastreams import MediaStreamError
+
+from asr.engine import Engine
+from asr.stream import SpeakerStream
+from asr.text import CourtText
+from asr.words import Result
+
+from .forwarding import Publication
+
+log = logging.getLogger(__name__)
+
+
+class SpeechTap:
+    def __init__(self, publication: Publication, track: Any, engine: Engine, text: CourtText,
+                 clock: Callable[[], float], on_result: Callable[[str, Result], None]) -> None:
+        """``clock``: seconds on the hearing's clock now; ``on_result`` is
+        called on the event loop with (stream id, result)."""
+        self.publication = publication
+        self.engine = engine
+        self.text = text
+        self.clock = clock
+        self.on_result = on_result
+        self.stream: SpeakerStream | None = None
+        self.stream_id = ""
+        self._loop = asyncio.get_running_loop()
+        self._track = track
+        self._task = asyncio.ensure_future(self._run())
+
+    @property
+    def active(self) -> bool:
+        return self.publication.tap.decode
+
+    def set_active(self, active: bool) -> None:
+        if active == self.active:
+            return
+        self.publication.tap.decode = active
+        if not active:
+            self._end_stream()
+
+    def _end_stream(self) -> None:
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            # close() waits for the last final: off the loop.
+            self._loop.run_in_executor(None, stream.close)
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                frame = await self._track.recv()
+                if not self.active:
+                    continue  # decoded before the tap was turned off
+                if self.stream is None:
+                    self.stream_id = f"{int(time.time() * 1000):x}"
+                    sid = self.stream_id
+                    self.stream = SpeakerStream(
+                        self.engine, self.publication.participant_id,
+                        lambda r: self._loop.call_soon_threadsafe(self.on_result, sid, r),
+                        text=self.text, offset=self.clock())
+                channels = len(frame.layout.channels)
+                self.stream.feed(frame.to_ndarray().reshape(-1), frame.sample_rate, channels)
+        except (MediaStreamError, asyncio.CancelledError):
+            pass
+        except Exception:
+            log.exception("speech recognition of %s stopped", self.publication.participant_id)
+        finally:
+            self._end_stream()
+
+    def close(self) -> None:
+        self.publication.tap.decode = False
+        self._task.cancel()

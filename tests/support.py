@@ -28,13 +28,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+TONE_VOSK = SHARED / "testing" / "tone_vosk"
+TONE_MODEL = SHARED / "testing" / "tone-model"
+
+
+def media_address() -> str:
+    """An address of this machine for WebRTC: aioice skips 127.0.0.1 unless
+    named, so take the first other IPv4 address, else name loopback."""
+    import ifaddr
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if isinstance(ip.ip, str) and not ip.ip.startswith("127."):
+                return ip.ip
+    return "127.0.0.1"
+
+
 class HubProcess:
     """``courtroom serve`` as a child process on a free port."""
 
-    def __init__(self, data: Path, port: int | None = None) -> None:
+    def __init__(self, data: Path, port: int | None = None, args: list[str] | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.data = data
         self.port = port or free_port()
+        self.args = args or []
+        self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def with_speech(cls, data: Path) -> HubProcess:
+        """A hub whose recognizer is the tone-language stand-in for vosk, with
+        media on this machine's address."""
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TONE_VOSK), os.environ.get("PYTHONPATH", "")]))
+        return cls(data, args=["--model", str(TONE_MODEL), "--network", f"test={media_address()}"], env=env)
 
     @property
     def url(self) -> str:
@@ -47,8 +73,8 @@ class HubProcess:
         self.log = open(self.data.parent / f"hub-{self.port}.log", "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "courtroom.cli", "serve", "--port", str(self.port), "--data",
-             str(self.data), "--admin-token", ADMIN, "--log-level", "warning"],
-            stdout=self.log, stderr=subprocess.STDOUT)
+             str(self.data), "--admin-token", ADMIN, "--log-level", "warning", *self.args],
+            stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -74,10 +100,10 @@ class HubProcess:
                 self.kill()
         self.log.close()
 
-    def create_hearing(self, participants: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    def create_hearing(self, participants: list[dict[str, str]] | None = None, **extra: Any) -> dict[str, Any]:
         r = httpx.post(self.url + "/api/hearings", headers={"Authorization": f"Bearer {ADMIN}"},
                        json={"case_number": "(2026)京0105民初1号", "title": "买卖合同纠纷",
-                             "court": "北京市朝阳区人民法院", "participants": participants or PARTIES})
+                             "court": "北京市朝阳区人民法院", "participants": participants or PARTIES, **extra})
         r.raise_for_status()
         return r.json()
 
@@ -101,6 +127,7 @@ class Client:
         self._changed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._n = 0
+        self.terminal: Any = None  # a devices.terminal.Terminal that gets the rtc.* messages
 
     @classmethod
     async def connect(cls, url: str, sync: bool = True, since: int = 0) -> Client:
@@ -131,6 +158,14 @@ class Client:
             self.answers[msg["op_id"]] = msg
         else:
             self.others.append(msg)
+            if t.startswith("rtc.") and self.terminal is not None:
+                asyncio.ensure_future(self.terminal.handle(msg))
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(message))
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.others if m["type"] == kind]
 
     async def wait_for(self, predicate: Any, timeout: float = 10) -> None:
         async def loop() -> None:

@@ -62,6 +62,8 @@ class Peer:
         self.signal = signal
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=config.iceServers,
                                                      bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        self._ice_servers = [{"urls": s.urls, **({"username": s.username, "credential": s.credential}
+                                                 if s.username else {})} for s in config.iceServers or []]
         self.publish: dict[str, RTCRtpTransceiver] = {}
         self.publications: dict[str, Publication] = {}
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
@@ -163,7 +165,8 @@ class Peer:
         self._answer = asyncio.get_running_loop().create_future()
         self._candidates = 0
         self.signal({"type": "rtc.offer", "sdp": self.pc.localDescription.sdp, "tracks": tracks,
-                     "publish": {kind: t.mid for kind, t in self.publish.items()}})
+                     "publish": {kind: t.mid for kind, t in self.publish.items()},
+                     "ice_servers": self._ice_servers})
         try:
             await asyncio.wait_for(self._answer, ANSWER_TIMEOUT)
         except asyncio.TimeoutError:

@@ -1,0 +1,224 @@
+"""The media hub against a real ``courtroom serve`` with the tone-language
+recognizer, joined by aiortc terminals (devices.terminal) as a detention
+centre's terminal would join."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from aiortc import MediaStreamTrack, VideoStreamTrack
+from aiortc.contrib.media import MediaPlayer
+
+from devices.terminal import Terminal
+from tests.support import SHARED, Client, HubProcess, invites_by_role
+
+PEOPLE = [{"role": "judge", "name": "王法官"}, {"role": "plaintiff", "name": "张三"},
+          {"role": "defendant", "name": "李四", "site": "detention"}]
+
+
+def run(coro):  # noqa: ANN001, ANN201
+    return asyncio.run(coro)
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[HubProcess]:
+    proc = HubProcess.with_speech(tmp_path / "data").start()
+    yield proc
+    proc.stop()
+
+
+def speech_wav(tmp_path: Path, text: str, name: str = "speech.wav") -> str:
+    import sys
+    sys.path.insert(0, str(SHARED / "testing"))
+    from tonespeech import synthesize  # type: ignore[import-not-found]
+
+    from tests.asr.support import write_wav
+    lines, at = [], 0.5
+    for utterance in text.split("。"):
+        if utterance.strip():
+            lines.append((at, 0, utterance.strip()))
+            at += 0.45 * len(utterance.split()) + 1.5
+    pcm, _ = synthesize(lines, rate=48_000, channels=1)
+    return str(write_wav(tmp_path / name, pcm, 48_000))
+
+
+class Counter:
+    """Counts frames received per (participant, kind)."""
+
+    def __init__(self) -> None:
+        self.frames: dict[tuple[str, str], int] = {}
+
+    def __call__(self, pid: str, kind: str, track: MediaStreamTrack) -> None:
+        self.frames[(pid, kind)] = 0
+
+        async def pump() -> None:
+            try:
+                while True:
+                    await track.recv()
+                    self.frames[(pid, kind)] += 1
+            except Exception:
+                pass
+        asyncio.ensure_future(pump())
+
+
+async def joined(hub: HubProcess, h: dict[str, Any], role: str, **media: Any) -> tuple[Client, Terminal]:
+    inv = invites_by_role(h)[role]
+    client = await Client.connect(hub.ws_url(h["hearing_id"], inv["token"]))
+    terminal = Terminal(client.send_json, **media)
+    client.terminal = terminal
+    await terminal.join()
+    return client, terminal
+
+
+def segments_of(client: Client) -> list[dict[str, Any]]:
+    return [e["event"]["segment"] for e in client.events if e["event"]["kind"] == "segment.added"]
+
+
+def test_speech_is_forwarded_and_transcribed_under_the_speakers_name(hub: HubProcess, tmp_path: Path) -> None:
+    wav = speech_wav(tmp_path, "现在 开庭 。 原告 陈述 诉讼 请求")
+
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        frames = Counter()
+        judge, jt = await joined(hub, h, "judge", on_track=frames)
+        party, pt = await joined(hub, h, "plaintiff", audio=MediaPlayer(wav).audio, video=VideoStreamTrack())
+        pid = invites_by_role(h)["plaintiff"]["participant_id"]
+        await judge.wait_for(lambda: len(segments_of(judge)) >= 2, timeout=20)
+        partials = [m["text"] for m in judge.of_type("partial") if m["participant_id"] == pid]
+        assert "现在" in partials[0] or "现在开庭" in partials
+        segs = segments_of(judge)
+        assert [s["text"] for s in segs] == ["现在开庭。", "原告陈述诉讼请求。"]
+        assert all(s["speaker"]["name"] == "张三" and s["speaker"]["participant_id"] == pid for s in segs)
+        assert 0 < segs[0]["start"] < segs[0]["end"] < segs[1]["start"]
+        # The speech is in the log under the speaker: the REST view agrees.
+        assert [s["text"] for s in hub.transcript(h["hearing_id"], invites_by_role(h)["judge"]["token"])["segments"]] \
+            == ["现在开庭。", "原告陈述诉讼请求。"]
+        assert frames.frames[(pid, "audio")] > 100 and frames.frames[(pid, "video")] > 30
+        await jt.close()
+        await pt.close()
+        await judge.close()
+        await party.close()
+    run(main())
+
+
+def test_a_muted_participant_is_neither_forwarded_nor_transcribed(hub: HubProcess, tmp_path: Path) -> None:
+    wav = speech_wav(tmp_path, "原告 陈述 。 诉讼 请求 。 事实 理由 。 证据 质证")
+
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        frames = Counter()
+        judge, jt = await joined(hub, h, "judge", on_track=frames)
+        party, pt = await joined(hub, h, "plaintiff", audio=MediaPlayer(wav).audio)
+        pid = invites_by_role(h)["plaintiff"]["participant_id"]
+        await judge.wait_for(lambda: len(segments_of(judge)) >= 1, timeout=20)
+        ack = await judge.op({"kind": "participant.mute", "participant_id": pid, "muted": True})
+        assert ack["type"] == "ack"
+        await asyncio.sleep(0.5)  # frames already on their way
+        at_mute = frames.frames[(pid, "audio")]
+        partials_at_mute = len(judge.of_type("partial"))
+        await asyncio.sleep(5)  # the rest of the recording is spoken while muted
+        assert frames.frames[(pid, "audio")] - at_mute < 10
+        assert len(judge.of_type("partial")) == partials_at_mute
+        texts = [s["text"] for s in segments_of(judge)]
+        assert "原告陈述。" in texts and not any("事实" in t or "证据" in t for t in texts)
+        await jt.close()
+        await pt.close()
+        await judge.close()
+        await party.close()
+    run(main())
+
+
+def test_three_terminals_each_receive_the_other_two(hub: HubProcess) -> None:
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        counters = {r: Counter() for r in ("judge", "plaintiff", "defendant")}
+        clients = []
+        for role in counters:
+            from aiortc.mediastreams import AudioStreamTrack
+            clients.append(await joined(hub, h, role, audio=AudioStreamTrack(), video=VideoStreamTrack(),
+                                        on_track=counters[role]))
+        ids = {r: invites_by_role(h)[r]["participant_id"] for r in counters}
+
+        def complete() -> bool:
+            return all(counters[r].frames.get((ids[o], k), 0) > 20
+                       for r in counters for o in counters if o != r for k in ("audio", "video"))
+        for _ in range(100):
+            if complete():
+                break
+            await asyncio.sleep(0.2)
+        assert complete(), {r: c.frames for r, c in counters.items()}
+        for r in counters:
+            assert (ids[r], "audio") not in counters[r].frames  # nobody receives themselves
+        # The defendant's terminal vanishes mid-call: the others' connections
+        # are renegotiated without it and the hearing carries on.
+        clients[2][0].ws.transport.abort()
+        judge = clients[0][0]
+        await judge.wait_for(lambda: len(judge.of_type("rtc.offer")) >= 1 and not any(
+            t["participant_id"] == ids["defendant"] for t in judge.of_type("rtc.offer")[-1]["tracks"].values()),
+            timeout=15)
+        assert (await judge.op({"kind": "hearing.start"}))["type"] == "ack"
+        for c, t in clients:
+            await t.close()
+        for c, _ in clients[:2]:
+            await c.close()
+    run(main())
+
+
+def test_bad_signalling_gets_clear_errors_and_the_hearing_goes_on(hub: HubProcess) -> None:
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        inv = invites_by_role(h)
+        c = await Client.connect(hub.ws_url(h["hearing_id"], inv["plaintiff"]["token"]))
+        errors = lambda: [m["error"]["code"] for m in c.of_type("error")]  # noqa: E731
+        await c.send_json({"type": "rtc.answer", "sdp": "v=0"})
+        await c.wait_for(lambda: errors() == ["conflict"])  # not joined
+        await c.send_json({"type": "rtc.join", "audio": "yes"})
+        await c.wait_for(lambda: len(errors()) == 2)
+        assert errors()[-1] == "invalid"
+        await c.send_json({"type": "rtc.join", "audio": True, "video": False})
+        await c.wait_for(lambda: c.of_type("rtc.offer"))
+        for bad in ("garbage", "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 96\r\n", 12, "x" * 70_000):
+            await c.send_json({"type": "rtc.answer", "sdp": bad})
+        await c.wait_for(lambda: len(errors()) == 6)
+        assert errors()[2:] == ["invalid", "invalid", "invalid", "too_large"]
+        for k in range(70):
+            await c.send_json({"type": "rtc.candidate", "candidate": {
+                "candidate": f"candidate:{k} 1 udp 2122260223 192.0.2.{k % 250 + 1} {40000 + k} typ host",
+                "sdpMid": "0", "sdpMLineIndex": 0}})
+        await c.send_json({"type": "rtc.candidate", "candidate": {"candidate": "candidate:nonsense"}})
+        await c.wait_for(lambda: "too_large" in errors()[6:])
+        # The offer is still open: a real answer completes it.
+        t = Terminal(c.send_json, audio=MediaPlayer(str(SHARED / "audio" / "zh" / "aishell1_BAC009S0724W0121.wav")).audio)
+        c.terminal = t
+        await t.handle(c.of_type("rtc.offer")[-1])
+        await asyncio.sleep(1)
+        assert (await c.op({"kind": "annotation.add", "segment_id": "S9", "start": 0, "end": 1,
+                            "style": "highlight"}))["error"]["code"] == "not_found"
+        assert c.of_type("rtc.error") == []
+        await c.close()
+    run(main())
+
+
+def test_waiting_room_keeps_media_out_until_admitted(hub: HubProcess) -> None:
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE, waiting_room=True)
+        inv = invites_by_role(h)
+        judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["judge"]["token"]))
+        detainee = await Client.connect(hub.ws_url(h["hearing_id"], inv["defendant"]["token"]))
+        await detainee.send_json({"type": "rtc.join", "audio": True, "video": True})
+        await detainee.wait_for(lambda: detainee.of_type("error"))
+        assert detainee.of_type("error")[0]["error"]["code"] == "forbidden"
+        assert (await judge.op({"kind": "participant.admit", "participant_id": inv["defendant"]["participant_id"]}))["type"] == "ack"
+        await detainee.wait_for(lambda: any(e["event"]["kind"] == "participant.admitted" for e in detainee.events))
+        await detainee.send_json({"type": "rtc.join", "audio": True, "video": True})
+        await detainee.wait_for(lambda: detainee.of_type("rtc.offer"))
+        assert (await judge.op({"kind": "participant.remove", "participant_id": inv["defendant"]["participant_id"]}))["type"] == "ack"
+        await detainee.wait_for(lambda: detainee.of_type("rtc.closed"))
+        assert detainee.of_type("rtc.closed")[0]["reason"] == "removed"
+        await judge.close()
+        await detainee.close()
+    run(main())

@@ -1,0 +1,132 @@
+// The page's microphone and camera in the hearing, and everyone else's
+// media: answers the hub's offers (the hub always offers), publishing on
+// the sections it names, and shows one tile per other participant.
+export class Media {
+  constructor(send, grid, names, say) {
+    this.send = send;      // (message) => void, over the hearing websocket
+    this.grid = grid;      // element holding the tiles
+    this.names = names;    // participant_id -> {name, role}
+    this.say = say;        // (text) => void, status line
+    this.pc = null;
+    this.local = null;     // MediaStream of this page's microphone and camera
+    this.joined = false;
+    this.tiles = new Map();  // participant_id -> {figure, stream}
+    this.mids = {};          // mid -> {participant_id, kind}
+  }
+
+  async join(camera = true) {
+    if (!this.local) {
+      try {
+        this.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: camera });
+      } catch (err) {
+        if (!camera) throw err;
+        this.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+        this.say("未找到摄像头，仅以音频加入");
+      }
+      const self = document.getElementById("self-video");
+      if (self) { self.srcObject = this.local; self.hidden = !this.local.getVideoTracks().length; }
+    }
+    this.joined = true;
+    this.send({ type: "rtc.join", audio: this.local.getAudioTracks().length > 0,
+                video: this.local.getVideoTracks().length > 0 });
+  }
+
+  // After the websocket reconnects the hub has closed the old connection.
+  rejoin() {
+    if (!this.joined) return;
+    this.reset();
+    this.send({ type: "rtc.join", audio: this.local.getAudioTracks().length > 0,
+                video: this.local.getVideoTracks().length > 0 });
+  }
+
+  reset() {
+    if (this.pc) this.pc.close();
+    this.pc = null;
+    for (const pid of [...this.tiles.keys()]) this.removeTile(pid);
+  }
+
+  leave() {
+    if (this.joined) this.send({ type: "rtc.leave" });
+    this.joined = false;
+    this.reset();
+  }
+
+  async handle(msg) {
+    if (msg.type === "rtc.offer") await this.offer(msg);
+    else if (msg.type === "rtc.closed") { this.joined = false; this.reset(); this.say(msg.message || "音视频已断开"); }
+    else if (msg.type === "rtc.error") this.say(msg.error.message);
+  }
+
+  async offer(msg) {
+    if (!this.pc) {
+      this.pc = new RTCPeerConnection({ iceServers: msg.ice_servers || [] });
+      this.pc.ontrack = (e) => this.track(e);
+      this.pc.onconnectionstatechange = () => {
+        const s = this.pc && this.pc.connectionState;
+        if (s === "connected") this.say("音视频已连接");
+        else if (s === "failed") this.say("音视频连接失败");
+      };
+    }
+    const pc = this.pc;
+    this.mids = msg.tracks || {};
+    await pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
+    for (const [kind, mid] of Object.entries(msg.publish || {})) {
+      const t = pc.getTransceivers().find(x => x.mid === mid);
+      const track = kind === "audio" ? this.local.getAudioTracks()[0] : this.local.getVideoTracks()[0];
+      if (t && track && t.sender.track !== track) {
+        t.direction = "sendonly";
+        await t.sender.replaceTrack(track);
+      }
+    }
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gathered(pc);
+    this.send({ type: "rtc.answer", sdp: pc.localDescription.sdp });
+    const present = new Set(Object.values(this.mids).map(t => t.participant_id));
+    for (const pid of [...this.tiles.keys()]) if (!present.has(pid)) this.removeTile(pid);
+  }
+
+  track(e) {
+    const info = this.mids[e.transceiver.mid];
+    if (!info) return;
+    const tile = this.tile(info.participant_id);
+    for (const old of tile.stream.getTracks().filter(t => t.kind === e.track.kind)) tile.stream.removeTrack(old);
+    tile.stream.addTrack(e.track);
+    tile.video.srcObject = tile.stream;
+    tile.video.play().catch(() => this.say("请点击页面以播放声音"));
+  }
+
+  tile(pid) {
+    let tile = this.tiles.get(pid);
+    if (tile) return tile;
+    const figure = document.createElement("figure");
+    figure.dataset.participantId = pid;
+    const video = document.createElement("video");
+    video.autoplay = true; video.playsInline = true;
+    const caption = document.createElement("figcaption");
+    const p = this.names[pid];
+    caption.textContent = p ? p.name : pid;
+    figure.append(video, caption);
+    this.grid.append(figure);
+    tile = { figure, video, stream: new MediaStream() };
+    this.tiles.set(pid, tile);
+    return tile;
+  }
+
+  removeTile(pid) {
+    const tile = this.tiles.get(pid);
+    if (!tile) return;
+    tile.figure.remove();
+    this.tiles.delete(pid);
+  }
+}
+
+// Send the answer with its candidates in it (waiting at most 3 s), so one
+// message carries everything the hub needs.
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { if (pc.iceGatheringState === "complete") { clearTimeout(timer); resolve(); } };
+    const timer = setTimeout(resolve, 3000);
+    pc.addEventListener("icegatheringstatechange", done);
+  });
+}

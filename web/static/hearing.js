@@ -27,6 +27,7 @@ function send(message) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSO
 let opCount = 0;
 function op(body) { send({ type: "op", op_id: `${Date.now().toString(36)}-${++opCount}`, op: body }); }
 const media = new Media(send, document.getElementById("grid"), names, (t) => status(t));
+window.hearingMedia = media;  // for diagnostics (getStats) by support staff and tests
 
 document.getElementById("export").href =
   `/api/hearings/${hearingId}/export?format=txt&token=${encodeURIComponent(token)}`;

@@ -91,8 +91,10 @@ export class Media {
     const tile = this.tile(info.participant_id);
     for (const old of tile.stream.getTracks().filter(t => t.kind === e.track.kind)) tile.stream.removeTrack(old);
     tile.stream.addTrack(e.track);
-    tile.video.srcObject = tile.stream;
-    tile.video.play().catch(() => this.say("请点击页面以播放声音"));
+    tile.video.play().catch((err) => {
+      // Browsers without a user gesture may refuse to play sound.
+      if (err.name === "NotAllowedError") this.say("请点击页面以播放声音");
+    });
   }
 
   tile(pid) {
@@ -108,6 +110,7 @@ export class Media {
     figure.append(video, caption);
     this.grid.append(figure);
     tile = { figure, video, stream: new MediaStream() };
+    video.srcObject = tile.stream;
     this.tiles.set(pid, tile);
     return tile;
   }

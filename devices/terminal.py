@@ -13,6 +13,7 @@ import asyncio
 from typing import Any, Awaitable, Callable
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc.exceptions import InvalidStateError
 
 
 class Terminal:
@@ -38,7 +39,11 @@ class Terminal:
 
     async def handle(self, msg: dict[str, Any]) -> None:
         if msg["type"] == "rtc.offer":
-            await self._offer(msg)
+            try:
+                await self._offer(msg)
+            except InvalidStateError:
+                if self.pc is None or self.pc.signalingState != "closed":
+                    raise  # otherwise: an offer still on its way when we closed
         elif msg["type"] == "rtc.closed":
             self.closed = msg
             await self.close()

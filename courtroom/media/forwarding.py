@@ -24,9 +24,10 @@ from typing import Any, Callable
 import av
 from aiortc import MediaStreamTrack, RTCRtpReceiver
 from aiortc.codecs import get_decoder
-from aiortc.jitterbuffer import JitterFrame
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RtpPacket
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +71,34 @@ class Tap(queue.Queue):  # type: ignore[type-arg]
         super().put(item, block, timeout)
 
 
+class AudioPassThrough:
+    """Stands in for an audio receiver's jitter buffer: one Opus packet is one
+    frame, handed on as it arrives. aiortc's buffer holds four frames back
+    (80 ms), which belongs at the listener, not at a hub in the middle;
+    reordering is left to the subscriber's own jitter buffer, as an SFU does."""
+
+    capacity = 16
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
+
+
 _DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
+_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
 
 
 def tap(receiver: RTCRtpReceiver, on_frame: Callable[[RTCRtpCodecParameters, JitterFrame], None]) -> Tap:
     """Install a ``Tap`` on a receiver before it starts (in the ``track``
-    event). Relies on aiortc internals; aiortc is pinned and
-    tests/media/test_forwarding.py checks the hook."""
-    if not isinstance(getattr(receiver, _DECODER_QUEUE, None), queue.Queue):
-        raise RuntimeError("this aiortc version has no receiver decoder queue to tap; see pyproject.toml")
+    event), and for audio the pass-through jitter buffer. Relies on aiortc
+    internals; aiortc is pinned and tests/media/test_forwarding.py checks
+    the hooks."""
+    if not isinstance(getattr(receiver, _DECODER_QUEUE, None), queue.Queue) or \
+            not isinstance(getattr(receiver, _JITTER_BUFFER, None), JitterBuffer):
+        raise RuntimeError("this aiortc version's receiver cannot be tapped; see pyproject.toml")
     t = Tap(on_frame)
     setattr(receiver, _DECODER_QUEUE, t)
+    if receiver.track is not None and receiver.track.kind == "audio":
+        setattr(receiver, _JITTER_BUFFER, AudioPassThrough())
     return t
 
 

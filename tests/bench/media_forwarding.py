@@ -1,0 +1,327 @@
+"""Media forwarding: what each subscriber costs the hub, against aiortc's
+MediaRelay in the same run, and latency through the hub.
+
+    python -m tests.bench.media_forwarding [--seconds 8] [--subscribers 1,2,4,8]
+
+* A real ``courtroom serve`` process (tone stand-in for vosk, media on this
+  machine's address). One publisher sends Opus audio, or 640×480 VP8 video
+  at 30 fps; N = 0, 1, 2, 4, 8 subscribers receive it (counting encoded
+  frames without decoding them). The hub's CPU is read from /proc over the
+  window; per subscriber = (CPU(N) − CPU(0)) / N / seconds.
+* The baseline: the same publisher and subscribers through a process that
+  relays with aiortc's ``MediaRelay`` (tests/bench/relay_baseline.py).
+* Mouth-to-ear: a tone burst every 0.5 s; the time from the frame carrying
+  its onset leaving the publisher's track to the onset decoded at another
+  participant, through the hub, p50/p99.
+* Speech end → final: tone-language speech from the publisher; the time
+  from each utterance's last word ending to its final segment arriving at
+  another participant's websocket, p50/p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fractions
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import av
+import numpy as np
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AUDIO_PTIME, MediaStreamError
+
+from courtroom.media.forwarding import tap
+from devices.terminal import Terminal
+from tests.support import SHARED, Client, HubProcess, invites_by_role
+
+ROOT = Path(__file__).resolve().parents[2]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+class MovingVideo(MediaStreamTrack):
+    """640×480 at 30 fps with a moving picture, so VP8 has real work."""
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        y, x = np.mgrid[0:480, 0:640]
+        self._base = np.stack([(x * 255 // 640), (y * 255 // 480), ((x + y) * 255 // 1120)], -1).astype(np.uint8)
+        self._n = 0
+        self._t0: float | None = None
+
+    async def recv(self) -> av.VideoFrame:
+        if self._t0 is None:
+            self._t0 = time.monotonic()
+        self._n += 1
+        await asyncio.sleep(max(0.0, self._t0 + self._n / 30 - time.monotonic()))
+        img = np.roll(self._base, self._n * 4, axis=1)
+        img[200:280, (self._n * 7) % 560:(self._n * 7) % 560 + 80] = 255
+        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+        frame.pts, frame.time_base = self._n * 3000, fractions.Fraction(1, 90_000)
+        return frame
+
+
+class BurstAudio(MediaStreamTrack):
+    """20 ms frames in real time; a 1 kHz burst starts every 0.5 s. Records
+    when each burst's first frame left the track."""
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[float] = []
+        self._n = 0
+        self._t0: float | None = None
+        t = np.arange(960) / 48_000
+        self._tone = (np.sin(2 * np.pi * 1000 * t) * 12_000).astype(np.int16)
+
+    async def recv(self) -> av.AudioFrame:
+        if self._t0 is None:
+            self._t0 = time.monotonic()
+        await asyncio.sleep(max(0.0, self._t0 + self._n * AUDIO_PTIME - time.monotonic()))
+        on = self._n % 25 < 5  # 100 ms of tone every 500 ms
+        samples = self._tone if on else np.zeros(960, np.int16)
+        if self._n % 25 == 0:
+            self.sent.append(time.monotonic())
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = 48_000, self._n * 960, fractions.Fraction(1, 48_000)
+        self._n += 1
+        return frame
+
+
+def counting(frames: list[int]) -> Callable[[Any], None]:
+    """A receiver tap that counts encoded frames and never decodes."""
+    def install(receiver: Any) -> None:
+        tap(receiver, lambda codec, frame: frames.__setitem__(0, frames[0] + 1))
+    return install
+
+
+class HubSide:
+    """Publisher and subscribers through the courtroom hub."""
+
+    def __init__(self, hub: HubProcess, hearing: dict[str, Any]) -> None:
+        self.hub = hub
+        self.invites = hearing["invites"]
+        self.hearing_id = hearing["hearing_id"]
+        self.clients: list[tuple[Client, Terminal]] = []
+        self.pid = hub.proc.pid  # type: ignore[union-attr]
+
+    async def _connect(self, k: int, **media: Any) -> tuple[Client, Terminal]:
+        client = await Client.connect(self.hub.ws_url(self.hearing_id, self.invites[k]["token"]))
+        terminal = Terminal(client.send_json, **media)
+        client.terminal = terminal
+        await terminal.join()
+        self.clients.append((client, terminal))
+        return client, terminal
+
+    async def publish(self, track: MediaStreamTrack) -> None:
+        await self._connect(0, **{track.kind: track})
+
+    async def subscribe(self, frames: list[int]) -> None:
+        install = counting(frames)
+        terminal: Terminal | None = None
+
+        def on_track(pid: str, kind: str, track: MediaStreamTrack) -> None:
+            assert terminal is not None and terminal.pc is not None
+            install(next(t.receiver for t in terminal.pc.getTransceivers() if t.receiver.track is track))
+        _, terminal = await self._connect(len(self.clients), on_track=on_track)
+
+    async def close(self) -> None:
+        for client, terminal in self.clients:
+            await terminal.close()
+            await client.close()
+
+
+class RelaySide:
+    """The same through aiortc's MediaRelay in its own process."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.bench.relay_baseline"], cwd=ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.pid = self.proc.pid
+        self.pcs: list[RTCPeerConnection] = []
+
+    async def _negotiate(self, pc: RTCPeerConnection, kind: str) -> None:
+        await pc.setLocalDescription(await pc.createOffer())
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps({"kind": kind, "sdp": pc.localDescription.sdp}) + "\n")
+        self.proc.stdin.flush()
+        answer = json.loads(await asyncio.get_running_loop().run_in_executor(None, self.proc.stdout.readline))
+        await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        self.pcs.append(pc)
+
+    async def publish(self, track: MediaStreamTrack) -> None:
+        pc = RTCPeerConnection()
+        pc.addTransceiver(track, direction="sendonly")
+        await self._negotiate(pc, "publish")
+
+    async def subscribe(self, frames: list[int], kind: str) -> None:
+        pc = RTCPeerConnection()
+        install = counting(frames)
+        pc.on("track", lambda track: install(next(t.receiver for t in pc.getTransceivers()
+                                                   if t.receiver.track is track)))
+        pc.addTransceiver(kind, direction="recvonly")
+        await self._negotiate(pc, "subscribe")
+
+    async def close(self) -> None:
+        for pc in self.pcs:
+            await pc.close()
+        self.proc.terminate()
+        self.proc.wait()
+
+
+async def cost(side: Any, kind: str, counts: list[int], seconds: float) -> dict[int, tuple[float, float]]:
+    """CPU s/s of the serving process and frames/s per subscriber, by N."""
+    out: dict[int, tuple[float, float]] = {}
+    subs: list[list[int]] = []
+    await side.publish(MovingVideo() if kind == "video" else BurstAudio())
+    await asyncio.sleep(3)
+    for n in counts:
+        while len(subs) < n:
+            frames = [0]
+            subs.append(frames)
+            await (side.subscribe(frames) if isinstance(side, HubSide) else side.subscribe(frames, kind))
+        await asyncio.sleep(3)
+        before = [f[0] for f in subs]
+        c0, t0 = cpu_seconds(side.pid), time.monotonic()
+        await asyncio.sleep(seconds)
+        elapsed = time.monotonic() - t0
+        cpu = (cpu_seconds(side.pid) - c0) / elapsed
+        rate = min((f[0] - b) / elapsed for f, b in zip(subs, before)) if subs else 0.0
+        out[n] = (cpu, rate)
+    await side.close()
+    return out
+
+
+async def latency(hub: HubProcess, hearing: dict[str, Any], seconds: float) -> list[float]:
+    side = HubSide(hub, hearing)
+    source = BurstAudio()
+    await side.publish(source)
+    heard: list[float] = []
+
+    def on_track(pid: str, kind: str, track: MediaStreamTrack) -> None:
+        async def listen() -> None:
+            loud = False
+            try:
+                while True:
+                    frame = await track.recv()
+                    level = float(np.abs(frame.to_ndarray().astype(np.int32)).mean())
+                    if level > 1000 and not loud:
+                        heard.append(time.monotonic())
+                    loud = level > 1000
+            except MediaStreamError:
+                pass
+        asyncio.ensure_future(listen())
+    await side._connect(1, on_track=on_track)
+    await asyncio.sleep(seconds)
+    await side.close()
+    delays = []
+    for t in heard:  # pair each onset heard with the latest burst sent before it
+        sent = [s for s in source.sent if s <= t]
+        if sent and t - sent[-1] < 0.45:
+            delays.append(t - sent[-1])
+    return delays[2:]  # the first bursts meet a connection still settling
+
+
+async def speech_to_final(hub: HubProcess, hearing: dict[str, Any]) -> list[float]:
+    sys.path.insert(0, str(SHARED / "testing"))
+    from aiortc.contrib.media import MediaPlayer
+    from tonespeech import synthesize  # type: ignore[import-not-found]
+
+    from tests.asr.support import write_wav
+    script = ["原告 陈述 诉讼 请求", "被告 答辩 意见", "证据 质证 有 异议", "法庭 调查 辩论"] * 3
+    lines = [(1.0 + 3.5 * k, 0, text) for k, text in enumerate(script)]
+    pcm, manifest = synthesize(lines, rate=48_000, channels=1)
+    ends, done = [], 0
+    for _, _, text in lines:
+        done += len(text.split())
+        ends.append(manifest[done - 1]["end"])
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = write_wav(Path(tmp) / "speech.wav", pcm, 48_000)
+        player = MediaPlayer(str(wav))
+        started: list[float] = []
+        inner = player.audio
+
+        class Timed(MediaStreamTrack):
+            kind = "audio"
+
+            async def recv(self) -> Any:
+                frame = await inner.recv()
+                if not started:
+                    started.append(time.monotonic() - float(frame.pts * frame.time_base))
+                return frame
+        side = HubSide(hub, hearing)
+        watcher = await Client.connect(hub.ws_url(hearing["hearing_id"], hearing["invites"][1]["token"]))
+        arrivals: list[float] = []
+        original = watcher.on_message
+
+        def on_message(msg: dict[str, Any]) -> None:
+            if msg["type"] == "event" and msg["event"]["kind"] == "segment.added":
+                arrivals.append(time.monotonic())
+            original(msg)
+        watcher.on_message = on_message  # type: ignore[method-assign]
+        await side.publish(Timed())
+        await asyncio.sleep(lines[-1][0] + 4)
+        await side.close()
+        await watcher.close()
+    return [a - (started[0] + e) for a, e in zip(arrivals, ends)]
+
+
+def report(name: str, base: dict[int, tuple[float, float]], n: int) -> tuple[float, float]:
+    cpu, rate = base[n]
+    return (cpu - base[0][0]) / n, rate
+
+
+async def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--subscribers", default="1,2,4,8")
+    args = p.parse_args()
+    counts = [0] + [int(x) for x in args.subscribers.split(",")]
+    people = [{"role": "plaintiff", "name": "发言人"}] + [{"role": "observer", "name": f"旁听{k}"} for k in range(max(counts) + 1)]
+    with tempfile.TemporaryDirectory() as tmp:
+        hub = HubProcess.with_speech(Path(tmp) / "data").start()
+        try:
+            print(f"media_forwarding: hub pid {hub.proc.pid}, {os.cpu_count()} cores, {args.seconds:.0f} s windows")
+            for kind in ("audio", "video"):
+                ours = await cost(HubSide(hub, hub.create_hearing(people)), kind, counts, args.seconds)
+                relay = await cost(RelaySide(), kind, counts, args.seconds)
+                label = "Opus audio" if kind == "audio" else "640×480 VP8 video, 30 fps"
+                print(f"  {label}: CPU-s/s of the serving process (frames/s at the slowest subscriber)")
+                print(f"    {'N':>2}  {'hub (forwarding)':>24}  {'MediaRelay':>24}  per subscriber: hub / MediaRelay")
+                for n in counts:
+                    line = f"    {n:>2}  {ours[n][0]:>10.3f} ({ours[n][1]:>5.1f} fps)     {relay[n][0]:>10.3f} ({relay[n][1]:>5.1f} fps)"
+                    if n:
+                        h, r = report("hub", ours, n)[0], report("relay", relay, n)[0]
+                        line += f"     {h:.4f} / {r:.4f} ({r / h if h > 0 else float('inf'):.0f}×)"
+                    print(line)
+            delays = await latency(hub, hub.create_hearing(people), 20)
+            print(f"  mouth-to-ear through the hub (Opus, aiortc at both ends): p50 {percentile(delays, .5) * 1e3:.0f} ms, "
+                  f"p99 {percentile(delays, .99) * 1e3:.0f} ms over {len(delays)} bursts")
+            finals = await speech_to_final(hub, hub.create_hearing(people))
+            print(f"  speech end → final segment at another participant: p50 {percentile(finals, .5) * 1e3:.0f} ms, "
+                  f"p99 {percentile(finals, .99) * 1e3:.0f} ms over {len(finals)} utterances "
+                  f"(includes the recognizer's 500 ms endpoint silence)")
+        finally:
+            hub.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

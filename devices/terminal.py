@@ -28,7 +28,8 @@ class Terminal:
         self.pc: RTCPeerConnection | None = None
         self.tracks: dict[str, dict[str, str]] = {}  # mid → {participant_id, kind}
         self.negotiated = asyncio.Event()
-        self.closed: dict[str, Any] | None = None
+        self.removed: dict[str, Any] | None = None  # the hub's rtc.closed, if it sent one
+        self._closed = False
 
     async def join(self) -> None:
         await self.send({"type": "rtc.join", "audio": self.audio is not None, "video": self.video is not None})
@@ -42,10 +43,10 @@ class Terminal:
             try:
                 await self._offer(msg)
             except InvalidStateError:
-                if self.pc is None or self.pc.signalingState != "closed":
+                if not self._closed:
                     raise  # otherwise: an offer still on its way when we closed
         elif msg["type"] == "rtc.closed":
-            self.closed = msg
+            self.removed = msg
             await self.close()
 
     async def _offer(self, msg: dict[str, Any]) -> None:
@@ -73,5 +74,6 @@ class Terminal:
             self.on_track(info["participant_id"], info["kind"], track)
 
     async def close(self) -> None:
+        self._closed = True
         if self.pc is not None:
             await self.pc.close()

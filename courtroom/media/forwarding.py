@@ -192,13 +192,16 @@ class ForwardedTrack(MediaStreamTrack):
         """The subscriber reported picture loss (PLI/FIR)."""
         self.publication.request_keyframe()
 
-    async def recv(self) -> Any:
+    async def _next(self) -> tuple[JitterFrame, RTCRtpCodecParameters]:
         if self.readyState != "live":
             raise MediaStreamError
         item = await self._queue.get()
         if item is None:
             raise MediaStreamError
-        frame, _ = item
+        return item
+
+    async def recv(self) -> Any:
+        frame, _ = await self._next()
         packet = av.Packet(frame.data)
         packet.pts = frame.timestamp
         packet.time_base = self._time_base
@@ -223,12 +226,7 @@ class TranscodedTrack(ForwardedTrack):
 
     async def recv(self) -> Any:
         while True:
-            if self.readyState != "live":
-                raise MediaStreamError
-            item = await self._queue.get()
-            if item is None:
-                raise MediaStreamError
-            frame, codec = item
+            frame, codec = await self._next()
             if codec.mimeType != self._decoder_codec:
                 self._decoder, self._decoder_codec = get_decoder(codec), codec.mimeType
             try:

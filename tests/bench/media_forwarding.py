@@ -206,6 +206,7 @@ async def cost(side: Any, kind: str, counts: list[int], seconds: float) -> dict[
         cpu = (cpu_seconds(side.pid) - c0) / elapsed
         rate = min((f[0] - b) / elapsed for f, b in zip(subs, before)) if subs else 0.0
         out[n] = (cpu, rate)
+        print(f"    ({type(side).__name__} {kind} N={n}: {cpu:.3f} CPU-s/s)", file=sys.stderr, flush=True)
     await side.close()
     return out
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Header, HTTPException, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from transcript.export import EXPORTERS
@@ -20,10 +21,12 @@ from transcript.roles import Role, Site
 from . import __doc__ as _doc
 from .hub import HearingUnavailable, Hub
 from .invites import tokens_match
+from .media.recording import audio_clip
 from .room import Room, encode
 from .session import Session
 
 MAX_BODY = 256 * 1024
+MAX_CLIP_SECONDS = 3600
 STATIC = resources.files("web") / "static"
 
 
@@ -134,6 +137,24 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         name = urllib.parse.quote(f"{room.state.hearing.case_number}-庭审笔录.{format}")
         return Response(render(room.state, room.committed_seq), media_type=media_type,
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+
+    @app.get("/api/hearings/{hearing_id}/recording")
+    async def recording(hearing_id: str, participant_id: str, start: float, end: float,
+                        authorization: Annotated[str | None, Header()] = None, token: str = "") -> Response:
+        """A participant's recorded audio over [start, end] on the hearing's
+        clock (a segment's times): click-to-play."""
+        room, _ = await participant_room(hearing_id, _bearer(authorization) or token)
+        if hub.media is None or hub.media.recordings is None:
+            raise HTTPException(404, "this hub does not record")
+        if not (0 <= start < end and end - start <= MAX_CLIP_SECONDS):
+            raise HTTPException(400, f"need 0 <= start < end and at most {MAX_CLIP_SECONDS} s")
+        assert room.state.hearing is not None
+        if participant_id not in room.state.hearing.participants:
+            raise HTTPException(404, f"no participant {participant_id} in this hearing")
+        clip = await run_in_threadpool(audio_clip, hub.media.recordings / hearing_id, participant_id, start, end)
+        if clip is None:
+            raise HTTPException(404, "nothing was recorded of this participant then")
+        return Response(clip, media_type="audio/ogg", headers={"Cache-Control": "no-store"})
 
     @app.get("/hearings/{hearing_id}")
     async def hearing_page(hearing_id: str) -> FileResponse:

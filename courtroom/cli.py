@@ -73,7 +73,8 @@ def _media_config(args: argparse.Namespace) -> object:
         print("media on " + ", ".join(f"{n.name} ({n.address})" for n in networks), flush=True)
     if args.turn and not (args.turn_user and args.turn_password):
         raise CommandError("--turn needs --turn-user and --turn-password")
-    config = MediaConfig(rtc_configuration(args.stun, args.turn, args.turn_user, args.turn_password))
+    config = MediaConfig(rtc_configuration(args.stun, args.turn, args.turn_user, args.turn_password),
+                         recordings=args.data / "recordings")
     try:
         config.engine = VoskEngine(find_model(args.model))
         print(f"speech recognition: vosk model {config.engine.model_dir}", flush=True)

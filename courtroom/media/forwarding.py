@@ -29,6 +29,8 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
+from .recording import TrackRecorder
+
 log = logging.getLogger(__name__)
 
 KEYFRAME_INTERVAL = 0.5
@@ -111,6 +113,7 @@ class Publication:
         self.receiver = receiver
         self.codec: RTCRtpCodecParameters | None = None
         self.subscribers: set[ForwardedTrack] = set()
+        self.recorder: TrackRecorder | None = None
         self.enabled = True
         self.frames = 0
         self._keyframe_asked = 0.0
@@ -127,6 +130,10 @@ class Publication:
         key = is_keyframe(codec, frame.data)
         for sub in list(self.subscribers):
             sub.offer(frame, key)
+        if self.recorder is not None and self.recorder.active:
+            if self.recorder.wants_keyframe and not key:
+                self.request_keyframe()
+            self.recorder.write(frame.data, frame.timestamp, key)
 
     def subscribe(self, transcode: bool = False) -> ForwardedTrack:
         track = (TranscodedTrack if transcode else ForwardedTrack)(self)
@@ -151,6 +158,8 @@ class Publication:
     def close(self) -> None:
         for sub in list(self.subscribers):
             self.unsubscribe(sub)
+        if self.recorder is not None:
+            self.recorder.close()
 
 
 class ForwardedTrack(MediaStreamTrack):

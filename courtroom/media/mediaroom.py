@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from aiortc import RTCConfiguration
@@ -25,6 +26,7 @@ from transcript.roles import SPEAKING_ROLES
 
 from .forwarding import Publication
 from .peer import Peer
+from .recording import TrackRecorder
 from .speech import SpeechTap
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ class MediaConfig:
     rtc: RTCConfiguration = field(default_factory=RTCConfiguration)
     engine: Engine | None = None
     text: CourtText = field(default_factory=CourtText)
+    #: Where hearings' recordings go (``DATA/recordings``); None: not recorded.
+    recordings: Path | None = None
 
 
 class MediaRoom:
@@ -76,6 +80,9 @@ class MediaRoom:
 
     def _published(self, peer: Peer, publication: Publication) -> None:
         asyncio.ensure_future(self._forward_when_ready(peer, publication))
+        if self.config.recordings is not None:
+            publication.recorder = TrackRecorder(self.config.recordings / self.room.hearing_id,
+                                                 peer.participant_id, publication.kind, self.clock)
         if publication.kind == "audio" and self.config.engine is not None:
             participant = self.room.state.participant(peer.participant_id)
             self.speech[peer.participant_id] = SpeechTap(
@@ -135,6 +142,8 @@ class MediaRoom:
             heard = proceedings.heard(pid)
             for publication in peer.publications.values():
                 publication.enabled = heard
+                if publication.recorder is not None:
+                    publication.recorder.set_active(heard and proceedings.recording)
             tap = self.speech.get(pid)
             if tap is not None:
                 tap.set_active(heard and proceedings.recording)

@@ -5,10 +5,12 @@ centre's terminal would join."""
 from __future__ import annotations
 
 import asyncio
-import json
+import io
 from pathlib import Path
 from typing import Any, Iterator
 
+import av
+import httpx
 import pytest
 from aiortc import MediaStreamTrack, VideoStreamTrack
 from aiortc.contrib.media import MediaPlayer
@@ -98,10 +100,25 @@ def test_speech_is_forwarded_and_transcribed_under_the_speakers_name(hub: HubPro
         assert [s["text"] for s in hub.transcript(h["hearing_id"], invites_by_role(h)["judge"]["token"])["segments"]] \
             == ["现在开庭。", "原告陈述诉讼请求。"]
         assert frames.frames[(pid, "audio")] > 100 and frames.frames[(pid, "video")] > 30
-        await jt.close()
         await pt.close()
-        await judge.close()
         await party.close()
+        await asyncio.sleep(1)  # the hub closes the party's recordings
+        # Click-to-play: the segment's audio, cut from the recording by its times.
+        seg = segs[1]
+        r = httpx.get(f"{hub.url}/api/hearings/{h['hearing_id']}/recording",
+                      params={"participant_id": pid, "start": seg["start"], "end": seg["end"],
+                              "token": invites_by_role(h)["judge"]["token"]})
+        assert r.status_code == 200 and r.headers["content-type"] == "audio/ogg"
+        with av.open(io.BytesIO(r.content)) as c:
+            samples = sum(f.samples for f in c.decode(c.streams.audio[0]))
+        assert samples / 48_000 == pytest.approx(seg["end"] - seg["start"], abs=0.1)
+        kinds = sorted(p.name.split("-")[2] for p in (hub.data / "recordings" / h["hearing_id"]).iterdir())
+        assert kinds == ["audio", "video"]
+        bad = httpx.get(f"{hub.url}/api/hearings/{h['hearing_id']}/recording",
+                        params={"participant_id": pid, "start": 5, "end": 2, "token": invites_by_role(h)["judge"]["token"]})
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid"
+        await jt.close()
+        await judge.close()
     run(main())
 
 

@@ -106,6 +106,88 @@ class BurstAudio(MediaStreamTrack):
         return frame
 
 
+class Prerecorded(MediaStreamTrack):
+    """Encoded packets played in a loop in real time (``recv()`` gives
+    ``av.Packet``, which aiortc sends without encoding), so that many
+    publishers cost this benchmark's process almost nothing."""
+
+    def __init__(self, kind: str, packets: list[bytes], step: int, rate: int) -> None:
+        super().__init__()
+        self.kind = kind
+        self._packets, self._step, self._rate = packets, step, rate
+        self._n = 0
+        self._t0: float | None = None
+
+    async def recv(self) -> av.Packet:
+        if self._t0 is None:
+            self._t0 = time.monotonic()
+        await asyncio.sleep(max(0.0, self._t0 + self._n * self._step / self._rate - time.monotonic()))
+        packet = av.Packet(self._packets[self._n % len(self._packets)])
+        packet.pts, packet.time_base = self._n * self._step, fractions.Fraction(1, self._rate)
+        self._n += 1
+        return packet
+
+
+async def encoded(kind: str, seconds: float) -> list[bytes]:
+    """``seconds`` of MovingVideo as VP8 (~500 kb/s, a keyframe every second:
+    a prerecording cannot answer the hub's keyframe requests) or of
+    BurstAudio as Opus."""
+    if kind == "video":
+        enc = av.CodecContext.create("libvpx", "w")
+        enc.width, enc.height, enc.pix_fmt = 640, 480, "yuv420p"
+        enc.bit_rate, enc.framerate, enc.gop_size = 500_000, fractions.Fraction(30), 30
+        enc.time_base = fractions.Fraction(1, 30)
+        source: Any = MovingVideo()
+        frames = int(seconds * 30)
+    else:
+        enc = av.CodecContext.create("libopus", "w")
+        enc.sample_rate, enc.layout, enc.format = 48_000, "mono", "s16"
+        enc.time_base = fractions.Fraction(1, 48_000)
+        source, frames = BurstAudio(), int(seconds * 50)
+    source._t0 = -1e9  # no pacing: render as fast as possible
+    out: list[bytes] = []
+    for k in range(frames):
+        frame = await source.recv()
+        if kind == "video":
+            frame = frame.reformat(format="yuv420p")
+            frame.pts, frame.time_base = k, fractions.Fraction(1, 30)
+        out += [bytes(p) for p in enc.encode(frame)]
+    return out
+
+
+async def hearing_of(hub: HubProcess, parties: int, seconds: float) -> tuple[float, float, int]:
+    """``parties`` participants each publishing audio and video and receiving
+    everyone else's: the hub's CPU-s/s and the slowest video subscription's
+    frames/s."""
+    roles = ["judge", "clerk", "plaintiff", "defendant", "agent", "prosecutor", "witness", "witness"]
+    people = [{"role": roles[k % len(roles)], "name": f"参与人{k}"} for k in range(parties)]
+    hearing = hub.create_hearing(people)
+    side = HubSide(hub, hearing)
+    video, audio = await encoded("video", 10), await encoded("audio", 10)
+    counts: dict[tuple[int, str, str], list[int]] = {}
+    for k in range(parties):
+        terminal: Terminal | None = None
+
+        def on_track(pid: str, kind: str, track: MediaStreamTrack, k: int = k) -> None:
+            frames = counts.setdefault((k, pid, kind), [0])
+            assert side.clients[k][1].pc is not None
+            counting(frames)(next(t.receiver for t in side.clients[k][1].pc.getTransceivers()
+                                  if t.receiver.track is track))
+        await side._connect(k, audio=Prerecorded("audio", audio, 960, 48_000),
+                            video=Prerecorded("video", video, 3000, 90_000), on_track=on_track)
+    await asyncio.sleep(6)
+    before = {key: f[0] for key, f in counts.items()}
+    c0, t0, own0 = cpu_seconds(side.pid), time.monotonic(), time.process_time()
+    await asyncio.sleep(seconds)
+    elapsed = time.monotonic() - t0
+    cpu = (cpu_seconds(side.pid) - c0) / elapsed
+    video_rates = [(f[0] - before[key]) / elapsed for key, f in counts.items() if key[2] == "video"]
+    print(f"    (8 parties: this process {(time.process_time() - own0) / elapsed:.2f} CPU-s/s; video fps "
+          f"{sorted(round(r) for r in video_rates)})", file=sys.stderr, flush=True)
+    await side.close()
+    return cpu, min(video_rates, default=0.0), len(video_rates)
+
+
 def counting(frames: list[int]) -> Callable[[Any], None]:
     """A receiver tap that counts encoded frames and never decodes."""
     def install(receiver: Any) -> None:
@@ -313,6 +395,10 @@ async def main() -> None:
                         h, r = report("hub", ours, n)[0], report("relay", relay, n)[0]
                         line += f"     {h:.4f} / {r:.4f} ({r / h if h > 0 else float('inf'):.0f}×)"
                     print(line)
+            cpu, fps, subscriptions = await hearing_of(hub, 8, args.seconds)
+            print(f"  an 8-party hearing, everyone publishing Opus and 640×480 VP8 at 30 fps (pre-encoded) and "
+                  f"receiving the other 7: hub {cpu:.2f} CPU-s/s with recognition of all 8; {subscriptions} video "
+                  f"subscriptions, the slowest at {fps:.1f} fps")
             delays = await latency(hub, hub.create_hearing(people), 20)
             print(f"  mouth-to-ear through the hub (Opus, aiortc at both ends): p50 {percentile(delays, .5) * 1e3:.0f} ms, "
                   f"p99 {percentile(delays, .99) * 1e3:.0f} ms over {len(delays)} bursts")

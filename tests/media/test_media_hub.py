@@ -239,3 +239,30 @@ def test_waiting_room_keeps_media_out_until_admitted(hub: HubProcess) -> None:
         await judge.close()
         await detainee.close()
     run(main())
+
+
+def test_a_late_subscriber_gets_a_keyframe_promptly(hub: HubProcess) -> None:
+    """The publisher's encoder makes keyframes rarely; the hub asks it for one
+    (PLI) when a subscriber starts, and forwards the subscriber's own PLIs."""
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        party, pt = await joined(hub, h, "plaintiff", video=VideoStreamTrack())
+        await asyncio.sleep(4)  # well past the publisher's first keyframe
+        first: list[float] = []
+        t0 = asyncio.get_running_loop().time()
+
+        def on_track(pid: str, kind: str, track: MediaStreamTrack) -> None:
+            async def first_frame() -> None:
+                await track.recv()  # decoded: the stream starts at a keyframe
+                first.append(asyncio.get_running_loop().time() - t0)
+            asyncio.ensure_future(first_frame())
+        judge, jt = await joined(hub, h, "judge", on_track=on_track)
+        for _ in range(50):
+            if first:
+                break
+            await asyncio.sleep(0.1)
+        assert first and first[0] < 3.0, first
+        for c, t in ((judge, jt), (party, pt)):
+            await t.close()
+            await c.close()
+    run(main())

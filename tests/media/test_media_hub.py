@@ -266,3 +266,68 @@ def test_a_late_subscriber_gets_a_keyframe_promptly(hub: HubProcess) -> None:
             await t.close()
             await c.close()
     run(main())
+
+
+def h264_only(sdp: str) -> str:
+    """An answer as from a terminal that decodes only H.264: VP8 (and its
+    retransmission) struck from its video sections."""
+    import re
+    out, drop = [], set()
+    for section in re.split(r"(?=^m=)", sdp, flags=re.M):
+        if section.startswith("m=video"):
+            vp8 = set(re.findall(r"^a=rtpmap:(\d+) VP8/", section, re.M))
+            drop = vp8 | {pt for pt, apt in re.findall(r"^a=fmtp:(\d+) apt=(\d+)", section, re.M) if apt in vp8}
+            lines = []
+            for line in section.splitlines(keepends=True):
+                m = re.match(r"a=(?:rtpmap|fmtp|rtcp-fb):(\d+)", line)
+                if m and m.group(1) in drop:
+                    continue
+                if line.startswith("m=video"):
+                    head, *pts = line.split()
+                    line = " ".join([head] + [p for p in pts if p not in drop]) + "\r\n"
+                lines.append(line)
+            section = "".join(lines)
+        out.append(section)
+    return "".join(out)
+
+
+def test_a_subscriber_that_cannot_decode_vp8_gets_a_transcoded_copy(hub: HubProcess) -> None:
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        party, pt = await joined(hub, h, "plaintiff", video=VideoStreamTrack())
+        inv = invites_by_role(h)["judge"]
+        judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["token"]))
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "rtc.answer":
+                message = {**message, "sdp": h264_only(message["sdp"])}
+            await judge.send_json(message)
+        decoded: list[Any] = []
+        arrived: set[str] = set()
+
+        def on_track(pid: str, kind: str, track: MediaStreamTrack) -> None:
+            receiver = next(t.receiver for t in jt.pc.getTransceivers() if t.receiver.track is track)
+            handle, codecs = receiver._handle_rtp_packet, receiver._RTCRtpReceiver__codecs
+
+            async def seen(packet: Any, arrival_time_ms: int) -> None:  # which codec the hub sends
+                arrived.add(codecs[packet.payload_type].mimeType if packet.payload_type in codecs else "?")
+                await handle(packet, arrival_time_ms)
+            receiver._handle_rtp_packet = seen
+
+            async def pump() -> None:
+                while len(decoded) < 30:
+                    decoded.append(await track.recv())
+            asyncio.ensure_future(pump())
+        jt = Terminal(send, on_track=on_track)
+        judge.terminal = jt
+        await jt.join()
+        for _ in range(100):
+            if len(decoded) >= 30:
+                break
+            await asyncio.sleep(0.1)
+        assert len(decoded) >= 30 and decoded[-1].width == 640
+        assert arrived == {"video/H264"}
+        for c, t in ((judge, jt), (party, pt)):
+            await t.close()
+            await c.close()
+    run(main())

@@ -69,6 +69,9 @@ class Hub:
         self._committer = asyncio.create_task(self._commit_loop())
 
     async def close(self) -> None:
+        for room in self._rooms.values():
+            if room.media is not None:
+                await room.media.close()  # finishes the recordings
         if self._committer:
             self._committer.cancel()
         if self._checkpointing:

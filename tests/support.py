@@ -209,6 +209,11 @@ class Client:
             await self._reader
 
 
+def run(coro: Any) -> Any:
+    """Run a test's coroutine on a fresh event loop."""
+    return asyncio.run(coro)
+
+
 def invites_by_role(hearing: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {i["role"]: i for i in hearing["invites"]}
 

@@ -149,5 +149,8 @@ class MediaRoom:
                 tap.set_active(heard and proceedings.recording)
 
     def close_soon(self) -> None:
+        asyncio.ensure_future(self.close())
+
+    async def close(self) -> None:
         for peer in list(self.peers.values()):
-            asyncio.ensure_future(peer.close())
+            await peer.close()

@@ -372,6 +372,13 @@ def report(name: str, base: dict[int, tuple[float, float]], n: int) -> tuple[flo
     return (cpu - base[0][0]) / n, rate
 
 
+def slope(base: dict[int, tuple[float, float]]) -> float:
+    """CPU-s/s per subscriber as the least-squares slope over all N: less
+    noisy than any one difference, since each window is measured once."""
+    xs, ys = np.array(list(base)), np.array([c for c, _ in base.values()])
+    return float(np.polyfit(xs, ys, 1)[0])
+
+
 async def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=8.0)
@@ -395,6 +402,9 @@ async def main() -> None:
                         h, r = report("hub", ours, n)[0], report("relay", relay, n)[0]
                         line += f"     {h:.4f} / {r:.4f} ({r / h if h > 0 else float('inf'):.0f}×)"
                     print(line)
+                h, r = slope(ours), slope(relay)
+                print(f"    fitted over all N: hub {h:.4f}, MediaRelay {r:.4f} CPU-s/s per subscriber "
+                      f"({r / h if h > 0 else float('inf'):.0f}×)")
             cpu, fps, subscriptions = await hearing_of(hub, 8, args.seconds)
             print(f"  an 8-party hearing, everyone publishing Opus and 640×480 VP8 at 30 fps (pre-encoded) and "
                   f"receiving the other 7: hub {cpu:.2f} CPU-s/s with recognition of all 8; {subscriptions} video "

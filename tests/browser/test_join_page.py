@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import pytest
 
 from tests.media.test_media_hub import PEOPLE, segments_of, speech_wav
-from tests.support import Client, HubProcess, invites_by_role
+from tests.support import Client, HubProcess, invites_by_role, run
 
 
 @pytest.fixture
@@ -19,10 +19,6 @@ def hub(tmp_path: Path) -> Iterator[HubProcess]:
     proc = HubProcess.with_speech(tmp_path / "data").start()
     yield proc
     proc.stop()
-
-
-def run(coro):  # noqa: ANN001, ANN201
-    return asyncio.run(coro)
 
 
 async def inbound(page: Any) -> dict[str, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -16,14 +17,10 @@ from aiortc import MediaStreamTrack, VideoStreamTrack
 from aiortc.contrib.media import MediaPlayer
 
 from devices.terminal import Terminal
-from tests.support import SHARED, Client, HubProcess, invites_by_role
+from tests.support import SHARED, Client, HubProcess, invites_by_role, run
 
 PEOPLE = [{"role": "judge", "name": "王法官"}, {"role": "plaintiff", "name": "张三"},
           {"role": "defendant", "name": "李四", "site": "detention"}]
-
-
-def run(coro):  # noqa: ANN001, ANN201
-    return asyncio.run(coro)
 
 
 @pytest.fixture
@@ -331,3 +328,16 @@ def test_a_subscriber_that_cannot_decode_vp8_gets_a_transcoded_copy(hub: HubProc
             await t.close()
             await c.close()
     run(main())
+
+
+def test_serve_says_whether_it_recognizes_speech(hub: HubProcess, tmp_path: Path) -> None:
+    health = httpx.get(hub.url + "/healthz").json()
+    assert (health["status"], health["media"], health["asr"]) == ("ok", True, True)
+    env = {k: v for k, v in os.environ.items() if k != "COURTROOM_VOSK_MODEL"}
+    plain = HubProcess(tmp_path / "plain", env={**env, "XDG_CACHE_HOME": str(tmp_path / "cache")}).start()
+    try:
+        assert httpx.get(plain.url + "/healthz").json()["asr"] is False
+    finally:
+        plain.stop()
+    log = (tmp_path / f"hub-{plain.port}.log").read_text()
+    assert "running WITHOUT speech recognition" in log and "COURTROOM_VOSK_MODEL" in log

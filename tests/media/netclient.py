@@ -1,0 +1,51 @@
+"""A terminal in a network namespace of its own, for test_networks: joins
+a hearing, publishes a tone and test video, and prints, as JSON, how many
+frames it received from each other participant.
+
+    python -m tests.media.netclient WS_URL SECONDS
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+from aiortc import MediaStreamTrack, VideoStreamTrack
+from aiortc.mediastreams import AudioStreamTrack
+
+from devices.terminal import Terminal
+from tests.support import Client
+
+
+async def main(url: str, seconds: float) -> None:
+    client = await Client.connect(url)
+    frames: dict[str, int] = {}
+
+    def on_track(pid: str, kind: str, track: MediaStreamTrack) -> None:
+        key = f"{pid}/{kind}"
+        frames[key] = 0
+
+        async def pump() -> None:
+            try:
+                while True:
+                    await track.recv()
+                    frames[key] += 1
+            except Exception:
+                pass
+        asyncio.ensure_future(pump())
+    terminal = Terminal(client.send_json, audio=AudioStreamTrack(), video=VideoStreamTrack(), on_track=on_track)
+    client.terminal = terminal
+    await terminal.join()
+    await asyncio.sleep(seconds)
+    pair: Any = None
+    if terminal.pc is not None:
+        pair = terminal.pc.getTransceivers()[0].receiver.transport.transport._connection._nominated
+    print(json.dumps({"frames": frames, "pair": str(pair)}), flush=True)
+    await terminal.close()
+    await client.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], float(sys.argv[2])))

@@ -20,7 +20,7 @@ from aiortc import (RTCConfiguration, RTCIceCandidate, RTCPeerConnection, RTCRtp
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.sdp import candidate_from_sdp
 
-from .forwarding import ForwardedTrack, Publication
+from .forwarding import ForwardedTrack, Publication, TranscodedTrack
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +135,10 @@ class Peer:
             if not codecs or pub_codec is None:
                 continue
             transcode = codecs[0].mimeType.lower() != pub_codec.mimeType.lower()
-            if transcode != (type(sub.track).__name__ == "TranscodedTrack"):
-                log.info("%s cannot take %s from %s: transcoding", self.participant_id, pub_codec.mimeType,
-                         sub.publication.participant_id)
+            if transcode != isinstance(sub.track, TranscodedTrack):
+                if transcode:
+                    log.warning("%s cannot take %s from %s: transcoding (costs CPU)", self.participant_id,
+                                pub_codec.mimeType, sub.publication.participant_id)
                 sub.publication.unsubscribe(sub.track)
                 sub.track = sub.publication.subscribe(transcode=transcode)
                 sub.transceiver.sender.replaceTrack(sub.track)

@@ -266,8 +266,7 @@ def test_a_late_subscriber_gets_a_keyframe_promptly(hub: HubProcess) -> None:
 
 
 def h264_only(sdp: str) -> str:
-    """An answer as from a terminal that decodes only H.264: VP8 (and its
-    retransmission) struck from its video sections."""
+    """The SDP with VP8 (and its retransmission) struck from its video sections."""
     import re
     out, drop = [], set()
     for section in re.split(r"(?=^m=)", sdp, flags=re.M):
@@ -288,17 +287,31 @@ def h264_only(sdp: str) -> str:
     return "".join(out)
 
 
+def hub_log(hub: HubProcess) -> str:
+    return (hub.data.parent / f"hub-{hub.port}.log").read_text()
+
+
+def h264_terminal(client: Client, **media: Any) -> Terminal:
+    """A terminal that knows only H.264 video, as many hardware terminals:
+    it never sees VP8 in the hub's offers."""
+    terminal = Terminal(client.send_json, **media)
+    handle = terminal.handle
+
+    async def h264_offers(msg: dict[str, Any]) -> None:
+        if msg["type"] == "rtc.offer":
+            msg = {**msg, "sdp": h264_only(msg["sdp"])}
+        await handle(msg)
+    terminal.handle = h264_offers  # type: ignore[method-assign]
+    client.terminal = terminal
+    return terminal
+
+
 def test_a_subscriber_that_cannot_decode_vp8_gets_a_transcoded_copy(hub: HubProcess) -> None:
     async def main() -> None:
         h = hub.create_hearing(PEOPLE)
         party, pt = await joined(hub, h, "plaintiff", video=VideoStreamTrack())
         inv = invites_by_role(h)["judge"]
         judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["token"]))
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "rtc.answer":
-                message = {**message, "sdp": h264_only(message["sdp"])}
-            await judge.send_json(message)
         decoded: list[Any] = []
         arrived: set[str] = set()
 
@@ -315,8 +328,7 @@ def test_a_subscriber_that_cannot_decode_vp8_gets_a_transcoded_copy(hub: HubProc
                 while len(decoded) < 30:
                     decoded.append(await track.recv())
             asyncio.ensure_future(pump())
-        jt = Terminal(send, on_track=on_track)
-        judge.terminal = jt
+        jt = h264_terminal(judge, on_track=on_track)
         await jt.join()
         for _ in range(100):
             if len(decoded) >= 30:
@@ -324,6 +336,7 @@ def test_a_subscriber_that_cannot_decode_vp8_gets_a_transcoded_copy(hub: HubProc
             await asyncio.sleep(0.1)
         assert len(decoded) >= 30 and decoded[-1].width == 640
         assert arrived == {"video/H264"}
+        assert "transcoding" in hub_log(hub)
         for c, t in ((judge, jt), (party, pt)):
             await t.close()
             await c.close()
@@ -341,3 +354,41 @@ def test_serve_says_whether_it_recognizes_speech(hub: HubProcess, tmp_path: Path
         plain.stop()
     log = (tmp_path / f"hub-{plain.port}.log").read_text()
     assert "running WITHOUT speech recognition" in log and "COURTROOM_VOSK_MODEL" in log
+
+
+def test_h264_from_a_publisher_that_offers_only_h264_is_forwarded_as_is(hub: HubProcess) -> None:
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        inv = invites_by_role(h)
+        party = await Client.connect(hub.ws_url(h["hearing_id"], inv["plaintiff"]["token"]))
+        pt = h264_terminal(party, video=VideoStreamTrack())
+        await pt.join()
+        decoded: list[Any] = []
+        arrived: set[str] = set()
+        judge, jt = None, None
+
+        def on_track(pid: str, kind: str, track: MediaStreamTrack) -> None:
+            assert jt is not None and jt.pc is not None
+            receiver = next(t.receiver for t in jt.pc.getTransceivers() if t.receiver.track is track)
+            handle, codecs = receiver._handle_rtp_packet, receiver._RTCRtpReceiver__codecs
+
+            async def seen(packet: Any, arrival_time_ms: int) -> None:
+                arrived.add(codecs[packet.payload_type].mimeType if packet.payload_type in codecs else "?")
+                await handle(packet, arrival_time_ms)
+            receiver._handle_rtp_packet = seen
+
+            async def pump() -> None:
+                while len(decoded) < 30:
+                    decoded.append(await track.recv())
+            asyncio.ensure_future(pump())
+        judge, jt = await joined(hub, h, "judge", on_track=on_track)
+        for _ in range(100):
+            if len(decoded) >= 30:
+                break
+            await asyncio.sleep(0.1)
+        assert len(decoded) >= 30 and arrived == {"video/H264"}
+        assert "transcoding" not in hub_log(hub)
+        for c, t in ((judge, jt), (party, pt)):
+            await t.close()
+            await c.close()
+    run(main())

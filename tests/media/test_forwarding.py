@@ -67,3 +67,20 @@ def test_networks_name_the_addresses_candidates_are_gathered_on(monkeypatch: pyt
     for bad in ("court", "=10.0.0.1", "court=hub.example"):
         with pytest.raises(ValueError):
             Network.parse(bad)
+
+
+def test_a_subscribers_picture_loss_report_reaches_the_override() -> None:
+    """peer.py routes a subscriber's PLI/FIR to the publisher by replacing
+    the sender's ``_send_keyframe``; aiortc must still call it on PLI."""
+    from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPsfbPacket
+
+    async def main() -> None:
+        pc = RTCPeerConnection()
+        sender = pc.addTransceiver("video", direction="sendonly").sender
+        asked: list[int] = []
+        sender._send_keyframe = lambda: asked.append(1)  # type: ignore[method-assign]
+        for fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+            await sender._handle_rtcp_packet(RtcpPsfbPacket(fmt=fmt, ssrc=1, media_ssrc=sender._ssrc))
+        assert asked == [1, 1]
+        await pc.close()
+    asyncio.run(main())

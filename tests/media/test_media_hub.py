@@ -146,6 +146,33 @@ def test_a_muted_participant_is_neither_forwarded_nor_transcribed(hub: HubProces
     run(main())
 
 
+def test_a_paused_hearing_is_not_transcribed_and_resumes_on_the_hearings_clock(
+        hub: HubProcess, tmp_path: Path) -> None:
+    # Utterances start at 0.5, 2.9, 5.3, 7.7, 10.1 s (speech_wav's spacing).
+    wav = speech_wav(tmp_path, "原告 陈述 。 诉讼 请求 。 事实 理由 。 证据 质证 。 被告 答辩")
+
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        judge, jt = await joined(hub, h, "judge")
+        assert (await judge.op({"kind": "hearing.start"}))["type"] == "ack"
+        party, pt = await joined(hub, h, "plaintiff", audio=MediaPlayer(wav).audio)
+        await judge.wait_for(lambda: len(segments_of(judge)) >= 1, timeout=20)
+        assert (await judge.op({"kind": "hearing.pause"}))["type"] == "ack"
+        await asyncio.sleep(5.5)  # 诉讼请求 and 事实理由 are said during the pause
+        assert (await judge.op({"kind": "hearing.start"}))["type"] == "ack"
+        await judge.wait_for(lambda: any("被告" in s["text"] for s in segments_of(judge)), timeout=20)
+        texts = [s["text"] for s in segments_of(judge)]
+        assert texts[0] == "原告陈述。" and not any("诉讼" in t or "事实" in t for t in texts), texts
+        segs = segments_of(judge)
+        # A new stream after the pause keeps segment times on the hearing's clock.
+        assert all(a["end"] <= b["start"] for a, b in zip(segs, segs[1:]))
+        assert segs[-1]["start"] - segs[0]["start"] == pytest.approx(10.1 - 0.5, abs=0.3)
+        for c, t in ((judge, jt), (party, pt)):
+            await t.close()
+            await c.close()
+    run(main())
+
+
 def test_three_terminals_each_receive_the_other_two(hub: HubProcess) -> None:
     async def main() -> None:
         h = hub.create_hearing(PEOPLE)

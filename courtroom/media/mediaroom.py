@@ -73,11 +73,6 @@ class MediaRoom:
         peer.start(audio and speaks, video and speaks)
         return peer
 
-    async def leave(self, participant_id: str) -> None:
-        peer = self.peers.get(participant_id)
-        if peer is not None:
-            await peer.close()
-
     def _published(self, peer: Peer, publication: Publication) -> None:
         asyncio.ensure_future(self._forward_when_ready(peer, publication))
         if self.config.recordings is not None:

@@ -78,10 +78,6 @@ class Peer:
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
 
-    @property
-    def state(self) -> str:
-        return self.pc.connectionState
-
     def start(self, audio: bool, video: bool) -> None:
         for kind, wanted in (("audio", audio), ("video", video)):
             if wanted:

@@ -240,6 +240,9 @@ def test_bad_signalling_gets_clear_errors_and_the_hearing_goes_on(hub: HubProces
         assert (await c.op({"kind": "annotation.add", "segment_id": "S9", "start": 0, "end": 1,
                             "style": "highlight"}))["error"]["code"] == "not_found"
         assert c.of_type("rtc.error") == []
+        await t.leave()  # media ends; the websocket stays
+        await c.send_json({"type": "rtc.answer", "sdp": "v=0"})
+        await c.wait_for(lambda: errors()[-1:] == ["conflict"] and len(errors()) > 7)
         await c.close()
     run(main())
 

@@ -422,3 +422,37 @@ def test_h264_from_a_publisher_that_offers_only_h264_is_forwarded_as_is(hub: Hub
             await t.close()
             await c.close()
     run(main())
+
+
+def test_an_answer_with_no_codec_in_common_is_refused_and_the_offer_stays_open(hub: HubProcess) -> None:
+    from aiortc.mediastreams import AudioStreamTrack
+
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        frames = Counter()
+        judge, jt = await joined(hub, h, "judge", on_track=frames)
+        party = await Client.connect(hub.ws_url(h["hearing_id"], invites_by_role(h)["plaintiff"]["token"]))
+        answers: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "rtc.answer" and not answers:
+                answers.append(message)  # first: as from a peer that speaks no Opus
+                message = {**message, "sdp": message["sdp"].replace("opus/48000", "x-unknown/48000")}
+            await party.send_json(message)
+        pt = Terminal(send, audio=AudioStreamTrack())
+        party.terminal = pt
+        await pt.join()
+        await party.wait_for(lambda: party.of_type("error"))
+        error = party.of_type("error")[0]["error"]
+        assert error["code"] == "invalid" and "SDP" in error["message"]
+        await party.send_json(answers[0])  # the true answer still completes the open offer
+        pid = invites_by_role(h)["plaintiff"]["participant_id"]
+        for _ in range(50):
+            if frames.frames.get((pid, "audio"), 0) > 20:
+                break
+            await asyncio.sleep(0.1)
+        assert frames.frames.get((pid, "audio"), 0) > 20 and len(party.of_type("error")) == 1
+        for c, t in ((judge, jt), (party, pt)):
+            await t.close()
+            await c.close()
+    run(main())

@@ -33,14 +33,17 @@ class Browsers:
         self.browsers: list[Any] = []
         self.errors: list[str] = []
 
-    async def page(self, url: str, microphone: Path | None = None, name: str = "page") -> Any:
+    async def page(self, url: str, microphone: Path | None = None, name: str = "page",
+                   size: tuple[int, int] = (1280, 800), touch: bool = False) -> Any:
         flags = list(FLAGS)
         if microphone is not None:
             flags.append(f"--use-file-for-fake-audio-capture={microphone}%noloop")
         browser = await self.playwright.chromium.launch(executable_path=str(CHROMIUM), args=flags,
                                                         headless=True)
         self.browsers.append(browser)
-        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        context = await browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=touch,
+                                            is_mobile=touch and size[0] < 600)
+        page = await context.new_page()
         page.on("console", lambda m: self.errors.append(f"{name}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"{name}: {e}"))
         page.on("response", lambda r: self.errors.append(f"{name}: {r.status} {r.url}") if r.status >= 400 else None)

@@ -1,125 +1,98 @@
 // The hearing page: joins the hearing websocket, syncs, and keeps the page
-// equal to the hub's transcript (segments and annotations); joins the
-// hearing's audio and video; shows the participants, with the judge's
-// controls (admit, remove, mute, start / pause / end) on the judge's page.
+// equal to the hub's transcript; marks it by touch (transcriptview.js,
+// annotate.js); joins the hearing's audio and video (media.js); shows the
+// participants, with the judge's controls (admit, remove, mute, start /
+// pause / end) on the judge's page.
+import { Annotator } from "/static/annotate.js";
 import { Media } from "/static/media.js";
+import { ROLE, Transcript } from "/static/transcript.js";
+import { TranscriptView } from "/static/transcriptview.js";
 
 const params = new URLSearchParams(location.search);
 const token = params.get("token") || "";
 const hearingId = location.pathname.split("/").pop();
-const ROLE = { judge: "审判员", clerk: "书记员", plaintiff: "原告", defendant: "被告", agent: "代理人",
-  prosecutor: "公诉人", witness: "证人", observer: "旁听" };
-const STYLE = { highlight: "标注", comment: "批注", ink: "手写", issue: "争议" };
 
-const segments = new Map();     // id -> segment
-const order = [];               // segment ids in transcript order
-const annotations = new Map();  // id -> annotation
-const partials = new Map();     // participant_id -> text
-let seq = 0;
-let names = {};
+const t = new Transcript();
 let me = null;            // this page's participant
+let permissions = [];
 let ws = null;
-const proceedings = { status: "not_started", admitted: new Set(), muted: new Map() };
 const STATUS = { not_started: "未开庭", in_session: "庭审中", paused: "休庭", ended: "已闭庭" };
 const SITE = { court: "法庭", remote: "远程", detention: "看守所", procuratorate: "检察院" };
+const $ = (id) => document.getElementById(id);
 
 function send(message) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message)); }
 let opCount = 0;
 function op(body) { send({ type: "op", op_id: `${Date.now().toString(36)}-${++opCount}`, op: body }); }
-const media = new Media(send, document.getElementById("grid"), names, (t) => status(t));
+const media = new Media(send, $("grid"), t.names, (text) => status(text));
 window.hearingMedia = media;  // for diagnostics (getStats) by support staff and tests
 
-document.getElementById("export").href =
-  `/api/hearings/${hearingId}/export?format=txt&token=${encodeURIComponent(token)}`;
+const recordingUrl = (seg) => `/api/hearings/${hearingId}/recording?participant_id=${encodeURIComponent(seg.speaker.participant_id)}` +
+  `&start=${seg.start}&end=${seg.end}&token=${encodeURIComponent(token)}`;
+const view = new TranscriptView(t, $("segments"), $("partials"), $("jump"), recordingUrl);
+const annotator = new Annotator($("segments"), $("marker"), op);
 
-function status(text) { document.getElementById("status").textContent = text; }
+// Tapping a mark shows who made it, with 删除 for its author (and the judge).
+const info = $("mark-info");
+let shownMark = null;
+view.onMark = (a, el) => {
+  shownMark = a;
+  info.querySelector("span").textContent = `${a.author.name}的${{ highlight: "标注", comment: "批注", ink: "手写", issue: "争议" }[a.style]}${a.body && a.style !== "ink" ? "：" + a.body : ""}`;
+  const mine = me && (a.author.participant_id === me.participant_id || permissions.includes("annotation.remove.any"));
+  info.querySelector("[data-action=remove]").hidden = !(mine && permissions.includes("annotation.remove") && !t.locked);
+  const box = el.getBoundingClientRect();
+  info.style.top = `${window.scrollY + box.bottom + 6}px`;
+  info.style.left = `${Math.max(4, Math.min(window.innerWidth - 300, window.scrollX + box.left))}px`;
+  info.hidden = false;
+};
+info.querySelector("[data-action=remove]").addEventListener("click", () => {
+  if (shownMark) op({ kind: "annotation.remove", annotation_id: shownMark.id });
+  info.hidden = true;
+});
+info.querySelector("[data-action=close]").addEventListener("click", () => { info.hidden = true; });
 
-function apply(ev) {
-  switch (ev.kind) {
-    case "hearing.created":
-      document.getElementById("title").textContent = `${ev.hearing.court} ${ev.hearing.case_number} 庭审笔录`;
-      for (const p of ev.hearing.participants) names[p.participant_id] = p;
-      for (const p of ev.hearing.participants) {
-        const waits = ev.hearing.waiting_room && p.site !== "court" && p.role !== "judge" && p.role !== "clerk";
-        if (!waits) proceedings.admitted.add(p.participant_id);
-      }
-      break;
-    case "hearing.started": case "hearing.paused": case "hearing.ended":
-      proceedings.status = ev.status; break;
-    case "participant.admitted": proceedings.admitted.add(ev.participant.participant_id); break;
-    case "participant.removed": proceedings.admitted.delete(ev.participant.participant_id); break;
-    case "participant.muted": proceedings.muted.set(ev.participant.participant_id, ev.by.participant_id); break;
-    case "participant.unmuted": proceedings.muted.delete(ev.participant.participant_id); break;
-    case "segment.added": {
-      segments.set(ev.segment.id, ev.segment);
-      const at = ev.after === null ? 0 : order.indexOf(ev.after) + 1;
-      order.splice(at, 0, ev.segment.id);
-      partials.delete(ev.segment.speaker.participant_id);
-      break;
-    }
-    case "segment.split":
-      order.splice(order.indexOf(ev.segment.id) + 1, 0, ev.new_segment.id);
-      segments.set(ev.new_segment.id, ev.new_segment);
-      // fall through
-    case "segment.edited": case "segment.relabeled": case "segment.merged":
-      segments.set(ev.segment.id, ev.segment);
-      if (ev.removed_segment_id) { segments.delete(ev.removed_segment_id); order.splice(order.indexOf(ev.removed_segment_id), 1); }
-      for (const a of ev.annotations || []) annotations.set(a.id, a);
-      break;
-    case "annotation.added": annotations.set(ev.annotation.id, ev.annotation); break;
-    case "annotation.removed": annotations.delete(ev.annotation_id); break;
-    case "transcript.locked": status("笔录已锁定"); break;
-  }
-}
+$("search").addEventListener("input", (e) => {
+  const n = view.search(e.target.value);
+  $("hits").textContent = e.target.value.trim() ? `${n} 处` : "";
+});
+$("author-filter").addEventListener("change", (e) => view.setAuthor(e.target.value));
 
-function renderSegment(seg) {
-  const li = document.createElement("li");
-  li.dataset.segmentId = seg.id;
-  const who = document.createElement("span");
-  who.className = "speaker";
-  who.textContent = `${ROLE[seg.speaker.role] || seg.speaker.role} ${seg.speaker.name}：`;
-  li.append(who);
-  const marks = [...annotations.values()].filter(a => a.segment_id === seg.id && !a.orphaned && a.style !== "ink")
-    .sort((a, b) => a.start - b.start);
-  let pos = 0;
-  const text = document.createElement("span");
-  for (const a of marks) {
-    if (a.start < pos) continue;  // overlapping marks are listed below the segment
-    text.append(seg.text.slice(pos, a.start));
-    const m = document.createElement("mark");
-    m.className = `${a.color} ${a.style}`;
-    m.dataset.annotationId = a.id;
-    m.title = `${a.author.name}${a.body ? "：" + a.body : ""}`;
-    m.textContent = seg.text.slice(a.start, a.end);
-    text.append(m);
-    pos = a.end;
-  }
-  text.append(seg.text.slice(pos));
-  li.append(text);
-  for (const a of annotations.values()) {
-    if (a.segment_id !== seg.id || (marks.includes(a) && !a.body)) continue;
-    if (a.style === "ink" && !a.orphaned) continue;
-    const n = document.createElement("span");
-    n.className = a.orphaned ? "note orphaned" : "note";
-    if (!li.querySelector(`[data-annotation-id="${a.id}"]`)) n.dataset.annotationId = a.id;
-    n.textContent = `〔${STYLE[a.style]}·${a.author.name}〕“${a.quote}”${a.style !== "ink" && a.body ? "：" + a.body : ""}${a.orphaned ? "（原文已修改）" : ""}`;
-    li.append(n);
-  }
-  return li;
-}
+$("export").href = `/api/hearings/${hearingId}/export?format=txt&token=${encodeURIComponent(token)}`;
 
+function status(text) { $("status").textContent = text; }
+
+let pending = { dirty: new Set(), reordered: false, all: false };
 let scheduled = false;
-function render() {
+function changed(result) {
+  if (result === null) pending.all = true;
+  else {
+    for (const id of result.dirty) pending.dirty.add(id);
+    pending.reordered ||= result.reordered;
+  }
   if (scheduled) return;
   scheduled = true;
   requestAnimationFrame(() => {
     scheduled = false;
-    const list = document.getElementById("segments");
-    list.replaceChildren(...order.map(id => renderSegment(segments.get(id))));
-    document.getElementById("partials").textContent =
-      [...partials].map(([pid, t]) => `${names[pid] ? names[pid].name : ""}：${t}`).join("　");
+    const p = pending;
+    pending = { dirty: new Set(), reordered: false, all: false };
+    view.update(p.all ? null : p.dirty, p.reordered);
     renderPeople();
+    renderAuthors();
+    annotator.enabled = permissions.includes("annotation.add") && !t.locked;
+    if (t.locked) status("笔录已锁定");
   });
+}
+const render = () => changed({ dirty: [], reordered: false });
+
+function renderAuthors() {
+  const select = $("author-filter");
+  const have = new Set([...select.options].map(o => o.value));
+  for (const a of t.authors()) {
+    if (have.has(a.participant_id)) continue;
+    const o = document.createElement("option");
+    o.value = a.participant_id;
+    o.textContent = `${ROLE[a.role] || a.role} ${a.name}`;
+    select.append(o);
+  }
 }
 
 function button(text, action, body) {
@@ -132,6 +105,7 @@ function button(text, action, body) {
 
 // Participants and, on the judge's page, the controls of the hearing.
 function renderPeople() {
+  const proceedings = t.proceedings;
   document.getElementById("hearing-status").textContent = STATUS[proceedings.status];
   const judge = me && me.role === "judge";
   const controls = document.getElementById("controls");
@@ -143,7 +117,7 @@ function renderPeople() {
     if (s !== "ended") controls.append(button("闭庭", "end", { kind: "hearing.end" }));
   }
   const list = document.getElementById("people");
-  list.replaceChildren(...Object.values(names).map((p) => {
+  list.replaceChildren(...Object.values(t.names).map((p) => {
     const li = document.createElement("li");
     li.dataset.participantId = p.participant_id;
     const admitted = proceedings.admitted.has(p.participant_id);
@@ -178,10 +152,15 @@ function connect() {
     if (msg.type === "welcome") {
       const p = msg.participant;
       me = p;
+      permissions = msg.permissions;
       document.getElementById("who").textContent = `${ROLE[p.role] || p.role} ${p.name}`;
-      ws.send(JSON.stringify({ type: "sync", since: seq }));
-    } else if (msg.type === "event" && msg.seq > seq) {
-      seq = msg.seq; apply(msg.event); render();
+      ws.send(JSON.stringify({ type: "sync", since: t.seq }));
+    } else if (msg.type === "event" && msg.seq > t.seq) {
+      t.seq = msg.seq;
+      const result = t.apply(msg.event);
+      if (msg.event.kind === "hearing.created") document.getElementById("title").textContent =
+        `${msg.event.hearing.court} ${msg.event.hearing.case_number} 庭审笔录`;
+      changed(result);
       if (msg.event.kind === "participant.admitted" && me && msg.event.participant.participant_id === me.participant_id
           && params.get("autojoin") === "1" && !media.joined) {
         media.join().then(render).catch((e) => status(`无法使用麦克风或摄像头：${e.message}`));
@@ -189,7 +168,7 @@ function connect() {
     } else if (msg.type === "synced") {
       status("已连接");
       render();
-      if (!synced && params.get("autojoin") === "1" && proceedings.admitted.has(me.participant_id)) {
+      if (!synced && params.get("autojoin") === "1" && t.proceedings.admitted.has(me.participant_id)) {
         media.join().then(render).catch((e) => status(`无法使用麦克风或摄像头：${e.message}`));
       } else if (synced) {
         media.rejoin();
@@ -200,7 +179,7 @@ function connect() {
     } else if (msg.type === "nack") {
       status(`操作未执行：${msg.error.message}`);
     } else if (msg.type === "partial") {
-      partials.set(msg.participant_id, msg.text); render();
+      t.partials.set(msg.participant_id, msg.text); render();
     } else if (msg.type === "error") {
       status(msg.error.code === "forbidden" ? "邀请链接无效" : `错误：${msg.error.message}`);
     }

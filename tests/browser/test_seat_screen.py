@@ -1,0 +1,158 @@
+"""Seat screens in real Chromium: marking the transcript by touch, seen on
+the other screens; comments, removal, the author filter, search, and
+replaying a segment's recording. Screenshots at 1920×1080 and 390×844 go
+to test-results/."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from tests.media.test_media_hub import PEOPLE, joined, segments_of, speech_wav
+from tests.support import Client, HubProcess, invites_by_role, run
+from aiortc.contrib.media import MediaPlayer
+
+SEATS = [{"role": "judge", "name": "王法官"}, {"role": "clerk", "name": "李书记员"},
+         {"role": "plaintiff", "name": "张三"}, {"role": "defendant", "name": "李四", "site": "detention"}]
+TEXT = "原告要求被告支付货款三十万元"
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[HubProcess]:
+    proc = HubProcess(tmp_path / "data").start()
+    yield proc
+    proc.stop()
+
+
+async def select(page: Any, segment_id: str, start: int, end: int) -> None:
+    """Select characters of a segment's text as a finger would, and lift."""
+    await page.evaluate("""([id, start, end]) => {
+        const text = document.querySelector(`[data-segment-id="${id}"] .text`);
+        const walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT);
+        const range = document.createRange();
+        let pos = 0, node;
+        while ((node = walker.nextNode())) {
+            const n = node.textContent.length;
+            if (pos <= start && start <= pos + n) range.setStart(node, start - pos);
+            if (pos <= end && end <= pos + n) { range.setEnd(node, end - pos); break; }
+            pos += n;
+        }
+        const sel = document.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        text.dispatchEvent(new PointerEvent("pointerup", {bubbles: true, pointerType: "touch"}));
+    }""", [segment_id, start, end])
+    await page.locator("#marker").wait_for(state="visible")
+
+
+def test_marks_made_by_touch_appear_on_every_screen(hub: HubProcess, browsers: Any) -> None:
+    async def main() -> None:
+        h = hub.create_hearing(SEATS)
+        inv = invites_by_role(h)
+        clerk = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
+        for text in (TEXT, "被告对此有异议", "被告认为货款已经付清"):
+            assert (await clerk.op({"kind": "segment.add", "text": text}))["type"] == "ack"
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            seat = await b.page(inv["plaintiff"]["join_url"], name="plaintiff", size=(1920, 1080), touch=True)
+            phone = await b.page(inv["defendant"]["join_url"], name="defendant", size=(390, 844), touch=True)
+            for page in (seat, phone):
+                await page.locator("[data-segment-id=S3]").wait_for()
+
+            # The plaintiff marks 货款 in green with a finger.
+            await select(seat, "S1", 8, 10)
+            await seat.locator("#marker [data-color=green]").tap()
+            mark = phone.locator("mark[data-annotation-id]")
+            await mark.wait_for()
+            assert await mark.text_content() == "货款"
+            assert "green" in await mark.get_attribute("class")
+            assert "张三" in await mark.get_attribute("title")
+
+            # The defendant comments on 异议 from the phone.
+            await select(phone, "S2", 5, 7)
+            await phone.locator("#marker [data-style=comment]").tap()
+            await phone.locator("#marker input").fill("已经付清，有转账记录")
+            await phone.locator("#marker form button").tap()
+            note = seat.locator("[data-segment-id=S2] .note")
+            await note.wait_for()
+            assert "已经付清，有转账记录" in await note.text_content() and "李四" in await note.text_content()
+            await seat.screenshot(path=str(b.artifacts / "seat-1920x1080.png"))
+            await phone.screenshot(path=str(b.artifacts / "seat-390x844.png"), full_page=True)
+
+            # Only the author (or the judge) gets 删除 on a mark.
+            await phone.locator("mark[data-annotation-id]").first.tap()
+            await phone.locator("#mark-info").wait_for(state="visible")
+            assert await phone.locator("#mark-info [data-action=remove]").is_hidden()
+            await phone.locator("#mark-info [data-action=close]").tap()
+            await seat.locator("[data-segment-id=S1] mark").tap()
+            await seat.locator("#mark-info [data-action=remove]").tap()
+            await phone.locator("[data-segment-id=S1] mark").wait_for(state="detached")
+
+            # Filter by author, and search.
+            await select(seat, "S3", 0, 2)
+            await seat.locator("#marker [data-style=issue]").tap()
+            await seat.locator("[data-segment-id=S3] mark.issue").wait_for()
+            defendant_id = inv["defendant"]["participant_id"]
+            await seat.locator("#author-filter").select_option(defendant_id)
+            assert await seat.locator("mark.issue").count() == 0
+            assert await seat.locator("[data-segment-id=S2] .note").count() == 1
+            await seat.locator("#author-filter").select_option("")
+            assert await seat.locator("mark.issue").count() == 1
+            await seat.locator("#search").fill("被告")
+            assert await seat.locator("#segments li.hit").count() == 3
+            assert await seat.locator("#hits").text_content() == "3 处"
+            assert not b.errors, b.errors
+        await clerk.close()
+    run(main())
+
+
+def test_an_observer_gets_no_marking_tools(hub: HubProcess, browsers: Any) -> None:
+    async def main() -> None:
+        h = hub.create_hearing(SEATS + [{"role": "observer", "name": "旁听者"}])
+        inv = invites_by_role(h)
+        clerk = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
+        await clerk.op({"kind": "segment.add", "text": TEXT})
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            page = await b.page(inv["observer"]["join_url"], name="observer", touch=True)
+            await page.locator("[data-segment-id=S1]").wait_for()
+            await page.evaluate("""() => {
+                const text = document.querySelector('[data-segment-id="S1"] .text');
+                const range = document.createRange(); range.selectNodeContents(text);
+                document.getSelection().addRange(range);
+                text.dispatchEvent(new PointerEvent("pointerup", {bubbles: true}));
+            }""")
+            await asyncio.sleep(0.3)
+            assert await page.locator("#marker").is_hidden()
+            assert not b.errors, b.errors
+        await clerk.close()
+    run(main())
+
+
+def test_tapping_a_segment_plays_its_recording(tmp_path: Path, browsers: Any) -> None:
+    hub = HubProcess.with_speech(tmp_path / "data").start()
+    wav = speech_wav(tmp_path, "原告 陈述 诉讼 请求")
+
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        inv = invites_by_role(h)
+        party, pt = await joined(hub, h, "plaintiff", audio=MediaPlayer(wav).audio)
+        await party.wait_for(lambda: len(segments_of(party)) >= 1, timeout=20)
+        await pt.close()
+        await party.close()
+        await asyncio.sleep(1)
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            page = await b.page(inv["judge"]["join_url"], name="judge")
+            play = page.locator("[data-segment-id=S1] button.play")
+            async with page.expect_response(lambda r: "/recording?" in r.url) as response:
+                await play.click()
+            r = await response.value
+            assert r.status == 200 and r.headers["content-type"] == "audio/ogg"
+            await page.wait_for_function("() => document.querySelector('button.play.playing') !== null")
+            assert not b.errors, b.errors
+    try:
+        run(main())
+    finally:
+        hub.stop()

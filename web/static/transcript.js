@@ -1,0 +1,81 @@
+// The hearing as this page knows it: the transcript (segments in order,
+// annotations), interim speech, the participants and the proceedings,
+// kept equal to the hub's by applying its events in seq order.
+export const ROLE = { judge: "审判员", clerk: "书记员", plaintiff: "原告", defendant: "被告", agent: "代理人",
+  prosecutor: "公诉人", witness: "证人", observer: "旁听" };
+
+export class Transcript {
+  constructor() {
+    this.hearing = null;
+    this.segments = new Map();     // id -> segment
+    this.order = [];               // segment ids in transcript order
+    this.annotations = new Map();  // id -> annotation
+    this.partials = new Map();     // participant_id -> interim text
+    this.names = {};               // participant_id -> participant
+    this.proceedings = { status: "not_started", admitted: new Set(), muted: new Map() };
+    this.locked = false;
+    this.seq = 0;
+  }
+
+  // Apply one event; returns the ids of the segments whose rendering changed
+  // and whether the order of segments changed.
+  apply(ev) {
+    const dirty = new Set();
+    let reordered = false;
+    const p = this.proceedings;
+    switch (ev.kind) {
+      case "hearing.created":
+        this.hearing = ev.hearing;
+        for (const x of ev.hearing.participants) {
+          this.names[x.participant_id] = x;
+          const waits = ev.hearing.waiting_room && x.site !== "court" && x.role !== "judge" && x.role !== "clerk";
+          if (!waits) p.admitted.add(x.participant_id);
+        }
+        break;
+      case "hearing.started": case "hearing.paused": case "hearing.ended": p.status = ev.status; break;
+      case "participant.admitted": p.admitted.add(ev.participant.participant_id); break;
+      case "participant.removed": p.admitted.delete(ev.participant.participant_id); break;
+      case "participant.muted": p.muted.set(ev.participant.participant_id, ev.by.participant_id); break;
+      case "participant.unmuted": p.muted.delete(ev.participant.participant_id); break;
+      case "segment.added": {
+        this.segments.set(ev.segment.id, ev.segment);
+        const at = ev.after === null ? 0 : this.order.indexOf(ev.after) + 1;
+        this.order.splice(at, 0, ev.segment.id);
+        this.partials.delete(ev.segment.speaker.participant_id);
+        dirty.add(ev.segment.id);
+        reordered = true;
+        break;
+      }
+      case "segment.split":
+        this.order.splice(this.order.indexOf(ev.segment.id) + 1, 0, ev.new_segment.id);
+        this.segments.set(ev.new_segment.id, ev.new_segment);
+        dirty.add(ev.new_segment.id);
+        reordered = true;
+        // fall through
+      case "segment.edited": case "segment.relabeled": case "segment.merged":
+        this.segments.set(ev.segment.id, ev.segment);
+        dirty.add(ev.segment.id);
+        if (ev.removed_segment_id) {
+          this.segments.delete(ev.removed_segment_id);
+          this.order.splice(this.order.indexOf(ev.removed_segment_id), 1);
+          reordered = true;
+        }
+        for (const a of ev.annotations || []) { this.annotations.set(a.id, a); dirty.add(a.segment_id); }
+        break;
+      case "annotation.added": this.annotations.set(ev.annotation.id, ev.annotation); dirty.add(ev.annotation.segment_id); break;
+      case "annotation.removed": this.annotations.delete(ev.annotation_id); dirty.add(ev.annotation.segment_id); break;
+      case "transcript.locked": this.locked = true; break;
+    }
+    return { dirty, reordered };
+  }
+
+  annotationsOn(segmentId) {
+    return [...this.annotations.values()].filter(a => a.segment_id === segmentId);
+  }
+
+  authors() {
+    const seen = new Map();
+    for (const a of this.annotations.values()) seen.set(a.author.participant_id, a.author);
+    return [...seen.values()];
+  }
+}

@@ -10,6 +10,7 @@ export class Transcript {
     this.segments = new Map();     // id -> segment
     this.order = [];               // segment ids in transcript order
     this.annotations = new Map();  // id -> annotation
+    this.bySegment = new Map();    // segment id -> Set of annotation ids
     this.partials = new Map();     // participant_id -> interim text
     this.names = {};               // participant_id -> participant
     this.proceedings = { status: "not_started", admitted: new Set(), muted: new Map() };
@@ -60,17 +61,30 @@ export class Transcript {
           this.order.splice(this.order.indexOf(ev.removed_segment_id), 1);
           reordered = true;
         }
-        for (const a of ev.annotations || []) { this.annotations.set(a.id, a); dirty.add(a.segment_id); }
+        for (const a of ev.annotations || []) { this.put(a); dirty.add(a.segment_id); }
         break;
-      case "annotation.added": this.annotations.set(ev.annotation.id, ev.annotation); dirty.add(ev.annotation.segment_id); break;
-      case "annotation.removed": this.annotations.delete(ev.annotation_id); dirty.add(ev.annotation.segment_id); break;
+      case "annotation.added": this.put(ev.annotation); dirty.add(ev.annotation.segment_id); break;
+      case "annotation.removed": this.drop(ev.annotation_id); dirty.add(ev.annotation.segment_id); break;
       case "transcript.locked": this.locked = true; break;
     }
     return { dirty, reordered };
   }
 
+  put(a) {
+    this.drop(a.id);
+    this.annotations.set(a.id, a);
+    if (!this.bySegment.has(a.segment_id)) this.bySegment.set(a.segment_id, new Set());
+    this.bySegment.get(a.segment_id).add(a.id);
+  }
+
+  drop(id) {
+    const old = this.annotations.get(id);
+    if (old) this.bySegment.get(old.segment_id).delete(id);
+    this.annotations.delete(id);
+  }
+
   annotationsOn(segmentId) {
-    return [...this.annotations.values()].filter(a => a.segment_id === segmentId);
+    return [...(this.bySegment.get(segmentId) || [])].map(id => this.annotations.get(id));
   }
 
   authors() {

@@ -156,3 +156,54 @@ def test_tapping_a_segment_plays_its_recording(tmp_path: Path, browsers: Any) ->
         run(main())
     finally:
         hub.stop()
+
+
+async def sign(page: Any) -> None:
+    """Draw a signature with the mouse (pointer events, as a finger's)."""
+    box = await page.locator("#signature").bounding_box()
+    x, y = box["x"] + 30, box["y"] + box["height"] / 2
+    await page.mouse.move(x, y)
+    await page.mouse.down()
+    for k in range(1, 30):
+        await page.mouse.move(x + 12 * k, y + (18 if k % 2 else -18))
+    await page.mouse.up()
+    await page.locator("#sign-submit").click()
+
+
+def test_the_judge_locks_and_the_parties_sign_on_screen(hub: HubProcess, browsers: Any) -> None:
+    async def main() -> None:
+        import httpx
+        h = hub.create_hearing(SEATS)
+        inv = invites_by_role(h)
+        clerk = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
+        await clerk.op({"kind": "segment.add", "text": TEXT})
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            judge = await b.page(inv["judge"]["join_url"], name="judge")
+            seat = await b.page(inv["plaintiff"]["join_url"], name="plaintiff", size=(1920, 1080), touch=True)
+            phone = await b.page(inv["defendant"]["join_url"], name="defendant", size=(390, 844), touch=True)
+            for page in (judge, seat, phone):
+                await page.locator("[data-segment-id=S1]").wait_for()
+                assert await page.locator("#signing").is_hidden()
+            await judge.locator("[data-action=lock]").click()
+            assert "确认" in await judge.locator("[data-action=lock]").text_content()  # not locked yet
+            assert (hub.transcript(h["hearing_id"], inv["judge"]["token"]))["locked"] is False
+            await judge.locator("[data-action=lock]").click()
+            for page in (seat, phone):
+                await page.locator("#sign-pad").wait_for(state="visible")
+            await seat.locator("#sign-submit").click()  # nothing drawn yet: refused on the page
+            assert "请先" in await seat.locator("#status").text_content()
+            await sign(seat)
+            await sign(phone)
+            for name in ("张三", "李四"):
+                await judge.locator("#signers li.signed", has_text=name).wait_for()
+            assert await seat.locator("#sign-pad").is_hidden()
+            await phone.screenshot(path=str(b.artifacts / "signing-390x844.png"), full_page=True)
+            await judge.screenshot(path=str(b.artifacts / "signing-judge-1280x800.png"))
+            assert not b.errors, b.errors
+        doc = httpx.get(f"{hub.url}/api/hearings/{h['hearing_id']}/transcript",
+                        headers={"Authorization": f"Bearer {inv['judge']['token']}"}).json()
+        assert doc["locked"] and {s["participant"]["name"] for s in doc["signatures"]} == {"张三", "李四"}
+        assert all(s["transcript_hash"] == doc["transcript_hash"] and s["image"].startswith("data:image/png;base64,")
+                   for s in doc["signatures"])
+        await clerk.close()
+    run(main())

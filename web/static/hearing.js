@@ -5,6 +5,7 @@
 // pause / end) on the judge's page.
 import { Annotator } from "/static/annotate.js";
 import { Media } from "/static/media.js";
+import { SignaturePad } from "/static/signing.js";
 import { ROLE, Transcript } from "/static/transcript.js";
 import { TranscriptView } from "/static/transcriptview.js";
 
@@ -50,6 +51,31 @@ info.querySelector("[data-action=remove]").addEventListener("click", () => {
 });
 info.querySelector("[data-action=close]").addEventListener("click", () => { info.hidden = true; });
 
+const pad = new SignaturePad($("signature"));
+$("sign-clear").addEventListener("click", () => pad.clear());
+$("sign-submit").addEventListener("click", () => {
+  if (pad.empty) { status("请先在签名区签名"); return; }
+  op({ kind: "signature.add", image: pad.png() });
+});
+
+// After the lock: who has signed, and the pad for those who have not.
+function renderSigning() {
+  $("signing").hidden = !t.locked;
+  if (!t.locked) return;
+  const signers = Object.values(t.names).filter(p => p.role !== "observer");
+  $("signers").replaceChildren(...signers.map((p) => {
+    const li = document.createElement("li");
+    li.dataset.participantId = p.participant_id;
+    const signed = t.signatures.has(p.participant_id);
+    li.className = signed ? "signed" : "";
+    li.textContent = `${ROLE[p.role] || p.role} ${p.name}：${signed ? "已签名 ✓" : "待签名"}`;
+    return li;
+  }));
+  const mine = me && t.signatures.has(me.participant_id);
+  $("sign-pad").hidden = mine || !permissions.includes("signature.add");
+  $("sign-hint").textContent = mine ? "您已签名。" : "笔录已由审判员锁定，内容不再改动。请核对后在下方签名。";
+}
+
 $("search").addEventListener("input", (e) => {
   const n = view.search(e.target.value);
   $("hits").textContent = e.target.value.trim() ? `${n} 处` : "";
@@ -76,6 +102,7 @@ function changed(result) {
     pending = { dirty: new Set(), reordered: false, all: false };
     view.update(p.all ? null : p.dirty, p.reordered);
     renderPeople();
+    renderSigning();
     renderAuthors();
     annotator.enabled = permissions.includes("annotation.add") && !t.locked;
     if (t.locked) status("笔录已锁定");
@@ -115,6 +142,19 @@ function renderPeople() {
     if (s === "not_started" || s === "paused") controls.append(button(s === "paused" ? "继续开庭" : "开庭", "start", { kind: "hearing.start" }));
     if (s === "in_session") controls.append(button("休庭", "pause", { kind: "hearing.pause" }));
     if (s !== "ended") controls.append(button("闭庭", "end", { kind: "hearing.end" }));
+    if (!t.locked) {
+      // Two taps: locking cannot be undone.
+      const lock = document.createElement("button");
+      lock.textContent = lockArmed ? "确认锁定？锁定后不可修改" : "锁定笔录";
+      lock.dataset.action = "lock";
+      lock.classList.toggle("confirm", lockArmed);
+      lock.onclick = () => {
+        if (lockArmed) { op({ kind: "transcript.lock" }); lockArmed = false; }
+        else { lockArmed = true; setTimeout(() => { lockArmed = false; render(); }, 5000); }
+        render();
+      };
+      controls.append(lock);
+    }
   }
   const list = document.getElementById("people");
   list.replaceChildren(...Object.values(t.names).map((p) => {
@@ -142,6 +182,7 @@ function renderPeople() {
 }
 
 let synced = false;
+let lockArmed = false;
 document.getElementById("join").onclick = () => media.join().then(render).catch((e) => status(`无法使用麦克风或摄像头：${e.message}`));
 document.getElementById("leave").onclick = () => { media.leave(); render(); };
 

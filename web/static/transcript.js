@@ -15,6 +15,8 @@ export class Transcript {
     this.names = {};               // participant_id -> participant
     this.proceedings = { status: "not_started", admitted: new Set(), muted: new Map() };
     this.locked = false;
+    this.lockHash = null;
+    this.signatures = new Map();   // participant_id -> signature
     this.seq = 0;
   }
 
@@ -65,7 +67,8 @@ export class Transcript {
         break;
       case "annotation.added": this.put(ev.annotation); dirty.add(ev.annotation.segment_id); break;
       case "annotation.removed": this.drop(ev.annotation_id); dirty.add(ev.annotation.segment_id); break;
-      case "transcript.locked": this.locked = true; break;
+      case "transcript.locked": this.locked = true; this.lockHash = ev.transcript_hash; break;
+      case "signature.added": this.signatures.set(ev.signature.participant.participant_id, ev.signature); break;
     }
     return { dirty, reordered };
   }

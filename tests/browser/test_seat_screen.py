@@ -185,7 +185,7 @@ def test_the_judge_locks_and_the_parties_sign_on_screen(hub: HubProcess, browser
                 await page.locator("[data-segment-id=S1]").wait_for()
                 assert await page.locator("#signing").is_hidden()
             await judge.locator("[data-action=lock]").click()
-            assert "确认" in await judge.locator("[data-action=lock]").text_content()  # not locked yet
+            await judge.locator("[data-action=lock]", has_text="确认").wait_for()  # not locked yet
             assert (hub.transcript(h["hearing_id"], inv["judge"]["token"]))["locked"] is False
             await judge.locator("[data-action=lock]").click()
             for page in (seat, phone):

@@ -4,6 +4,7 @@
 // participants, with the judge's controls (admit, remove, mute, start /
 // pause / end) on the judge's page.
 import { Annotator } from "/static/annotate.js";
+import { Corrector } from "/static/correct.js";
 import { Media } from "/static/media.js";
 import { SignaturePad } from "/static/signing.js";
 import { ROLE, Transcript } from "/static/transcript.js";
@@ -23,7 +24,12 @@ const $ = (id) => document.getElementById(id);
 
 function send(message) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message)); }
 let opCount = 0;
-function op(body) { send({ type: "op", op_id: `${Date.now().toString(36)}-${++opCount}`, op: body }); }
+const refusals = new Map();  // op_id -> what to do if the hub refuses it
+function op(body, onNack) {
+  const id = `${Date.now().toString(36)}-${++opCount}`;
+  if (onNack) refusals.set(id, onNack);
+  send({ type: "op", op_id: id, op: body });
+}
 const media = new Media(send, $("grid"), t.names, (text) => status(text));
 window.hearingMedia = media;  // for diagnostics (getStats) by support staff and tests
 
@@ -31,6 +37,8 @@ const recordingUrl = (seg) => `/api/hearings/${hearingId}/recording?participant_
   `&start=${seg.start}&end=${seg.end}&token=${encodeURIComponent(token)}`;
 const view = new TranscriptView(t, $("segments"), $("partials"), $("jump"), recordingUrl);
 const annotator = new Annotator($("segments"), $("marker"), op);
+const corrector = new Corrector(t, view, op, (text) => status(text));
+view.editing = () => corrector.editing;
 
 // Tapping a mark shows who made it, with 删除 for its author (and the judge).
 const info = $("mark-info");
@@ -100,6 +108,8 @@ function changed(result) {
     scheduled = false;
     const p = pending;
     pending = { dirty: new Set(), reordered: false, all: false };
+    const correcting = permissions.includes("segment.edit") && !t.locked;
+    if (correcting !== corrector.enabled) { corrector.enabled = correcting; p.all = true; }
     view.update(p.all ? null : p.dirty, p.reordered);
     renderPeople();
     renderSigning();
@@ -149,9 +159,11 @@ function renderPeople() {
       lock.dataset.action = "lock";
       lock.classList.toggle("confirm", lockArmed);
       lock.onclick = () => {
-        if (lockArmed) { op({ kind: "transcript.lock" }); lockArmed = false; }
-        else { lockArmed = true; setTimeout(() => { lockArmed = false; render(); }, 5000); }
-        render();
+        if (lockArmed) { op({ kind: "transcript.lock" }); lockArmed = false; return; }
+        lockArmed = true;
+        lock.textContent = "确认锁定？锁定后不可修改";
+        lock.classList.add("confirm");
+        setTimeout(() => { lockArmed = false; render(); }, 5000);
       };
       controls.append(lock);
     }
@@ -217,8 +229,12 @@ function connect() {
       synced = true;
     } else if (msg.type.startsWith("rtc.")) {
       media.handle(msg).then(render).catch((e) => status(`音视频错误：${e.message}`));
+    } else if (msg.type === "ack") {
+      refusals.delete(msg.op_id);
     } else if (msg.type === "nack") {
-      status(`操作未执行：${msg.error.message}`);
+      const onNack = refusals.get(msg.op_id);
+      refusals.delete(msg.op_id);
+      if (onNack) onNack(msg.error); else status(`操作未执行：${msg.error.message}`);
     } else if (msg.type === "partial") {
       t.partials.set(msg.participant_id, msg.text); render();
     } else if (msg.type === "error") {

@@ -18,6 +18,8 @@ export class TranscriptView {
     this.query = "";
     this.player = new Audio();
     this.onMark = null;            // (annotation, element) => void, when a mark is tapped
+    this.decorate = null;          // (li, segment) => void, adds tools to a rendered segment
+    this.editing = () => null;     // the id of a segment being edited, left alone
     jump.addEventListener("click", () => { this.toBottom(); jump.hidden = true; });
     window.addEventListener("scroll", () => { if (this.atBottom()) jump.hidden = true; }, { passive: true });
   }
@@ -34,12 +36,15 @@ export class TranscriptView {
     const follow = this.atBottom();
     const ids = dirty === null ? this.t.order : [...dirty];
     for (const id of ids) {
+      if (id === this.editing()) continue;
       const seg = this.t.segments.get(id);
       const old = this.items.get(id);
       if (!seg) { if (old) old.remove(); this.items.delete(id); continue; }
       const li = this.renderSegment(seg);
+      const focused = old && old === document.activeElement;  // keep the keyboard's place
       if (old) old.replaceWith(li);
       this.items.set(id, li);
+      if (focused) li.focus();
     }
     for (const [id, li] of this.items) {
       if (!this.t.segments.has(id)) { li.remove(); this.items.delete(id); }
@@ -116,6 +121,7 @@ export class TranscriptView {
       n.addEventListener("click", (e) => { if (this.onMark) this.onMark(a, e.target); });
       li.append(n);
     }
+    if (this.decorate) this.decorate(li, seg);
     return li;
   }
 

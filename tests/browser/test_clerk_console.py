@@ -1,0 +1,104 @@
+"""The clerk's corrections in real Chromium, by keyboard: edit in place,
+split, merge, relabel, insert, and the path when the judge changed the
+same segment first."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from tests.browser.test_seat_screen import SEATS
+from tests.support import Client, HubProcess, invites_by_role, run
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[HubProcess]:
+    proc = HubProcess(tmp_path / "data").start()
+    yield proc
+    proc.stop()
+
+
+def texts(hub: HubProcess, h: dict[str, Any], token: str) -> list[str]:
+    return [s["text"] for s in hub.transcript(h["hearing_id"], token)["segments"]]
+
+
+def test_the_clerk_corrects_the_transcript_by_keyboard(hub: HubProcess, browsers: Any) -> None:
+    async def main() -> None:
+        h = hub.create_hearing(SEATS)
+        inv = invites_by_role(h)
+        token = inv["judge"]["token"]
+        judge = await Client.connect(hub.ws_url(h["hearing_id"], token))
+        plaintiff, defendant = inv["plaintiff"]["participant_id"], inv["defendant"]["participant_id"]
+        for text, who in (("原告要求被告支付货款三十万元", plaintiff), ("并承担诉讼费用", plaintiff),
+                          ("被告对此有异议", defendant)):
+            await judge.op({"kind": "segment.add", "text": text, "speaker": who})
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            page = await b.page(inv["clerk"]["join_url"], name="clerk", size=(1920, 1080))
+            seg = lambda i: page.locator(f"[data-segment-id={i}]")  # noqa: E731
+            await seg("S3").wait_for()
+
+            # Edit in place: Enter, type, Enter.
+            await seg("S1").focus()
+            await page.keyboard.press("Enter")
+            await page.locator("textarea.editor").fill("原告要求被告支付货款30万元")
+            await page.keyboard.press("Enter")
+            await seg("S1").locator(".text", has_text="30万元").wait_for()
+            await page.keyboard.press("ArrowDown")  # focus moves to S2
+            assert await page.evaluate("() => document.activeElement.dataset.segmentId") == "S2"
+
+            # Split S3 after 被告: Ctrl+Enter at the cursor.
+            await seg("S3").focus()
+            await page.keyboard.press("Enter")
+            await page.locator("textarea.editor").evaluate("(t) => t.setSelectionRange(2, 2)")
+            await page.keyboard.press("Control+Enter")
+            await seg("S4").wait_for()
+            assert texts(hub, h, token)[-2:] == ["被告", "对此有异议"]
+
+            # Merge S1 with S2 (same speaker): M.
+            await seg("S1").focus()
+            await page.keyboard.press("m")
+            await seg("S2").wait_for(state="detached")
+            assert texts(hub, h, token)[0] == "原告要求被告支付货款30万元并承担诉讼费用"
+
+            # Relabel S4 to the plaintiff: R, choose.
+            await seg("S4").focus()
+            await page.keyboard.press("r")
+            await page.locator("select.relabel").select_option(plaintiff)
+            await seg("S4").locator(".speaker", has_text="张三").wait_for()
+
+            # Insert after S1: I, type, Enter; the speaker defaults to S1's.
+            await seg("S1").focus()
+            await page.keyboard.press("i")
+            await page.locator("li.inserting textarea").fill("（原告补充：有合同为证）")
+            await page.keyboard.press("Enter")
+            await seg("S5").wait_for()
+            doc = hub.transcript(h["hearing_id"], token)["segments"]
+            assert [s["id"] for s in doc][:2] == ["S1", "S5"] and doc[1]["speaker"]["participant_id"] == plaintiff
+
+            # The judge edits S1 while the clerk is typing: conflict, clerk keeps theirs.
+            await seg("S1").focus()
+            await page.keyboard.press("Enter")
+            await page.locator("textarea.editor").fill("原告请求判令被告支付货款30万元并承担诉讼费用")
+            current = hub.transcript(h["hearing_id"], token)["segments"][0]
+            await judge.op({"kind": "segment.edit", "segment_id": "S1", "base_rev": current["rev"],
+                            "text": "原告要求被告支付货款30万元，并承担诉讼费用"})
+            await page.keyboard.press("Enter")
+            box = seg("S1").locator(".conflict")
+            await box.wait_for()
+            assert "原告要求被告支付货款30万元，并承担诉讼费用" in await box.text_content()
+            await page.screenshot(path=str(b.artifacts / "clerk-conflict-1920x1080.png"))
+            await box.locator("[data-fix=mine]").click()
+            await seg("S1").locator(".text", has_text="原告请求判令").wait_for()
+            assert texts(hub, h, token)[0] == "原告请求判令被告支付货款30万元并承担诉讼费用"
+
+            # A party's screen has no correction tools.
+            party = await b.page(inv["plaintiff"]["join_url"], name="plaintiff")
+            await party.locator("[data-segment-id=S1]").wait_for()
+            assert await party.locator(".fix").count() == 0
+            assert await page.locator(".fix").count() == len(texts(hub, h, token)) == 4
+            assert not b.errors, b.errors
+        await judge.close()
+    run(main())

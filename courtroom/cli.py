@@ -193,14 +193,16 @@ def models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(output: str | None, text: str) -> None:
+def _write(output: str | None, content: str | bytes) -> None:
+    data = content.encode("utf-8") if isinstance(content, str) else content
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            Path(output).write_bytes(data)
         except OSError as err:
             raise CommandError(f"cannot write {output}: {err.strerror}") from None
     else:
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
 
 
 def parser() -> argparse.ArgumentParser:

@@ -99,3 +99,7 @@ def test_export_txt_and_json(recorded: tuple[Path, str], tmp_path: Path) -> None
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert [s["text"] for s in doc["segments"]] == ["现在开庭。", "原告陈述诉讼请求。", "被告答辩。"]
     assert doc["seq"] == 5 and len(doc["transcript_hash"]) == 64
+    pdf = tmp_path / "笔录.pdf"
+    r = courtroom("export", "--data", str(data), hid, "--format", "pdf", "-o", str(pdf))
+    assert r.returncode == 0, r.stderr
+    assert pdf.read_bytes().startswith(b"%PDF-")

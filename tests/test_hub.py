@@ -118,10 +118,11 @@ def test_ops_sync_broadcast_idempotency_and_export(hub: HubProcess) -> None:
         r = httpx.get(f"{hub.url}/api/hearings/{hid}/export?format=txt",
                       headers={"Authorization": f"Bearer {inv['judge']['token']}"})
         assert "审判员 王法官：现在开庭。" in r.text and "开庭时间有误" in r.text
-        for fmt in ("json", "vtt"):
+        for fmt, magic in (("docx", b"PK"), ("pdf", b"%PDF-"), ("json", b"{"), ("vtt", b"WEBVTT")):
             r = httpx.get(f"{hub.url}/api/hearings/{hid}/export?format={fmt}",
                           headers={"Authorization": f"Bearer {inv['judge']['token']}"})
-            assert r.status_code == 200
+            assert r.status_code == 200 and r.content.startswith(magic)
+            assert f".{fmt}" in r.headers["content-disposition"]
         assert "00:00:01.500 --> 00:00:02.500" in r.text
 
     run(main())

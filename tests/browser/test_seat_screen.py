@@ -207,3 +207,38 @@ def test_the_judge_locks_and_the_parties_sign_on_screen(hub: HubProcess, browser
                    for s in doc["signatures"])
         await clerk.close()
     run(main())
+
+
+def test_a_screen_reconnects_after_the_hub_restarts_and_shows_the_same_transcript(
+        tmp_path: Path, browsers: Any) -> None:
+    hub = HubProcess(tmp_path / "data").start()
+
+    async def main() -> None:
+        h = hub.create_hearing(SEATS)
+        inv = invites_by_role(h)
+        clerk = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
+        for text in (TEXT, "被告对此有异议"):
+            await clerk.op({"kind": "segment.add", "text": text})
+        await clerk.op({"kind": "annotation.add", "segment_id": "S1", "start": 8, "end": 10, "style": "highlight"})
+        await clerk.close()
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            page = await b.page(inv["plaintiff"]["join_url"], name="plaintiff")
+            await page.locator("[data-segment-id=S2]").wait_for()
+            before = await page.locator("#segments").inner_html()
+            hub.kill()  # kill -9: the page sees the connection drop
+            await page.locator("#status", has_text="重连").wait_for()
+            hub.start()
+            await page.locator("#status", has_text="已连接").wait_for(timeout=15_000)
+            assert await page.locator("#segments").inner_html() == before
+            clerk2 = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
+            await clerk2.op({"kind": "segment.add", "text": "休庭后继续"})
+            await page.locator("[data-segment-id=S3]").wait_for()
+            assert await page.locator("[data-segment-id]").count() == 3  # no duplicates, no gaps
+            assert await page.locator("mark[data-annotation-id]").count() == 1
+            await clerk2.close()
+            b.errors[:] = [e for e in b.errors if "ERR_CONNECTION_REFUSED" not in e and "WebSocket" not in e]
+            assert not b.errors, b.errors
+    try:
+        run(main())
+    finally:
+        hub.stop()

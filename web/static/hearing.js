@@ -90,7 +90,9 @@ $("search").addEventListener("input", (e) => {
 });
 $("author-filter").addEventListener("change", (e) => view.setAuthor(e.target.value));
 
-$("export").href = `/api/hearings/${hearingId}/export?format=txt&token=${encodeURIComponent(token)}`;
+for (const a of $("export").querySelectorAll("a")) {
+  a.href = `/api/hearings/${hearingId}/export?format=${a.dataset.format}&token=${encodeURIComponent(token)}`;
+}
 
 function status(text) { $("status").textContent = text; }
 

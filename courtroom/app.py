@@ -3,6 +3,7 @@ lives in ``transcript`` (ops) or ``hub``/``room``/``session`` (delivery)."""
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -16,17 +17,22 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from transcript.export import EXPORTERS
-from transcript.roles import Role, Site
+from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME
+from transcript.roles import PERMISSIONS, Role, Site
 
 from . import __doc__ as _doc
 from .hub import HearingUnavailable, Hub
+from .evidence import EvidenceStore, sniff
 from .invites import tokens_match
 from .media.recording import audio_clip
-from .room import Room, encode
+from .room import Reply, Room, encode
 from .session import Session
 
 MAX_BODY = 256 * 1024
 MAX_CLIP_SECONDS = 3600
+_EVIDENCE_UPLOAD = re.compile(r"/api/hearings/[^/]+/evidence")
+_NACK_STATUS = {"forbidden": 403, "invalid": 400, "too_large": 413, "conflict": 409, "locked": 409,
+                "not_found": 404}
 STATIC = resources.files("web") / "static"
 
 
@@ -71,9 +77,10 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next: Any) -> Response:
+        limit = MAX_EVIDENCE_BYTES if _EVIDENCE_UPLOAD.fullmatch(request.url.path) else MAX_BODY
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return _error(413, "too_large", f"request bodies are limited to {MAX_BODY} bytes")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return _error(413, "too_large", f"request bodies are limited to {limit} bytes")
         return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
@@ -122,6 +129,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         state = room.state
         return {"hearing_id": hearing_id, "seq": room.committed_seq, "locked": state.locked,
                 "transcript_hash": state.lock_hash, "proceedings": state.proceedings.to_dict(),
+                "evidence": [e.to_dict() for e in state.evidence.values()], "display": state.display,
                 "segments": [s.to_dict() for s in state.segments],
                 "annotations": [a.to_dict() for a in state.annotations.values()],
                 "signatures": [s.to_dict() for s in state.signatures.values()]}
@@ -137,6 +145,53 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         name = urllib.parse.quote(f"{room.state.hearing.case_number}-庭审笔录.{format}")
         return Response(render(room.state, room.committed_seq), media_type=media_type,
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+
+    evidence = EvidenceStore(hub.data_dir / "evidence")
+
+    @app.post("/api/hearings/{hearing_id}/evidence", status_code=201)
+    async def upload_evidence(hearing_id: str, request: Request, name: str = Query(min_length=1, max_length=MAX_NAME),
+                              authorization: Annotated[str | None, Header()] = None,
+                              token: str = "") -> dict[str, Any]:
+        """A photo or document, as the request body. Stored (fsync'd) under its
+        SHA-256, then filed as an ``evidence.add`` op of the uploader; the
+        answer comes after that op is durable. The same file from the same
+        participant again gives the first answer."""
+        room, participant = await participant_room(hearing_id, _bearer(authorization) or token)
+        if "evidence.add" not in PERMISSIONS[participant.role]:  # before anything is stored
+            raise HTTPException(403, f"{participant.role.value} may not file evidence")
+        data = bytearray()
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > MAX_EVIDENCE_BYTES:
+                raise HTTPException(413, f"evidence is limited to {MAX_EVIDENCE_BYTES} bytes")
+        media_type = sniff(bytes(data))
+        if media_type is None:
+            raise HTTPException(400, "evidence must be a photo (JPEG, PNG, WebP) or a PDF document; "
+                                "this file is neither")
+        sha = await run_in_threadpool(evidence.save, hearing_id, bytes(data))
+        reply = Reply(participant)
+        room.submit(reply, f"evidence-{sha[:32]}", {"kind": "evidence.add", "sha256": sha, "name": name,
+                                                   "media_type": media_type, "size": len(data)})
+        answer = await reply.answer
+        if answer["type"] == "nack":
+            error = answer["error"]
+            raise HTTPException(_NACK_STATUS.get(error["code"], 400), error["message"])
+        item = next(e for e in reversed(room.state.evidence.values())
+                    if e.sha256 == sha and e.uploader.participant_id == participant.participant_id)
+        return {"evidence": item.to_dict(), "seq": answer["seq"]}
+
+    @app.get("/api/hearings/{hearing_id}/evidence/{evidence_id}")
+    async def evidence_file(hearing_id: str, evidence_id: str, authorization: Annotated[str | None, Header()] = None,
+                            token: str = "") -> FileResponse:
+        room, _ = await participant_room(hearing_id, _bearer(authorization) or token)
+        item = room.state.evidence.get(evidence_id)
+        path = evidence.path(hearing_id, item.sha256) if item else None
+        if item is None or path is None or not path.is_file():
+            raise HTTPException(404, f"no evidence {evidence_id}")
+        name = urllib.parse.quote(item.name)
+        return FileResponse(str(path), media_type=item.media_type, headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{name}", "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600"})
 
     @app.get("/api/hearings/{hearing_id}/recording")
     async def recording(hearing_id: str, participant_id: str, start: float, end: float,

@@ -8,6 +8,7 @@ durable. A client's resent op_id gets the first answer again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -40,6 +41,28 @@ class Listener(Protocol):
     def push_replay(self, room: Room, since: int, upto: int) -> None: ...
 
     def close_soon(self, code: int, reason: str) -> None: ...
+
+
+class Reply:
+    """The answer to one op submitted over HTTP (an evidence upload): a
+    listener that never goes live and hears only its own ack or nack."""
+
+    live = False
+
+    def __init__(self, participant: Participant) -> None:
+        self.participant = participant
+        self.answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+
+    def push(self, message: str) -> None:
+        if not self.answer.done():
+            self.answer.set_result(json.loads(message))
+
+    def push_replay(self, room: Room, since: int, upto: int) -> None:
+        """Never asked: a reply does not sync."""
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if not self.answer.done():
+            self.answer.set_exception(ConnectionError(reason))
 
 
 def encode(message: dict[str, Any]) -> str:

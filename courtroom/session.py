@@ -217,7 +217,13 @@ class Session:
         if size > MESSAGE_LIMIT:
             self.room.reject(self, op_id, OpError("too_large", f"messages are limited to {MESSAGE_LIMIT} bytes"))
             return
-        self.room.submit(self, op_id, msg.get("op"))
+        op = msg.get("op")
+        if isinstance(op, dict) and op.get("kind") == "evidence.add":
+            # The file must be stored first: evidence is filed by uploading it.
+            self.room.reject(self, op_id, OpError("invalid", "evidence is filed by uploading it: "
+                                                  f"POST /api/hearings/{self.room.hearing_id}/evidence"))
+            return
+        self.room.submit(self, op_id, op)
 
     async def _signalling(self) -> None:
         """Signalling messages, one at a time and in order."""

@@ -35,10 +35,33 @@ class Segment:
     speaker: Participant
     start: float | None
     end: float | None
+    #: A segment that stands for an evidence item pasted into the transcript.
+    evidence_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "rev": self.rev, "text": self.text, "speaker": self.speaker.label(),
-                "start": self.start, "end": self.end}
+        d = {"id": self.id, "rev": self.rev, "text": self.text, "speaker": self.speaker.label(),
+             "start": self.start, "end": self.end}
+        if self.evidence_id is not None:  # absent otherwise, so older logs replay unchanged
+            d["evidence_id"] = self.evidence_id
+        return d
+
+
+@dataclass(slots=True)
+class Evidence:
+    """An uploaded photo or document; the file itself is stored by the hub
+    under its SHA-256, which the log keeps."""
+    id: str
+    sha256: str
+    name: str
+    media_type: str
+    size: int
+    uploader: Participant
+    approved: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "sha256": self.sha256, "name": self.name, "media_type": self.media_type,
+                "size": self.size, "uploader": self.uploader.label(),
+                "status": "approved" if self.approved else "submitted"}
 
 
 @dataclass(slots=True)

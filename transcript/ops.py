@@ -121,9 +121,45 @@ class ParticipantMute:
     muted: bool
 
 
+#: What evidence may be: photographs and scanned or PDF documents.
+EVIDENCE_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+MAX_NAME = 200
+VIEWS = ("transcript", "evidence", "video")
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceAdd:
+    sha256: str
+    name: str
+    media_type: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceApprove:
+    evidence_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvidencePaste:
+    """Put an approved evidence item into the transcript as a segment."""
+    evidence_id: str
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DisplaySet:
+    """What every screen shows: the transcript, an evidence item, or a
+    participant's video."""
+    view: str
+    evidence_id: str | None
+    participant_id: str | None
+
+
 Op = Union[SegmentAdd, SegmentEdit, SegmentRelabel, SegmentSplit, SegmentMerge, AnnotationAdd,
            AnnotationRemove, TranscriptLock, SignatureAdd, HearingControl, ParticipantAdmit,
-           ParticipantRemove, ParticipantMute]
+           ParticipantRemove, ParticipantMute, EvidenceAdd, EvidenceApprove, EvidencePaste, DisplaySet]
 
 
 def _fields(op: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...]) -> None:
@@ -302,6 +338,40 @@ def _participant_mute(op: dict[str, Any]) -> ParticipantMute:
     return ParticipantMute(_participant_id(op), op["muted"])
 
 
+def _evidence_add(op: dict[str, Any]) -> EvidenceAdd:
+    _fields(op, ("sha256", "name", "media_type", "size"), ())
+    sha = op["sha256"]
+    if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
+        raise OpError("invalid", "sha256 must be 64 lowercase hex digits")
+    if op["media_type"] not in EVIDENCE_TYPES:
+        raise OpError("invalid", f"media_type must be one of {', '.join(EVIDENCE_TYPES)}")
+    size = _int(op["size"], "size", 1)
+    if size > MAX_EVIDENCE_BYTES:
+        raise OpError("too_large", f"evidence is limited to {MAX_EVIDENCE_BYTES} bytes")
+    return EvidenceAdd(sha, _str(op["name"], "name", MAX_NAME), op["media_type"], size)
+
+
+def _evidence_approve(op: dict[str, Any]) -> EvidenceApprove:
+    _fields(op, ("evidence_id",), ())
+    return EvidenceApprove(_str(op["evidence_id"], "evidence_id", MAX_ID))
+
+
+def _evidence_paste(op: dict[str, Any]) -> EvidencePaste:
+    _fields(op, ("evidence_id",), ("after",))
+    return EvidencePaste(_str(op["evidence_id"], "evidence_id", MAX_ID), _opt_id(op.get("after"), "after"))
+
+
+def _display_set(op: dict[str, Any]) -> DisplaySet:
+    _fields(op, ("view",), ("evidence_id", "participant_id"))
+    view = op["view"]
+    if view not in VIEWS:
+        raise OpError("invalid", f"view must be one of {', '.join(VIEWS)}")
+    evidence_id, participant_id = _opt_id(op.get("evidence_id"), "evidence_id"), _opt_id(op.get("participant_id"), "participant_id")
+    if (view == "evidence") != (evidence_id is not None) or (view == "video") != (participant_id is not None):
+        raise OpError("invalid", "evidence needs evidence_id, video needs participant_id, and nothing else")
+    return DisplaySet(view, evidence_id, participant_id)
+
+
 _PARSERS = {
     "segment.add": _segment_add,
     "segment.edit": _segment_edit,
@@ -318,11 +388,16 @@ _PARSERS = {
     "participant.admit": _participant_admit,
     "participant.remove": _participant_remove,
     "participant.mute": _participant_mute,
+    "evidence.add": _evidence_add,
+    "evidence.approve": _evidence_approve,
+    "evidence.paste": _evidence_paste,
+    "display.set": _display_set,
 }
 _KINDS = {SegmentAdd: "segment.add", SegmentEdit: "segment.edit", SegmentRelabel: "segment.relabel",
           SegmentSplit: "segment.split", SegmentMerge: "segment.merge",
           AnnotationAdd: "annotation.add", AnnotationRemove: "annotation.remove",
           TranscriptLock: "transcript.lock", SignatureAdd: "signature.add",
           ParticipantAdmit: "participant.admit", ParticipantRemove: "participant.remove",
-          ParticipantMute: "participant.mute"}
+          ParticipantMute: "participant.mute", EvidenceAdd: "evidence.add", EvidenceApprove: "evidence.approve",
+          EvidencePaste: "evidence.paste", DisplaySet: "display.set"}
 OP_KINDS = tuple(_PARSERS)

@@ -45,6 +45,13 @@ SEGMENT_OPS = frozenset(
 ANNOTATE_OPS = frozenset({"annotation.add", "annotation.remove"})
 CONTROL_OPS = frozenset({"hearing.start", "hearing.pause", "hearing.end", "participant.admit",
                          "participant.remove", "participant.mute"})
+EVIDENCE_OPS = frozenset({"evidence.add"})
+#: Deciding on evidence and what every screen shows is the judge's; pasting
+#: evidence into the transcript is writing it, as the clerk does.
+JUDGE_EVIDENCE_OPS = frozenset({"evidence.approve", "evidence.paste", "display.set"})
+#: Ops the lock does not stop: running the hearing and handling evidence
+#: change nothing in the transcript.
+UNLOCKED_OPS = CONTROL_OPS | EVIDENCE_OPS | {"evidence.approve", "display.set"}
 PARTY_ROLES = frozenset(
     {Role.PLAINTIFF, Role.DEFENDANT, Role.AGENT, Role.PROSECUTOR, Role.WITNESS}
 )
@@ -56,9 +63,10 @@ SPEAKING_ROLES = frozenset(Role) - {Role.OBSERVER}
 #: annotations except for roles in ``REMOVES_ANY_ANNOTATION``;
 #: ``participant.mute`` to oneself except for roles in ``CONTROLS_OTHERS``.
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.JUDGE: SEGMENT_OPS | ANNOTATE_OPS | CONTROL_OPS | {"transcript.lock", "signature.add"},
-    Role.CLERK: SEGMENT_OPS | ANNOTATE_OPS | {"signature.add", "participant.mute"},
-    **{role: ANNOTATE_OPS | {"signature.add", "participant.mute"} for role in PARTY_ROLES},
+    Role.JUDGE: SEGMENT_OPS | ANNOTATE_OPS | CONTROL_OPS | EVIDENCE_OPS | JUDGE_EVIDENCE_OPS
+    | {"transcript.lock", "signature.add"},
+    Role.CLERK: SEGMENT_OPS | ANNOTATE_OPS | EVIDENCE_OPS | {"evidence.paste", "signature.add", "participant.mute"},
+    **{role: ANNOTATE_OPS | EVIDENCE_OPS | {"signature.add", "participant.mute"} for role in PARTY_ROLES},
     Role.OBSERVER: frozenset(),
 }
 

@@ -14,12 +14,13 @@ from typing import Any
 from . import anchoring
 from .canonical import canonical_json, sha256_hex
 from .errors import OpError
-from .model import Annotation, HearingInfo, Participant, Segment, Signature
-from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, HearingControl, Op, ParticipantAdmit,
-                  ParticipantMute, ParticipantRemove, SegmentAdd, SegmentEdit, SegmentMerge, SegmentRelabel,
-                  SegmentSplit, SignatureAdd, TranscriptLock, op_kind, parse_op)
+from .model import Annotation, Evidence, HearingInfo, Participant, Segment, Signature
+from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet, EvidenceAdd, EvidenceApprove,
+                  EvidencePaste, HearingControl, Op, ParticipantAdmit, ParticipantMute, ParticipantRemove,
+                  SegmentAdd, SegmentEdit, SegmentMerge, SegmentRelabel, SegmentSplit, SignatureAdd,
+                  TranscriptLock, op_kind, parse_op)
 from .proceedings import Proceedings
-from .roles import CONTROL_OPS, CONTROLS_OTHERS, PERMISSIONS, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES, Role
+from .roles import CONTROLS_OTHERS, PERMISSIONS, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES, UNLOCKED_OPS, Role
 
 Event = dict[str, Any]
 _CONTROL_EVENTS = {"start": "hearing.started", "pause": "hearing.paused", "end": "hearing.ended"}
@@ -35,7 +36,10 @@ class TranscriptState:
         self.lock_hash: str | None = None
         self.signatures: dict[str, Signature] = {}
         self.proceedings = Proceedings()
+        self.evidence: dict[str, Evidence] = {}
+        self.display: dict[str, Any] = {"view": "transcript"}
         self._next_segment = 1
+        self._next_evidence = 1
         self._next_annotation = 1
 
     # -- creation -------------------------------------------------------
@@ -71,7 +75,7 @@ class TranscriptState:
             raise OpError("forbidden", "not a participant of this hearing")
         if actor.participant_id not in self.proceedings.admitted:
             raise OpError("forbidden", "waiting to be admitted by the judge")
-        if self.locked and not isinstance(op, SignatureAdd) and kind not in CONTROL_OPS:
+        if self.locked and not isinstance(op, SignatureAdd) and kind not in UNLOCKED_OPS:
             raise OpError("locked", "the transcript is locked")
         return self._HANDLERS[type(op)](self, actor, op)
 
@@ -295,6 +299,43 @@ class TranscriptState:
         return {"kind": "participant.muted" if op.muted else "participant.unmuted",
                 "participant": target.label(), "by": actor.label()}
 
+    def _evidence(self, evidence_id: str, approved: bool = False) -> Evidence:
+        item = self.evidence.get(evidence_id)
+        if item is None:
+            raise OpError("not_found", f"no evidence {evidence_id!r}")
+        if approved and not item.approved:
+            raise OpError("invalid", f"evidence {evidence_id} has not been approved by the judge")
+        return item
+
+    def _evidence_add(self, actor: Participant, op: EvidenceAdd) -> Event:
+        item = Evidence(f"E{self._next_evidence}", op.sha256, op.name, op.media_type, op.size, actor)
+        self._next_evidence += 1
+        self.evidence[item.id] = item
+        return {"kind": "evidence.added", "evidence": item.to_dict()}
+
+    def _evidence_approve(self, actor: Participant, op: EvidenceApprove) -> Event:
+        item = self._evidence(op.evidence_id)
+        if item.approved:
+            raise OpError("conflict", f"evidence {item.id} is already approved")
+        item.approved = True
+        return {"kind": "evidence.approved", "evidence": item.to_dict(), "by": actor.label()}
+
+    def _evidence_paste(self, actor: Participant, op: EvidencePaste) -> Event:
+        item = self._evidence(op.evidence_id, approved=True)
+        event = self._segment_add(actor, SegmentAdd(f"〔证据{item.id}：{item.name}〕", None, None, None, op.after))
+        seg = self._segments_by_id[event["segment"]["id"]]
+        seg.evidence_id = item.id
+        return {**event, "segment": seg.to_dict(), "source": "evidence"}
+
+    def _display_set(self, actor: Participant, op: DisplaySet) -> Event:
+        display: dict[str, Any] = {"view": op.view}
+        if op.evidence_id is not None:
+            display["evidence_id"] = self._evidence(op.evidence_id, approved=True).id
+        if op.participant_id is not None:
+            display["participant_id"] = self.participant(op.participant_id).participant_id
+        self.display = display
+        return {"kind": "display.changed", "display": display, "by": actor.label()}
+
     _HANDLERS = {
         SegmentAdd: _segment_add, SegmentEdit: _segment_edit, SegmentRelabel: _segment_relabel,
         SegmentSplit: _segment_split, SegmentMerge: _segment_merge,
@@ -302,6 +343,8 @@ class TranscriptState:
         TranscriptLock: _transcript_lock, SignatureAdd: _signature_add,
         HearingControl: _hearing_control, ParticipantAdmit: _participant_admit,
         ParticipantRemove: _participant_remove, ParticipantMute: _participant_mute,
+        EvidenceAdd: _evidence_add, EvidenceApprove: _evidence_approve, EvidencePaste: _evidence_paste,
+        DisplaySet: _display_set,
     }
 
     # -- views ------------------------------------------------------------
@@ -323,5 +366,7 @@ class TranscriptState:
             "lock_hash": self.lock_hash,
             "signatures": [s.to_dict() for s in self.signatures.values()],
             "proceedings": self.proceedings.to_dict(),
-            "next": [self._next_segment, self._next_annotation],
+            "evidence": [e.to_dict() for e in self.evidence.values()],
+            "display": self.display,
+            "next": [self._next_segment, self._next_annotation, self._next_evidence],
         }

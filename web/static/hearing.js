@@ -5,6 +5,7 @@
 // pause / end) on the judge's page.
 import { Annotator } from "/static/annotate.js";
 import { Corrector } from "/static/correct.js";
+import { EvidencePanel } from "/static/evidence.js";
 import { Media } from "/static/media.js";
 import { SignaturePad } from "/static/signing.js";
 import { ROLE, Transcript } from "/static/transcript.js";
@@ -39,6 +40,8 @@ const view = new TranscriptView(t, $("segments"), $("partials"), $("jump"), reco
 const annotator = new Annotator($("segments"), $("marker"), op);
 const corrector = new Corrector(t, view, op, (text) => status(text));
 view.editing = () => corrector.editing;
+const evidence = new EvidencePanel(t, hearingId, token, op, (text) => status(text), () => ({ me, permissions }));
+view.onEvidence = (id) => evidence.viewer.open(t.evidence.get(id));
 
 // Tapping a mark shows who made it, with 删除 for its author (and the judge).
 const info = $("mark-info");
@@ -115,6 +118,7 @@ function changed(result) {
     view.update(p.all ? null : p.dirty, p.reordered);
     renderPeople();
     renderSigning();
+    evidence.render();
     renderAuthors();
     annotator.enabled = permissions.includes("annotation.add") && !t.locked;
     if (t.locked) status("笔录已锁定");

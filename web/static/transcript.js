@@ -17,6 +17,8 @@ export class Transcript {
     this.locked = false;
     this.lockHash = null;
     this.signatures = new Map();   // participant_id -> signature
+    this.evidence = new Map();     // id -> evidence item
+    this.display = { view: "transcript" };  // what the judge has every screen show
     this.seq = 0;
   }
 
@@ -68,6 +70,8 @@ export class Transcript {
       case "annotation.added": this.put(ev.annotation); dirty.add(ev.annotation.segment_id); break;
       case "annotation.removed": this.drop(ev.annotation_id); dirty.add(ev.annotation.segment_id); break;
       case "transcript.locked": this.locked = true; this.lockHash = ev.transcript_hash; break;
+      case "evidence.added": case "evidence.approved": this.evidence.set(ev.evidence.id, ev.evidence); break;
+      case "display.changed": this.display = ev.display; break;
       case "signature.added": this.signatures.set(ev.signature.participant.participant_id, ev.signature); break;
     }
     return { dirty, reordered };

@@ -19,6 +19,7 @@ export class TranscriptView {
     this.player = new Audio();
     this.onMark = null;            // (annotation, element) => void, when a mark is tapped
     this.decorate = null;          // (li, segment) => void, adds tools to a rendered segment
+    this.onEvidence = null;        // (evidence id) => void, for a pasted evidence item
     this.editing = () => null;     // the id of a segment being edited, left alone
     jump.addEventListener("click", () => { this.toBottom(); jump.hidden = true; });
     window.addEventListener("scroll", () => { if (this.atBottom()) jump.hidden = true; }, { passive: true });
@@ -110,6 +111,13 @@ export class TranscriptView {
     }
     text.append(seg.text.slice(pos));
     li.append(text);
+    if (seg.evidence_id && this.onEvidence) {
+      const view = document.createElement("button");
+      view.className = "evidence";
+      view.textContent = "查看证据";
+      view.addEventListener("click", () => this.onEvidence(seg.evidence_id));
+      li.append(view);
+    }
     for (const a of shown) {
       const marked = text.querySelector(`[data-annotation-id="${a.id}"]`);
       if (marked && !a.body) continue;

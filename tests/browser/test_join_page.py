@@ -78,6 +78,15 @@ def test_three_browsers_each_receive_the_other_twos_audio_and_video(
             for r, p in pages.items():
                 assert await p.locator("#grid figure[data-participant-id]").count() == 2
                 await p.screenshot(path=str(b.artifacts / f"join-page-three-{r}.png"))
+            # The judge shows the plaintiff's video on every screen, then ends it.
+            pid = inv["plaintiff"]["participant_id"]
+            await pages["judge"].locator(f"#people li[data-participant-id={pid}] [data-action=spotlight]").click()
+            await pages["defendant"].locator(f"#grid figure.spotlight[data-participant-id={pid}]").wait_for()
+            await pages["plaintiff"].locator("#self.spotlight").wait_for()
+            await pages["defendant"].screenshot(path=str(b.artifacts / "join-page-spotlight-defendant.png"))
+            assert await pages["defendant"].locator("#spotlight-stop").is_hidden()
+            await pages["judge"].locator("#spotlight-stop").click()
+            await pages["defendant"].locator("figure.spotlight").wait_for(state="detached")
             assert not b.errors, b.errors
     run(main())
 

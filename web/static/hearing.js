@@ -69,6 +69,22 @@ $("sign-submit").addEventListener("click", () => {
   op({ kind: "signature.add", image: pad.png() });
 });
 
+// The judge shows one participant's video on every screen.
+function renderSpotlight() {
+  const d = t.display;
+  const pid = d.view === "video" ? d.participant_id : null;
+  const self = me && pid === me.participant_id;
+  for (const f of document.querySelectorAll("#grid figure")) {
+    f.classList.toggle("spotlight", pid !== null && (f.dataset.participantId === pid || (self && f.id === "self")));
+  }
+  const p = pid ? t.names[pid] : null;
+  const shownHere = document.querySelector("#grid figure.spotlight");
+  $("spotlight-note").hidden = !p || Boolean(shownHere);
+  if (p) $("spotlight-note").textContent = `审判员正在展示 ${ROLE[p.role] || p.role} ${p.name} 的画面${media.joined ? "" : "（加入音视频后可观看）"}`;
+  $("spotlight-stop").hidden = !pid || !permissions.includes("display.set");
+}
+$("spotlight-stop").addEventListener("click", () => op({ kind: "display.set", view: "transcript" }));
+
 // After the lock: who has signed, and the pad for those who have not.
 function renderSigning() {
   $("signing").hidden = !t.locked;
@@ -119,6 +135,7 @@ function changed(result) {
     renderPeople();
     renderSigning();
     evidence.render();
+    renderSpotlight();
     renderAuthors();
     annotator.enabled = permissions.includes("annotation.add") && !t.locked;
     if (t.locked) status("笔录已锁定");
@@ -186,6 +203,10 @@ function renderPeople() {
     if (p.role !== "observer" && admitted && (judge || (self && (!muted || proceedings.muted.get(p.participant_id) === me.participant_id)))) {
       li.append(button(muted ? "取消静音" : "静音", muted ? "unmute" : "mute",
         { kind: "participant.mute", participant_id: p.participant_id, muted: !muted }));
+    }
+    if (judge && p.role !== "observer" && admitted) {
+      const showing = t.display.view === "video" && t.display.participant_id === p.participant_id;
+      if (!showing) li.append(button("展示画面", "spotlight", { kind: "display.set", view: "video", participant_id: p.participant_id }));
     }
     if (judge && p.role !== "judge") {
       li.append(admitted ? button("移出", "remove", { kind: "participant.remove", participant_id: p.participant_id })

@@ -73,6 +73,24 @@ async def joined(hub: HubProcess, h: dict[str, Any], role: str, **media: Any) ->
     return client, terminal
 
 
+async def hang_up(*pairs: tuple[Client, Terminal]) -> None:
+    for client, terminal in pairs:
+        await terminal.close()
+        await client.close()
+
+
+def codecs_arriving(terminal: Terminal, track: MediaStreamTrack, arrived: set[str]) -> None:
+    """Note which codec each RTP packet of ``track`` arrives in."""
+    assert terminal.pc is not None
+    receiver = next(t.receiver for t in terminal.pc.getTransceivers() if t.receiver.track is track)
+    handle, codecs = receiver._handle_rtp_packet, receiver._RTCRtpReceiver__codecs
+
+    async def seen(packet: Any, arrival_time_ms: int) -> None:
+        arrived.add(codecs[packet.payload_type].mimeType if packet.payload_type in codecs else "?")
+        await handle(packet, arrival_time_ms)
+    receiver._handle_rtp_packet = seen
+
+
 def segments_of(client: Client) -> list[dict[str, Any]]:
     return [e["event"]["segment"] for e in client.events if e["event"]["kind"] == "segment.added"]
 
@@ -139,10 +157,7 @@ def test_a_muted_participant_is_neither_forwarded_nor_transcribed(hub: HubProces
         assert len(judge.of_type("partial")) == partials_at_mute
         texts = [s["text"] for s in segments_of(judge)]
         assert "原告陈述。" in texts and not any("事实" in t or "证据" in t for t in texts)
-        await jt.close()
-        await pt.close()
-        await judge.close()
-        await party.close()
+        await hang_up((judge, jt), (party, pt))
     run(main())
 
 
@@ -167,9 +182,7 @@ def test_a_paused_hearing_is_not_transcribed_and_resumes_on_the_hearings_clock(
         # A new stream after the pause keeps segment times on the hearing's clock.
         assert all(a["end"] <= b["start"] for a, b in zip(segs, segs[1:]))
         assert segs[-1]["start"] - segs[0]["start"] == pytest.approx(10.1 - 0.5, abs=0.3)
-        for c, t in ((judge, jt), (party, pt)):
-            await t.close()
-            await c.close()
+        await hang_up((judge, jt), (party, pt))
     run(main())
 
 
@@ -289,9 +302,7 @@ def test_a_late_subscriber_gets_a_keyframe_promptly(hub: HubProcess) -> None:
                 break
             await asyncio.sleep(0.1)
         assert first and first[0] < 3.0, first
-        for c, t in ((judge, jt), (party, pt)):
-            await t.close()
-            await c.close()
+        await hang_up((judge, jt), (party, pt))
     run(main())
 
 
@@ -346,13 +357,7 @@ def test_a_subscriber_that_cannot_decode_vp8_gets_a_transcoded_copy(hub: HubProc
         arrived: set[str] = set()
 
         def on_track(pid: str, kind: str, track: MediaStreamTrack) -> None:
-            receiver = next(t.receiver for t in jt.pc.getTransceivers() if t.receiver.track is track)
-            handle, codecs = receiver._handle_rtp_packet, receiver._RTCRtpReceiver__codecs
-
-            async def seen(packet: Any, arrival_time_ms: int) -> None:  # which codec the hub sends
-                arrived.add(codecs[packet.payload_type].mimeType if packet.payload_type in codecs else "?")
-                await handle(packet, arrival_time_ms)
-            receiver._handle_rtp_packet = seen
+            codecs_arriving(jt, track, arrived)
 
             async def pump() -> None:
                 while len(decoded) < 30:
@@ -367,9 +372,7 @@ def test_a_subscriber_that_cannot_decode_vp8_gets_a_transcoded_copy(hub: HubProc
         assert len(decoded) >= 30 and decoded[-1].width == 640
         assert arrived == {"video/H264"}
         assert "transcoding" in hub_log(hub)
-        for c, t in ((judge, jt), (party, pt)):
-            await t.close()
-            await c.close()
+        await hang_up((judge, jt), (party, pt))
     run(main())
 
 
@@ -398,14 +401,8 @@ def test_h264_from_a_publisher_that_offers_only_h264_is_forwarded_as_is(hub: Hub
         judge, jt = None, None
 
         def on_track(pid: str, kind: str, track: MediaStreamTrack) -> None:
-            assert jt is not None and jt.pc is not None
-            receiver = next(t.receiver for t in jt.pc.getTransceivers() if t.receiver.track is track)
-            handle, codecs = receiver._handle_rtp_packet, receiver._RTCRtpReceiver__codecs
-
-            async def seen(packet: Any, arrival_time_ms: int) -> None:
-                arrived.add(codecs[packet.payload_type].mimeType if packet.payload_type in codecs else "?")
-                await handle(packet, arrival_time_ms)
-            receiver._handle_rtp_packet = seen
+            assert jt is not None
+            codecs_arriving(jt, track, arrived)
 
             async def pump() -> None:
                 while len(decoded) < 30:
@@ -418,9 +415,7 @@ def test_h264_from_a_publisher_that_offers_only_h264_is_forwarded_as_is(hub: Hub
             await asyncio.sleep(0.1)
         assert len(decoded) >= 30 and arrived == {"video/H264"}
         assert "transcoding" not in hub_log(hub)
-        for c, t in ((judge, jt), (party, pt)):
-            await t.close()
-            await c.close()
+        await hang_up((judge, jt), (party, pt))
     run(main())
 
 
@@ -452,7 +447,5 @@ def test_an_answer_with_no_codec_in_common_is_refused_and_the_offer_stays_open(h
                 break
             await asyncio.sleep(0.1)
         assert frames.frames.get((pid, "audio"), 0) > 20 and len(party.of_type("error")) == 1
-        for c, t in ((judge, jt), (party, pt)):
-            await t.close()
-            await c.close()
+        await hang_up((judge, jt), (party, pt))
     run(main())

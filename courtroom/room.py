@@ -86,6 +86,7 @@ class Room:
         #: recordings are seconds since then.
         self.created_ms = entries[0].ts_ms if entries else int(time.time() * 1000)
         self.media: MediaRoom | None = None
+        self._presence: dict[str, dict[str, Any]] = {}
         for e in entries:
             self._record(e)
         if entries:
@@ -171,17 +172,37 @@ class Room:
 
     def join(self, listener: Listener) -> None:
         self.listeners.add(listener)
+        self.presence_changed()
 
     def leave(self, listener: Listener) -> None:
         self.listeners.discard(listener)
         for waiters in self._inflight.values():
             while listener in waiters:
                 waiters.remove(listener)
+        self.presence_changed()
 
     def sync(self, listener: Listener, since: int) -> None:
         """Replay committed events after ``since``, then go live."""
         listener.push_replay(self, since, self.committed_seq)
         listener.live = True
+        listener.push(encode({"type": "presence", "participants": self.presence()}))
+
+    # -- presence -------------------------------------------------------------
+
+    def presence(self) -> dict[str, dict[str, Any]]:
+        """Who is connected now, and their media: ephemeral, never logged."""
+        connected = {listener.participant.participant_id for listener in self.listeners}
+        media = self.media.presence() if self.media is not None else {}
+        assert self.state.hearing is not None
+        return {pid: {"connected": pid in connected, **media.get(pid, {"media": "none"})}
+                for pid in self.state.hearing.participants}
+
+    def presence_changed(self) -> None:
+        """Tell every screen, if anything it shows changed."""
+        now = self.presence()
+        if now != self._presence:
+            self._presence = now
+            self._broadcast(encode({"type": "presence", "participants": now}))
 
     def partial(self, participant_id: str, text: str) -> None:
         """Interim speech text: relayed to every synced screen, never stored."""

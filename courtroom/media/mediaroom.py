@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Seconds between looks at each speaker's packet loss.
+QUALITY_INTERVAL = 5.0
+
 
 @dataclass(slots=True)
 class MediaConfig:
@@ -51,6 +54,43 @@ class MediaRoom:
         self.peers: dict[str, Peer] = {}
         self.speech: dict[str, SpeechTap] = {}
         self._finals = 0
+        self._loss: dict[str, float] = {}
+        self._counts: dict[str, tuple[int, int]] = {}
+        self._quality: asyncio.Task[None] | None = None
+
+    def presence(self) -> dict[str, dict[str, Any]]:
+        """Each connected peer's media as screens show it: connection state,
+        whether audio and video arrive, and the audio's packet loss."""
+        out = {}
+        for pid, peer in self.peers.items():
+            state = peer.pc.connectionState
+            out[pid] = {"media": "connected" if state == "connected" else "connecting",
+                        "audio": "audio" in peer.publications, "video": "video" in peer.publications,
+                        "loss": self._loss.get(pid)}
+        return out
+
+    async def _watch_quality(self) -> None:
+        """Every few seconds: packet loss of each speaker's audio (the
+        network quality the judge sees), then tell the screens if it changed."""
+        while True:
+            await asyncio.sleep(QUALITY_INTERVAL)
+            for pid, peer in list(self.peers.items()):
+                publication = peer.publications.get("audio")
+                if publication is None:
+                    continue
+                try:
+                    stats = await publication.receiver.getStats()
+                except Exception:  # the peer went away meanwhile
+                    continue
+                inbound = [s for s in stats.values() if s.type == "inbound-rtp"]
+                received = sum(s.packetsReceived for s in inbound)
+                lost = sum(max(0, s.packetsLost) for s in inbound)
+                before = self._counts.get(pid, (0, 0))
+                self._counts[pid] = (received, lost)
+                got, missed = received - before[0], lost - before[1]
+                if got + missed > 0:
+                    self._loss[pid] = round(missed / (got + missed), 3)
+            self.room.presence_changed()
 
     def clock(self) -> float:
         return max(0.0, time.time() - self.room.created_ms / 1000)
@@ -64,8 +104,11 @@ class MediaRoom:
         if old is not None:
             await old.close()
         speaks = participant.role in SPEAKING_ROLES
-        peer = Peer(participant.participant_id, signal, self.config.rtc, self._published, self._closed)
+        peer = Peer(participant.participant_id, signal, self.config.rtc, self._published, self._closed,
+                    self.room.presence_changed)
         self.peers[participant.participant_id] = peer
+        if self._quality is None:
+            self._quality = asyncio.ensure_future(self._watch_quality())
         for other in list(self.peers.values()):
             for publication in other.publications.values():
                 if other is not peer and publication.codec is not None:
@@ -84,6 +127,7 @@ class MediaRoom:
                 publication, peer.publish["audio"].receiver.track, self.config.engine, self.config.text,
                 self.clock, lambda sid, r: self._recognized(participant, sid, r))
         self.update()
+        self.room.presence_changed()
 
     async def _forward_when_ready(self, peer: Peer, publication: Publication) -> None:
         """Subscribers need the publisher's codec: wait for its first frame."""
@@ -104,6 +148,9 @@ class MediaRoom:
         for other in self.peers.values():
             for kind in ("audio", "video"):
                 other.unsubscribe(peer.participant_id, kind)
+        self._loss.pop(peer.participant_id, None)
+        self._counts.pop(peer.participant_id, None)
+        self.room.presence_changed()
 
     # -- recognition ----------------------------------------------------------------
 
@@ -147,5 +194,7 @@ class MediaRoom:
         asyncio.ensure_future(self.close())
 
     async def close(self) -> None:
+        if self._quality is not None:
+            self._quality.cancel()
         for peer in list(self.peers.values()):
             await peer.close()

@@ -57,7 +57,7 @@ class Subscription:
 class Peer:
     def __init__(self, participant_id: str, signal: Callable[[dict[str, Any]], None],
                  config: RTCConfiguration, on_publish: Callable[[Peer, Publication], None],
-                 on_closed: Callable[[Peer], None]) -> None:
+                 on_closed: Callable[[Peer], None], on_state: Callable[[], None]) -> None:
         self.participant_id = participant_id
         self.signal = signal
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=config.iceServers,
@@ -70,6 +70,7 @@ class Peer:
         self._spare: list[RTCRtpTransceiver] = []
         self._on_publish = on_publish
         self._on_closed = on_closed
+        self._on_state_change = on_state
         self._dirty = asyncio.Event()
         self._answer: asyncio.Future[None] | None = None
         self._candidates = 0
@@ -221,6 +222,8 @@ class Peer:
     async def _on_state(self) -> None:
         if self.pc.connectionState in ("failed", "closed"):
             await self.close()
+        else:
+            self._on_state_change()
 
     async def close(self) -> None:
         if self._closed:

@@ -78,8 +78,12 @@ def test_three_browsers_each_receive_the_other_twos_audio_and_video(
             for r, p in pages.items():
                 assert await p.locator("#grid figure[data-participant-id]").count() == 2
                 await p.screenshot(path=str(b.artifacts / f"join-page-three-{r}.png"))
-            # The judge shows the plaintiff's video on every screen, then ends it.
+            # The judge sees who is connected, with microphone and network quality.
             pid = inv["plaintiff"]["participant_id"]
+            badge = pages["judge"].locator(f"#people li[data-participant-id={pid}] .presence[data-state=media]")
+            await badge.wait_for()
+            assert "麦克风开" in await badge.get_attribute("title")
+            # The judge shows the plaintiff's video on every screen, then ends it.
             await pages["judge"].locator(f"#people li[data-participant-id={pid}] [data-action=spotlight]").click()
             await pages["defendant"].locator(f"#grid figure.spotlight[data-participant-id={pid}]").wait_for()
             await pages["plaintiff"].locator("#self.spotlight").wait_for()

@@ -449,3 +449,26 @@ def test_an_answer_with_no_codec_in_common_is_refused_and_the_offer_stays_open(h
         assert frames.frames.get((pid, "audio"), 0) > 20 and len(party.of_type("error")) == 1
         await hang_up((judge, jt), (party, pt))
     run(main())
+
+
+def test_presence_tells_every_screen_who_is_connected_and_their_media(hub: HubProcess) -> None:
+    from aiortc.mediastreams import AudioStreamTrack
+
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        inv = invites_by_role(h)
+        ids = {r: inv[r]["participant_id"] for r in ("judge", "plaintiff", "defendant")}
+        judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["judge"]["token"]))
+        latest = lambda: judge.of_type("presence")[-1]["participants"]  # noqa: E731
+        assert latest()[ids["judge"]]["connected"] and not latest()[ids["plaintiff"]]["connected"]
+        party, pt = await joined(hub, h, "plaintiff", audio=AudioStreamTrack())
+        await judge.wait_for(lambda: latest()[ids["plaintiff"]].get("media") == "connected"
+                             and latest()[ids["plaintiff"]].get("audio"), timeout=15)
+        assert latest()[ids["plaintiff"]]["video"] is False
+        await judge.wait_for(lambda: latest()[ids["plaintiff"]].get("loss") == 0.0, timeout=15)  # a clean line
+        await pt.close()
+        await party.close()
+        await judge.wait_for(lambda: not latest()[ids["plaintiff"]]["connected"]
+                             and latest()[ids["plaintiff"]]["media"] == "none", timeout=15)
+        await judge.close()
+    run(main())

@@ -69,6 +69,22 @@ $("sign-submit").addEventListener("click", () => {
   op({ kind: "signature.add", image: pad.png() });
 });
 
+// Connected or not, media, microphone and network quality, as the hub sees them.
+function presenceBadge(x) {
+  const badge = document.createElement("span");
+  badge.className = "presence";
+  if (!x || !x.connected) { badge.textContent = "○"; badge.title = "未连接"; badge.dataset.state = "offline"; return badge; }
+  const parts = ["在线"];
+  if (x.media === "connected") parts.push(x.audio ? "麦克风开" : "无麦克风", x.video ? "摄像头开" : "无摄像头");
+  else if (x.media === "connecting") parts.push("音视频连接中");
+  if (typeof x.loss === "number") parts.push(x.loss < 0.02 ? "网络良好" : x.loss < 0.08 ? "网络一般" : "网络较差");
+  badge.textContent = x.media === "connected" && x.audio ? "●🎤" : "●";
+  badge.title = parts.join(" · ");
+  badge.dataset.state = x.media === "connected" ? "media" : "online";
+  badge.dataset.quality = typeof x.loss !== "number" ? "" : x.loss < 0.02 ? "good" : x.loss < 0.08 ? "fair" : "poor";
+  return badge;
+}
+
 // The judge shows one participant's video on every screen.
 function renderSpotlight() {
   const d = t.display;
@@ -199,6 +215,7 @@ function renderPeople() {
     const muted = proceedings.muted.has(p.participant_id);
     li.textContent = `${ROLE[p.role] || p.role} ${p.name}（${SITE[p.site] || p.site}）` +
       (admitted ? "" : " · 等候入庭") + (muted ? " · 已静音" : "");
+    li.prepend(presenceBadge(presence[p.participant_id]));
     const self = me && p.participant_id === me.participant_id;
     if (p.role !== "observer" && admitted && (judge || (self && (!muted || proceedings.muted.get(p.participant_id) === me.participant_id)))) {
       li.append(button(muted ? "取消静音" : "静音", muted ? "unmute" : "mute",
@@ -222,6 +239,7 @@ function renderPeople() {
 
 let synced = false;
 let lockArmed = false;
+let presence = {};  // participant_id -> {connected, media, audio, video, loss}
 document.getElementById("join").onclick = () => media.join().then(render).catch((e) => status(`无法使用麦克风或摄像头：${e.message}`));
 document.getElementById("leave").onclick = () => { media.leave(); render(); };
 
@@ -262,6 +280,8 @@ function connect() {
       const onNack = refusals.get(msg.op_id);
       refusals.delete(msg.op_id);
       if (onNack) onNack(msg.error); else status(`操作未执行：${msg.error.message}`);
+    } else if (msg.type === "presence") {
+      presence = msg.participants; render();
     } else if (msg.type === "partial") {
       t.partials.set(msg.participant_id, msg.text); render();
     } else if (msg.type === "error") {

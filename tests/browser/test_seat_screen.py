@@ -242,3 +242,38 @@ def test_a_screen_reconnects_after_the_hub_restarts_and_shows_the_same_transcrip
         run(main())
     finally:
         hub.stop()
+
+
+def test_an_ink_stroke_round_trips(hub: HubProcess, browsers: Any) -> None:
+    async def main() -> None:
+        h = hub.create_hearing(SEATS)
+        inv = invites_by_role(h)
+        clerk = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
+        await clerk.op({"kind": "segment.add", "text": TEXT})
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            seat = await b.page(inv["plaintiff"]["join_url"], name="plaintiff", size=(1920, 1080), touch=True)
+            phone = await b.page(inv["defendant"]["join_url"], name="defendant", size=(390, 844), touch=True)
+            for page in (seat, phone):
+                await page.locator("[data-segment-id=S1]").wait_for()
+            await seat.locator("#ink-toggle").click()
+            box = await seat.locator("[data-segment-id=S1]").bounding_box()
+            await seat.mouse.move(box["x"] + 20, box["y"] + 5)
+            await seat.mouse.down()
+            for k in range(1, 25):
+                await seat.mouse.move(box["x"] + 20 + 15 * k, box["y"] + 5 + (k % 6) * 4)
+            await seat.mouse.up()
+            stroke = phone.locator("[data-segment-id=S1] svg g.ink[data-annotation-id] path")
+            await stroke.wait_for()
+            assert len(await stroke.get_attribute("d")) > 50
+            await phone.screenshot(path=str(b.artifacts / "ink-390x844.png"))
+            await seat.locator("#ink-toggle").click()  # off: selecting text works again
+            doc = hub.transcript(h["hearing_id"], inv["judge"]["token"])
+            ink = doc["annotations"][0]
+            assert ink["style"] == "ink" and ink["author"]["name"] == "张三" and ink["quote"] == TEXT
+            # The author removes it through its note.
+            await seat.locator("[data-segment-id=S1] .note", has_text="手写").click()
+            await seat.locator("#mark-info [data-action=remove]").click()
+            await stroke.wait_for(state="detached")
+            assert not b.errors, b.errors
+        await clerk.close()
+    run(main())

@@ -6,6 +6,7 @@
 import { Annotator } from "/static/annotate.js";
 import { Corrector } from "/static/correct.js";
 import { EvidencePanel } from "/static/evidence.js";
+import { Ink } from "/static/ink.js";
 import { Media } from "/static/media.js";
 import { SignaturePad } from "/static/signing.js";
 import { ROLE, Transcript } from "/static/transcript.js";
@@ -38,6 +39,7 @@ const recordingUrl = (seg) => `/api/hearings/${hearingId}/recording?participant_
   `&start=${seg.start}&end=${seg.end}&token=${encodeURIComponent(token)}`;
 const view = new TranscriptView(t, $("segments"), $("partials"), $("jump"), recordingUrl);
 const annotator = new Annotator($("segments"), $("marker"), op);
+const ink = new Ink($("segments"), $("ink-toggle"), op);
 const corrector = new Corrector(t, view, op, (text) => status(text));
 view.editing = () => corrector.editing;
 const evidence = new EvidencePanel(t, hearingId, token, op, (text) => status(text), () => ({ me, permissions }));
@@ -154,6 +156,8 @@ function changed(result) {
     renderSpotlight();
     renderAuthors();
     annotator.enabled = permissions.includes("annotation.add") && !t.locked;
+    $("ink-toggle").hidden = !annotator.enabled;
+    if (!annotator.enabled && ink.on) ink.set(false);
     if (t.locked) status("笔录已锁定");
   });
 }

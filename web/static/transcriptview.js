@@ -2,6 +2,7 @@
 // changed): speaker and text, everyone's marks in their colours, interim
 // speech in grey at the end, search, a filter by author, auto-scroll that
 // pauses while the reader looks back, and tap ▶ to hear a segment again.
+import { drawInk } from "/static/ink.js";
 import { ROLE } from "/static/transcript.js";
 
 const STYLE = { highlight: "标注", comment: "批注", ink: "手写", issue: "争议" };
@@ -111,6 +112,7 @@ export class TranscriptView {
     }
     text.append(seg.text.slice(pos));
     li.append(text);
+    drawInk(li, shown);
     if (seg.evidence_id && this.onEvidence) {
       const view = document.createElement("button");
       view.className = "evidence";
@@ -121,11 +123,12 @@ export class TranscriptView {
     for (const a of shown) {
       const marked = text.querySelector(`[data-annotation-id="${a.id}"]`);
       if (marked && !a.body) continue;
-      if (a.style === "ink" && !a.orphaned) continue;
+      const drawn = a.style === "ink" && !a.orphaned;  // its strokes carry the id; this note is its handle
       const n = document.createElement("span");
       n.className = a.orphaned ? "note orphaned" : `note ${a.color}`;
-      if (!marked) n.dataset.annotationId = a.id;
-      n.textContent = `〔${STYLE[a.style]}·${a.author.name}〕“${a.quote}”${a.style !== "ink" && a.body ? "：" + a.body : ""}${a.orphaned ? "（原文已修改）" : ""}`;
+      if (!marked && !drawn) n.dataset.annotationId = a.id;
+      n.textContent = drawn ? `〔${STYLE.ink}·${a.author.name}〕`
+        : `〔${STYLE[a.style]}·${a.author.name}〕“${a.quote}”${a.style !== "ink" && a.body ? "：" + a.body : ""}${a.orphaned ? "（原文已修改）" : ""}`;
       n.addEventListener("click", (e) => { if (this.onMark) this.onMark(a, e.target); });
       li.append(n);
     }

@@ -12,7 +12,7 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
-         "--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection",
+         "--use-fake-device-for-media-stream=device-count=2", "--allow-loopback-in-peer-connection",
          "--autoplay-policy=no-user-gesture-required"]
 
 

@@ -34,6 +34,15 @@ async def inbound(page: Any) -> dict[str, int]:
     }""")
 
 
+async def decoded_frames(page: Any) -> int:
+    return await page.evaluate("""async () => {
+        let n = 0;
+        (await window.hearingMedia.pc.getStats()).forEach(r => {
+            if (r.type === "inbound-rtp" && r.kind === "video") n += r.framesDecoded; });
+        return n;
+    }""")
+
+
 def test_a_party_speaks_in_the_browser_and_the_judge_gets_partial_then_final(
         hub: HubProcess, tmp_path: Path, browsers: Any) -> None:
     wav = Path(speech_wav(tmp_path, "原告 陈述 诉讼 请求 。 被告 答辩 意见"))
@@ -78,6 +87,19 @@ def test_three_browsers_each_receive_the_other_twos_audio_and_video(
             for r, p in pages.items():
                 assert await p.locator("#grid figure[data-participant-id]").count() == 2
                 await p.screenshot(path=str(b.artifacts / f"join-page-three-{r}.png"))
+            # The defendant switches to another camera: the others keep receiving video.
+            phone = pages["defendant"]
+            options = await phone.locator("#camera-select option").all()
+            assert len(options) >= 2 and await phone.locator("#camera-select").is_visible()
+            before = await phone.evaluate("() => window.hearingMedia.local.getVideoTracks()[0].label")
+            await phone.locator("#camera-select").select_option(await options[1].get_attribute("value"))
+            await phone.locator("#status", has_text="已切换摄像头").wait_for()
+            assert await phone.evaluate("() => window.hearingMedia.local.getVideoTracks()[0].label") != before
+            seen = await decoded_frames(pages["judge"])
+            await asyncio.sleep(1.5)
+            assert await decoded_frames(pages["judge"]) > seen + 20
+            await phone.locator("#camera-toggle").click()
+            assert await phone.evaluate("() => window.hearingMedia.local.getVideoTracks()[0].enabled") is False
             # The judge sees who is connected, with microphone and network quality.
             pid = inv["plaintiff"]["participant_id"]
             badge = pages["judge"].locator(f"#people li[data-participant-id={pid}] .presence[data-state=media]")

@@ -154,6 +154,7 @@ function changed(result) {
     renderSigning();
     evidence.render();
     renderSpotlight();
+    renderDevices();
     renderAuthors();
     annotator.enabled = permissions.includes("annotation.add") && !t.locked;
     $("ink-toggle").hidden = !annotator.enabled;
@@ -246,6 +247,41 @@ let lockArmed = false;
 let presence = {};  // participant_id -> {connected, media, audio, video, loss}
 document.getElementById("join").onclick = () => media.join().then(render).catch((e) => status(`无法使用麦克风或摄像头：${e.message}`));
 document.getElementById("leave").onclick = () => { media.leave(); render(); };
+
+// Device pickers, filled once media is joined.
+async function fillDevices() {
+  const found = await media.devices();
+  for (const [kind, id] of [["audio", "mic-select"], ["video", "camera-select"]]) {
+    const select = $(id);
+    select.replaceChildren(...found[kind].map((d, k) => {
+      const o = document.createElement("option");
+      o.value = d.deviceId;
+      o.textContent = d.label || `${kind === "audio" ? "麦克风" : "摄像头"} ${k + 1}`;
+      o.selected = d.deviceId === media.current(kind);
+      return o;
+    }));
+    select.parentElement.hidden = found[kind].length < 2 || !media.current(kind);
+  }
+}
+for (const [kind, id] of [["audio", "mic-select"], ["video", "camera-select"]]) {
+  $(id).addEventListener("change", (e) => media.use(kind, e.target.value)
+    .then(() => status(kind === "audio" ? "已切换麦克风" : "已切换摄像头"))
+    .catch((err) => status(`无法切换设备：${err.message}`)));
+}
+let cameraOn = true;
+$("camera-toggle").addEventListener("click", () => {
+  cameraOn = !cameraOn;
+  media.cameraOn(cameraOn);
+  $("camera-toggle").textContent = cameraOn ? "关闭摄像头" : "打开摄像头";
+});
+let devicesShown = false;
+function renderDevices() {
+  const show = media.joined && media.local !== null;
+  $("devices").hidden = !show;
+  $("camera-toggle").hidden = !show || media.local.getVideoTracks().length === 0;
+  if (show && !devicesShown) fillDevices().catch(() => {});
+  devicesShown = show;
+}
 
 function connect() {
   ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/hearings/${hearingId}?token=${encodeURIComponent(token)}`);

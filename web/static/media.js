@@ -31,6 +31,39 @@ export class Media {
                 video: this.local.getVideoTracks().length > 0 });
   }
 
+  // The microphones and cameras this device has, for the pickers.
+  async devices() {
+    const all = await navigator.mediaDevices.enumerateDevices();
+    return { audio: all.filter(d => d.kind === "audioinput"), video: all.filter(d => d.kind === "videoinput") };
+  }
+
+  current(kind) {
+    const track = kind === "audio" ? this.local.getAudioTracks()[0] : this.local.getVideoTracks()[0];
+    return track ? track.getSettings().deviceId : "";
+  }
+
+  // Switch to another microphone or camera without renegotiating: the new
+  // track takes the old one's place in the same sender.
+  async use(kind, deviceId) {
+    const fresh = await navigator.mediaDevices.getUserMedia(
+      kind === "audio" ? { audio: { deviceId: { exact: deviceId } } } : { video: { deviceId: { exact: deviceId } } });
+    const track = kind === "audio" ? fresh.getAudioTracks()[0] : fresh.getVideoTracks()[0];
+    const old = kind === "audio" ? this.local.getAudioTracks()[0] : this.local.getVideoTracks()[0];
+    if (this.pc) {
+      const sender = this.pc.getSenders().find(x => x.track === old);
+      if (sender) await sender.replaceTrack(track);
+    }
+    if (old) { this.local.removeTrack(old); old.stop(); }
+    this.local.addTrack(track);
+    const self = document.getElementById("self-video");
+    if (self) self.srcObject = this.local;
+  }
+
+  // The camera off sends black frames; the connection stays as it is.
+  cameraOn(on) {
+    for (const track of this.local.getVideoTracks()) track.enabled = on;
+  }
+
   // After the websocket reconnects the hub has closed the old connection.
   rejoin() {
     if (!this.joined) return;

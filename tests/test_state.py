@@ -203,3 +203,24 @@ def test_edit_reanchors_and_orphans_but_never_drops() -> None:
     state.apply(C, {"kind": "segment.edit", "segment_id": "S1", "base_rev": 2,
                     "text": "原告请求判令被告支付货款三十万元及利息"})
     assert not a.orphaned and state.segments[0].text[a.start:a.end] == "三十万元"
+
+
+def test_recognized_words_stay_until_the_text_is_corrected() -> None:
+    state = new_state()
+    words = [{"word": "原告", "start": 1.0, "end": 1.4, "conf": 0.93}, {"word": "陈述", "start": 1.5, "end": 1.9, "conf": 0.41}]
+    seg = state.apply(C, {"kind": "segment.add", "text": "原告陈述。", "words": words})["segment"]
+    assert seg["words"] == words
+    assert "words" not in state.apply(C, {"kind": "segment.add", "text": "无识别"})["segment"]
+    edited = state.apply(C, {"kind": "segment.edit", "segment_id": "S1", "base_rev": 1, "text": "原告陈诉。"})
+    assert "words" not in edited["segment"]
+
+
+@pytest.mark.parametrize("words, code", [
+    ("原告", "invalid"), ([{"word": "原告"}], "invalid"),
+    ([{"word": "原告", "start": 1, "end": 2, "conf": 1.5}], "invalid"),
+    ([{"word": "原告", "start": 1, "end": 2, "conf": True}], "invalid"),
+    ([{"word": "x" * 51, "start": 1, "end": 2, "conf": 0.5}], "too_large"),
+    ([{"word": "原", "start": 1, "end": 2, "conf": 0.5}] * 2001, "too_large"),
+])
+def test_bad_words_are_refused(words, code: str) -> None:  # noqa: ANN001
+    assert rejected(new_state(), C, {"kind": "segment.add", "text": "原告", "words": words}).code == code

@@ -37,12 +37,17 @@ class Segment:
     end: float | None
     #: A segment that stands for an evidence item pasted into the transcript.
     evidence_id: str | None = None
+    #: Recognized words with confidence, while the text is still as recognized.
+    words: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"id": self.id, "rev": self.rev, "text": self.text, "speaker": self.speaker.label(),
-             "start": self.start, "end": self.end}
-        if self.evidence_id is not None:  # absent otherwise, so older logs replay unchanged
+        d: dict[str, Any] = {"id": self.id, "rev": self.rev, "text": self.text, "speaker": self.speaker.label(),
+                             "start": self.start, "end": self.end}
+        # Optional fields are absent when unset, so older logs replay unchanged.
+        if self.evidence_id is not None:
             d["evidence_id"] = self.evidence_id
+        if self.words is not None:
+            d["words"] = self.words
         return d
 
 

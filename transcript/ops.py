@@ -32,6 +32,10 @@ IMAGE_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 _DATA_URL = re.compile(r"data:(image/(?:png|jpeg));base64,([A-Za-z0-9+/=\s]+)\Z")
 
 
+MAX_WORDS = 2_000
+MAX_WORD = 50
+
+
 @dataclass(frozen=True, slots=True)
 class SegmentAdd:
     text: str
@@ -39,6 +43,8 @@ class SegmentAdd:
     start: float | None
     end: float | None
     after: str | None
+    #: Recognized words with their confidence, so the clerk sees the unsure ones.
+    words: tuple[dict[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,13 +248,32 @@ def op_kind(op: Op) -> str:
     return _KINDS[type(op)]
 
 
+def _words(value: Any) -> tuple[dict[str, Any], ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise OpError("invalid", "words must be a list")
+    if len(value) > MAX_WORDS:
+        raise OpError("too_large", f"at most {MAX_WORDS} words")
+    out = []
+    for w in value:
+        if not isinstance(w, dict) or set(w) != {"word", "start", "end", "conf"}:
+            raise OpError("invalid", "a word is {word, start, end, conf}")
+        conf = w["conf"]
+        if not isinstance(conf, (int, float)) or isinstance(conf, bool) or not 0 <= conf <= 1:
+            raise OpError("invalid", "conf must be a number from 0 to 1")
+        start, end = _time(w["start"], "word start"), _time(w["end"], "word end")
+        out.append({"word": _str(w["word"], "word", MAX_WORD), "start": start, "end": end, "conf": float(conf)})
+    return tuple(out)
+
+
 def _segment_add(op: dict[str, Any]) -> SegmentAdd:
-    _fields(op, ("text",), ("speaker", "start", "end", "after"))
+    _fields(op, ("text",), ("speaker", "start", "end", "after", "words"))
     start, end = _time(op.get("start"), "start"), _time(op.get("end"), "end")
     if start is not None and end is not None and end < start:
         raise OpError("invalid", "end must not be before start")
     return SegmentAdd(_str(op["text"], "text", MAX_SEGMENT_TEXT), _opt_id(op.get("speaker"), "speaker"),
-                      start, end, _opt_id(op.get("after"), "after"))
+                      start, end, _opt_id(op.get("after"), "after"), _words(op.get("words")))
 
 
 def _segment_edit(op: dict[str, Any]) -> SegmentEdit:

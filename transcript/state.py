@@ -120,7 +120,8 @@ class TranscriptState:
         position = len(self.segments)
         if op.after is not None:
             position = self._index(self._segment(op.after)) + 1
-        seg = Segment(f"S{self._next_segment}", 1, op.text, speaker, op.start, op.end)
+        seg = Segment(f"S{self._next_segment}", 1, op.text, speaker, op.start, op.end,
+                      words=None if op.words is None else list(op.words))
         self._next_segment += 1
         self.segments.insert(position, seg)
         self._segments_by_id[seg.id] = seg
@@ -140,6 +141,7 @@ class TranscriptState:
                 ann.prefix, ann.suffix = anchoring.context(op.text, start, end)
             moved.append(ann.to_dict())
         seg.text = op.text
+        seg.words = None  # the corrected text no longer is what was recognized
         seg.rev += 1
         return {"kind": "segment.edited", "segment": seg.to_dict(), "annotations": moved}
 
@@ -179,7 +181,7 @@ class TranscriptState:
                 text = new.text if ann.segment_id == new.id else head
                 ann.prefix, ann.suffix = anchoring.context(text, ann.start, ann.end)
             moved.append(ann.to_dict())
-        seg.text, seg.end = head, middle
+        seg.text, seg.end, seg.words = head, middle, None
         seg.rev += 1
         self.segments.insert(self._index(seg) + 1, new)
         self._segments_by_id[new.id] = new
@@ -211,7 +213,7 @@ class TranscriptState:
         for ann in moved:
             if not ann.orphaned:
                 ann.prefix, ann.suffix = anchoring.context(text, ann.start, ann.end)
-        seg.text = text
+        seg.text, seg.words = text, None
         if nxt.end is not None:
             seg.end = nxt.end
         seg.rev += 1

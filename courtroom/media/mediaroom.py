@@ -160,7 +160,8 @@ class MediaRoom:
                 self.room.partial(speaker.participant_id, result.text)
             return
         self._finals += 1
-        op: dict[str, Any] = {"kind": "segment.add", "text": result.text}
+        op: dict[str, Any] = {"kind": "segment.add", "text": result.text,
+                              "words": [w.to_dict() for w in result.words]}
         if result.start is not None and result.end is not None:
             op["start"], op["end"] = round(result.start, 3), round(result.end, 3)
         self.room.submit_speech(speaker, f"{stream_id}-{self._finals}", op)

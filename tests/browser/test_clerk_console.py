@@ -102,3 +102,33 @@ def test_the_clerk_corrects_the_transcript_by_keyboard(hub: HubProcess, browsers
             assert not b.errors, b.errors
         await judge.close()
     run(main())
+
+
+def test_the_clerk_sees_which_words_the_recognizer_was_unsure_of(hub: HubProcess, browsers: Any) -> None:
+    async def main() -> None:
+        h = hub.create_hearing(SEATS)
+        inv = invites_by_role(h)
+        judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["judge"]["token"]))
+        words = [{"word": "原告", "start": 1.0, "end": 1.3, "conf": 0.95}, {"word": "之争", "start": 1.3, "end": 1.7, "conf": 0.42},
+                 {"word": "意见", "start": 1.7, "end": 2.0, "conf": 0.9}]
+        await judge.op({"kind": "segment.add", "text": "原告之争意见。", "speaker": inv["plaintiff"]["participant_id"],
+                        "words": words})
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            clerk = await b.page(inv["clerk"]["join_url"], name="clerk")
+            party = await b.page(inv["plaintiff"]["join_url"], name="plaintiff")
+            unsure = clerk.locator("[data-segment-id=S1] .unsure")
+            await unsure.wait_for()
+            assert await unsure.count() == 1 and await unsure.text_content() == "之争"
+            assert "42%" in await unsure.get_attribute("title")
+            await party.locator("[data-segment-id=S1]").wait_for()
+            assert await party.locator(".unsure").count() == 0  # only for those who correct
+            # Corrected, the text is no longer the recognizer's: nothing is marked.
+            await clerk.locator("[data-segment-id=S1]").focus()
+            await clerk.keyboard.press("Enter")
+            await clerk.locator("textarea.editor").fill("原告质证意见。")
+            await clerk.keyboard.press("Enter")
+            await clerk.locator("[data-segment-id=S1] .text", has_text="质证").wait_for()
+            assert await clerk.locator(".unsure").count() == 0
+            assert not b.errors, b.errors
+        await judge.close()
+    run(main())

@@ -110,6 +110,7 @@ def test_speech_is_forwarded_and_transcribed_under_the_speakers_name(hub: HubPro
         segs = segments_of(judge)
         assert [s["text"] for s in segs] == ["现在开庭。", "原告陈述诉讼请求。"]
         assert all(s["speaker"]["name"] == "张三" and s["speaker"]["participant_id"] == pid for s in segs)
+        assert [w["word"] for w in segs[0]["words"]] == ["现在", "开庭"] and segs[0]["words"][0]["conf"] == 1.0
         assert 0 < segs[0]["start"] < segs[0]["end"] < segs[1]["start"]
         # The speech is in the log under the speaker: the REST view agrees.
         assert [s["text"] for s in hub.transcript(h["hearing_id"], invites_by_role(h)["judge"]["token"])["segments"]] \

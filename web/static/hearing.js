@@ -148,7 +148,7 @@ function changed(result) {
     const p = pending;
     pending = { dirty: new Set(), reordered: false, all: false };
     const correcting = permissions.includes("segment.edit") && !t.locked;
-    if (correcting !== corrector.enabled) { corrector.enabled = correcting; p.all = true; }
+    if (correcting !== corrector.enabled) { corrector.enabled = correcting; view.showUnsure = correcting; p.all = true; }
     view.update(p.all ? null : p.dirty, p.reordered);
     renderPeople();
     renderSigning();

@@ -21,6 +21,7 @@ export class TranscriptView {
     this.onMark = null;            // (annotation, element) => void, when a mark is tapped
     this.decorate = null;          // (li, segment) => void, adds tools to a rendered segment
     this.onEvidence = null;        // (evidence id) => void, for a pasted evidence item
+    this.showUnsure = false;       // mark words the recognizer was unsure of (for the clerk)
     this.editing = () => null;     // the id of a segment being edited, left alone
     jump.addEventListener("click", () => { this.toBottom(); jump.hidden = true; });
     window.addEventListener("scroll", () => { if (this.atBottom()) jump.hidden = true; }, { passive: true });
@@ -97,10 +98,12 @@ export class TranscriptView {
     const marks = shown.filter(a => !a.orphaned && a.style !== "ink").sort((a, b) => a.start - b.start);
     const text = document.createElement("span");
     text.className = "text";
+    const unsure = this.showUnsure ? unsureWords(seg) : [];
+    const plain = (from, to) => appendPlain(text, seg.text, from, to, unsure);
     let pos = 0;
     for (const a of marks) {
       if (a.start < pos) continue;  // overlapping marks are listed below the segment
-      text.append(seg.text.slice(pos, a.start));
+      plain(pos, a.start);
       const m = document.createElement("mark");
       m.className = `${a.color} ${a.style}`;
       m.dataset.annotationId = a.id;
@@ -110,7 +113,7 @@ export class TranscriptView {
       text.append(m);
       pos = a.end;
     }
-    text.append(seg.text.slice(pos));
+    plain(pos, seg.text.length);
     li.append(text);
     drawInk(li, shown);
     if (seg.evidence_id && this.onEvidence) {
@@ -142,6 +145,39 @@ export class TranscriptView {
     this.player.onended = this.player.onerror = () => button.classList.remove("playing");
     this.player.play().catch(() => button.classList.remove("playing"));
   }
+}
+
+//: Words recognized with less confidence than this are marked for the clerk.
+const UNSURE = 0.6;
+
+// [start, end, conf] of each unsure word, found in order in the text.
+function unsureWords(seg) {
+  const out = [];
+  let at = 0;
+  for (const w of seg.words || []) {
+    const i = seg.text.indexOf(w.word, at);
+    if (i < 0) continue;
+    if (w.conf < UNSURE) out.push([i, i + w.word.length, w.conf]);
+    at = i + w.word.length;
+  }
+  return out;
+}
+
+// Text from..to, with unsure words in their own spans.
+function appendPlain(parent, text, from, to, unsure) {
+  let pos = from;
+  for (const [a, b, conf] of unsure) {
+    if (b <= pos || a >= to) continue;
+    const s = Math.max(a, pos), e = Math.min(b, to);
+    parent.append(text.slice(pos, s));
+    const span = document.createElement("span");
+    span.className = "unsure";
+    span.title = `识别把握不大（${Math.round(conf * 100)}%），请核对`;
+    span.textContent = text.slice(s, e);
+    parent.append(span);
+    pos = e;
+  }
+  parent.append(text.slice(pos, to));
 }
 
 function speakerLabel(p) {

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from asr.text import DEFAULT_VOCABULARY
 from transcript.export import EXPORTERS
 from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME
 from transcript.roles import PERMISSIONS, Role, Site
@@ -192,6 +193,15 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         return FileResponse(str(path), media_type=item.media_type, headers={
             "Content-Disposition": f"inline; filename*=UTF-8''{name}", "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, max-age=3600"})
+
+    @app.get("/api/hearings/{hearing_id}/vocabulary")
+    async def vocabulary(hearing_id: str, authorization: Annotated[str | None, Header()] = None,
+                         token: str = "") -> dict[str, Any]:
+        """The legal terms recognition spells the court's way in this hearing
+        (change them with the ``vocabulary.set`` op)."""
+        room, _ = await participant_room(hearing_id, _bearer(authorization) or token)
+        terms = room.state.vocabulary
+        return {"terms": list(DEFAULT_VOCABULARY) if terms is None else terms, "default": terms is None}
 
     @app.get("/api/hearings/{hearing_id}/recording")
     async def recording(hearing_id: str, participant_id: str, start: float, end: float,

@@ -153,3 +153,12 @@ def test_speech_replays_from_the_log_under_its_speaker() -> None:
     assert replayed.segments[0].speaker.name == "plaintiff-name"
     assert replayed.proceedings.to_dict() == {"status": "in_session", "admitted": sorted(info.participants),
                                              "muted": {"p-plaintiff": "p-judge"}}
+
+
+def test_the_clerk_or_judge_sets_the_hearings_vocabulary() -> None:
+    state = new_state()
+    ev = state.apply(C, {"kind": "vocabulary.set", "terms": ["质证", "诉讼时效", "质证"]})
+    assert ev["terms"] == ["质证", "诉讼时效"] and state.vocabulary == ["质证", "诉讼时效"]
+    assert rejected(state.apply, P, {"kind": "vocabulary.set", "terms": ["撤诉"]}).code == "forbidden"
+    for bad in (["a"], ["质"], "质证", [1], ["质证 "]):
+        assert rejected(state.apply, J, {"kind": "vocabulary.set", "terms": bad}).code == "invalid"

@@ -163,9 +163,18 @@ class DisplaySet:
     participant_id: str | None
 
 
+MAX_TERMS = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class VocabularySet:
+    """The legal terms recognition spells the court's way in this hearing."""
+    terms: tuple[str, ...]
+
+
 Op = Union[SegmentAdd, SegmentEdit, SegmentRelabel, SegmentSplit, SegmentMerge, AnnotationAdd,
            AnnotationRemove, TranscriptLock, SignatureAdd, HearingControl, ParticipantAdmit,
-           ParticipantRemove, ParticipantMute, EvidenceAdd, EvidenceApprove, EvidencePaste, DisplaySet]
+           ParticipantRemove, ParticipantMute, EvidenceAdd, EvidenceApprove, EvidencePaste, DisplaySet, VocabularySet]
 
 
 def _fields(op: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...]) -> None:
@@ -397,6 +406,19 @@ def _display_set(op: dict[str, Any]) -> DisplaySet:
     return DisplaySet(view, evidence_id, participant_id)
 
 
+def _vocabulary_set(op: dict[str, Any]) -> VocabularySet:
+    _fields(op, ("terms",), ())
+    terms = op["terms"]
+    if not isinstance(terms, list):
+        raise OpError("invalid", "terms must be a list")
+    if len(terms) > MAX_TERMS:
+        raise OpError("too_large", f"at most {MAX_TERMS} terms")
+    for t in terms:
+        if not isinstance(t, str) or not re.fullmatch(r"[\u3400-\u9fff]{2,20}", t):
+            raise OpError("invalid", f"a term is 2 to 20 Chinese characters: {t!r}")
+    return VocabularySet(tuple(dict.fromkeys(terms)))
+
+
 _PARSERS = {
     "segment.add": _segment_add,
     "segment.edit": _segment_edit,
@@ -417,6 +439,7 @@ _PARSERS = {
     "evidence.approve": _evidence_approve,
     "evidence.paste": _evidence_paste,
     "display.set": _display_set,
+    "vocabulary.set": _vocabulary_set,
 }
 _KINDS = {SegmentAdd: "segment.add", SegmentEdit: "segment.edit", SegmentRelabel: "segment.relabel",
           SegmentSplit: "segment.split", SegmentMerge: "segment.merge",
@@ -424,5 +447,5 @@ _KINDS = {SegmentAdd: "segment.add", SegmentEdit: "segment.edit", SegmentRelabel
           TranscriptLock: "transcript.lock", SignatureAdd: "signature.add",
           ParticipantAdmit: "participant.admit", ParticipantRemove: "participant.remove",
           ParticipantMute: "participant.mute", EvidenceAdd: "evidence.add", EvidenceApprove: "evidence.approve",
-          EvidencePaste: "evidence.paste", DisplaySet: "display.set"}
+          EvidencePaste: "evidence.paste", DisplaySet: "display.set", VocabularySet: "vocabulary.set"}
 OP_KINDS = tuple(_PARSERS)

@@ -51,7 +51,7 @@ EVIDENCE_OPS = frozenset({"evidence.add"})
 JUDGE_EVIDENCE_OPS = frozenset({"evidence.approve", "evidence.paste", "display.set"})
 #: Ops the lock does not stop: running the hearing and handling evidence
 #: change nothing in the transcript.
-UNLOCKED_OPS = CONTROL_OPS | EVIDENCE_OPS | {"evidence.approve", "display.set"}
+UNLOCKED_OPS = CONTROL_OPS | EVIDENCE_OPS | {"evidence.approve", "display.set", "vocabulary.set"}
 PARTY_ROLES = frozenset(
     {Role.PLAINTIFF, Role.DEFENDANT, Role.AGENT, Role.PROSECUTOR, Role.WITNESS}
 )
@@ -64,8 +64,9 @@ SPEAKING_ROLES = frozenset(Role) - {Role.OBSERVER}
 #: ``participant.mute`` to oneself except for roles in ``CONTROLS_OTHERS``.
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.JUDGE: SEGMENT_OPS | ANNOTATE_OPS | CONTROL_OPS | EVIDENCE_OPS | JUDGE_EVIDENCE_OPS
-    | {"transcript.lock", "signature.add"},
-    Role.CLERK: SEGMENT_OPS | ANNOTATE_OPS | EVIDENCE_OPS | {"evidence.paste", "signature.add", "participant.mute"},
+    | {"transcript.lock", "signature.add", "vocabulary.set"},
+    Role.CLERK: SEGMENT_OPS | ANNOTATE_OPS | EVIDENCE_OPS
+    | {"evidence.paste", "signature.add", "participant.mute", "vocabulary.set"},
     **{role: ANNOTATE_OPS | EVIDENCE_OPS | {"signature.add", "participant.mute"} for role in PARTY_ROLES},
     Role.OBSERVER: frozenset(),
 }

@@ -18,7 +18,7 @@ from .model import Annotation, Evidence, HearingInfo, Participant, Segment, Sign
 from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet, EvidenceAdd, EvidenceApprove,
                   EvidencePaste, HearingControl, Op, ParticipantAdmit, ParticipantMute, ParticipantRemove,
                   SegmentAdd, SegmentEdit, SegmentMerge, SegmentRelabel, SegmentSplit, SignatureAdd,
-                  TranscriptLock, op_kind, parse_op)
+                  TranscriptLock, VocabularySet, op_kind, parse_op)
 from .proceedings import Proceedings
 from .roles import CONTROLS_OTHERS, PERMISSIONS, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES, UNLOCKED_OPS, Role
 
@@ -38,6 +38,8 @@ class TranscriptState:
         self.proceedings = Proceedings()
         self.evidence: dict[str, Evidence] = {}
         self.display: dict[str, Any] = {"view": "transcript"}
+        #: The hearing's legal vocabulary for recognition; None: the hub's default.
+        self.vocabulary: list[str] | None = None
         self._next_segment = 1
         self._next_evidence = 1
         self._next_annotation = 1
@@ -338,6 +340,10 @@ class TranscriptState:
         self.display = display
         return {"kind": "display.changed", "display": display, "by": actor.label()}
 
+    def _vocabulary_set(self, actor: Participant, op: VocabularySet) -> Event:
+        self.vocabulary = list(op.terms)
+        return {"kind": "vocabulary.changed", "terms": self.vocabulary, "by": actor.label()}
+
     _HANDLERS = {
         SegmentAdd: _segment_add, SegmentEdit: _segment_edit, SegmentRelabel: _segment_relabel,
         SegmentSplit: _segment_split, SegmentMerge: _segment_merge,
@@ -346,7 +352,7 @@ class TranscriptState:
         HearingControl: _hearing_control, ParticipantAdmit: _participant_admit,
         ParticipantRemove: _participant_remove, ParticipantMute: _participant_mute,
         EvidenceAdd: _evidence_add, EvidenceApprove: _evidence_approve, EvidencePaste: _evidence_paste,
-        DisplaySet: _display_set,
+        DisplaySet: _display_set, VocabularySet: _vocabulary_set,
     }
 
     # -- views ------------------------------------------------------------
@@ -370,5 +376,6 @@ class TranscriptState:
             "proceedings": self.proceedings.to_dict(),
             "evidence": [e.to_dict() for e in self.evidence.values()],
             "display": self.display,
+            "vocabulary": self.vocabulary,
             "next": [self._next_segment, self._next_annotation, self._next_evidence],
         }

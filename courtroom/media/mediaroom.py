@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from aiortc import RTCConfiguration
 
 from asr.engine import Engine
-from asr.text import CourtText
+from asr.text import CourtText, Vocabulary
 from asr.words import Result
 from transcript.model import Participant
 from transcript.roles import SPEAKING_ROLES
@@ -57,6 +57,12 @@ class MediaRoom:
         self._loss: dict[str, float] = {}
         self._counts: dict[str, tuple[int, int]] = {}
         self._quality: asyncio.Task[None] | None = None
+        self.text = self._court_text()
+
+    def _court_text(self) -> CourtText:
+        """The hub's default spelling, or this hearing's own vocabulary."""
+        terms = self.room.state.vocabulary
+        return self.config.text if terms is None else CourtText(Vocabulary(terms))
 
     def presence(self) -> dict[str, dict[str, Any]]:
         """Each connected peer's media as screens show it: connection state,
@@ -124,7 +130,7 @@ class MediaRoom:
         if publication.kind == "audio" and self.config.engine is not None:
             participant = self.room.state.participant(peer.participant_id)
             self.speech[peer.participant_id] = SpeechTap(
-                publication, peer.publish["audio"].receiver.track, self.config.engine, self.config.text,
+                publication, peer.publish["audio"].receiver.track, self.config.engine, self.text,
                 self.clock, lambda sid, r: self._recognized(participant, sid, r))
         self.update()
         self.room.presence_changed()
@@ -172,6 +178,10 @@ class MediaRoom:
         kind = event.get("kind", "")
         if kind.startswith(("participant.", "hearing.")):
             self.update()
+        elif kind == "vocabulary.changed":
+            self.text = self._court_text()
+            for tap in self.speech.values():
+                tap.use_text(self.text)
 
     def update(self) -> None:
         """Bring forwarding, recognition and connections in line with the

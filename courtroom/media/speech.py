@@ -43,6 +43,13 @@ class SpeechTap:
         self._track = track
         self._task = asyncio.ensure_future(self._run())
 
+    def use_text(self, text: CourtText) -> None:
+        """A new vocabulary: for the utterance under way and every later one
+        (the worker reads ``stream.text`` per result; swapping it is atomic)."""
+        self.text = text
+        if self.stream is not None:
+            self.stream.text = text
+
     @property
     def active(self) -> bool:
         return self.publication.tap.decode

@@ -132,3 +132,28 @@ def test_the_clerk_sees_which_words_the_recognizer_was_unsure_of(hub: HubProcess
             assert not b.errors, b.errors
         await judge.close()
     run(main())
+
+
+def test_the_clerk_edits_the_hearings_vocabulary(hub: HubProcess, browsers: Any) -> None:
+    async def main() -> None:
+        import httpx
+        h = hub.create_hearing(SEATS)
+        inv = invites_by_role(h)
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            clerk = await b.page(inv["clerk"]["join_url"], name="clerk")
+            party = await b.page(inv["plaintiff"]["join_url"], name="plaintiff")
+            await clerk.locator("#vocabulary summary").click()
+            await clerk.locator("#terms-note", has_text="默认").wait_for()
+            assert "质证" in await clerk.locator("#terms").input_value()
+            await clerk.locator("#terms").fill("质证\n诉讼时效\n\n借款合同")
+            await clerk.locator("#terms-save").click()
+            await clerk.locator("#status", has_text="识别术语已更新").wait_for()
+            await clerk.locator("#terms").fill("not chinese")
+            await clerk.locator("#terms-save").click()
+            await clerk.locator("#status", has_text="术语未保存").wait_for()
+            r = httpx.get(f"{hub.url}/api/hearings/{h['hearing_id']}/vocabulary", params={"token": inv["judge"]["token"]})
+            assert r.json() == {"terms": ["质证", "诉讼时效", "借款合同"], "default": False}
+            await party.locator("#status", has_text="已连接").wait_for()
+            assert await party.locator("#vocabulary").is_hidden()
+            assert not b.errors, b.errors
+    run(main())

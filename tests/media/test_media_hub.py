@@ -473,3 +473,23 @@ def test_presence_tells_every_screen_who_is_connected_and_their_media(hub: HubPr
                              and latest()[ids["plaintiff"]]["media"] == "none", timeout=15)
         await judge.close()
     run(main())
+
+
+def test_the_hearings_vocabulary_changes_live_recognition(hub: HubProcess, tmp_path: Path) -> None:
+    wav = speech_wav(tmp_path, "原告 陈述 。 诉讼 请求")
+
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        inv = invites_by_role(h)
+        judge, jt = await joined(hub, h, "judge")
+        r = httpx.get(f"{hub.url}/api/hearings/{h['hearing_id']}/vocabulary", params={"token": inv["judge"]["token"]})
+        assert r.json()["default"] is True and "诉讼请求" in r.json()["terms"]
+        # 速送 sounds like 诉讼 (su song): with it as the court's term, the words are spelled so.
+        assert (await judge.op({"kind": "vocabulary.set", "terms": ["速送"]}))["type"] == "ack"
+        party, pt = await joined(hub, h, "plaintiff", audio=MediaPlayer(wav).audio)
+        await judge.wait_for(lambda: len(segments_of(judge)) >= 2, timeout=20)
+        assert [s["text"] for s in segments_of(judge)] == ["原告陈述。", "速送请求。"]
+        r = httpx.get(f"{hub.url}/api/hearings/{h['hearing_id']}/vocabulary", params={"token": inv["judge"]["token"]})
+        assert r.json() == {"terms": ["速送"], "default": False}
+        await hang_up((judge, jt), (party, pt))
+    run(main())

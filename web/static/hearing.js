@@ -87,6 +87,20 @@ function presenceBadge(x) {
   return badge;
 }
 
+// The hearing's legal vocabulary, for those who may change it.
+async function loadTerms() {
+  const r = await fetch(`/api/hearings/${hearingId}/vocabulary?token=${encodeURIComponent(token)}`);
+  if (!r.ok) return;
+  const v = await r.json();
+  $("terms").value = v.terms.join("\n");
+  $("terms-note").textContent = v.default ? "（默认术语表）" : "（本案术语表）";
+}
+$("vocabulary").addEventListener("toggle", () => { if ($("vocabulary").open) loadTerms(); });
+$("terms-save").addEventListener("click", () => {
+  const terms = $("terms").value.split("\n").map(x => x.trim()).filter(Boolean);
+  op({ kind: "vocabulary.set", terms }, (err) => status(`术语未保存：${err.message}`));
+});
+
 // The judge shows one participant's video on every screen.
 function renderSpotlight() {
   const d = t.display;
@@ -158,6 +172,7 @@ function changed(result) {
     renderAuthors();
     annotator.enabled = permissions.includes("annotation.add") && !t.locked;
     $("ink-toggle").hidden = !annotator.enabled;
+    $("vocabulary").hidden = !permissions.includes("vocabulary.set");
     if (!annotator.enabled && ink.on) ink.set(false);
     if (t.locked) status("笔录已锁定");
   });
@@ -296,6 +311,9 @@ function connect() {
     } else if (msg.type === "event" && msg.seq > t.seq) {
       t.seq = msg.seq;
       const result = t.apply(msg.event);
+      if (msg.event.kind === "vocabulary.changed" && $("vocabulary").open) {
+        loadTerms().then(() => status("识别术语已更新"));
+      }
       if (msg.event.kind === "hearing.created") document.getElementById("title").textContent =
         `${msg.event.hearing.court} ${msg.event.hearing.case_number} 庭审笔录`;
       changed(result);

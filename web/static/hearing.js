@@ -170,7 +170,10 @@ function changed(result) {
     renderSpotlight();
     renderDevices();
     renderAuthors();
-    annotator.enabled = permissions.includes("annotation.add") && !t.locked;
+    // Waiting to be admitted: nothing of the hearing but the notice.
+    const waiting = Boolean(me) && !t.proceedings.admitted.has(me.participant_id);
+    document.body.classList.toggle("waiting", waiting);
+    annotator.enabled = permissions.includes("annotation.add") && !t.locked && !waiting;
     $("ink-toggle").hidden = !annotator.enabled;
     $("vocabulary").hidden = !permissions.includes("vocabulary.set");
     if (!annotator.enabled && ink.on) ink.set(false);
@@ -241,7 +244,8 @@ function renderPeople() {
       li.append(button(muted ? "取消静音" : "静音", muted ? "unmute" : "mute",
         { kind: "participant.mute", participant_id: p.participant_id, muted: !muted }));
     }
-    if (judge && p.role !== "observer" && admitted) {
+    const sending = presence[p.participant_id] && presence[p.participant_id].video;
+    if (judge && sending && admitted) {
       const showing = t.display.view === "video" && t.display.participant_id === p.participant_id;
       if (!showing) li.append(button("展示画面", "spotlight", { kind: "display.set", view: "video", participant_id: p.participant_id }));
     }

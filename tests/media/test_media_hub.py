@@ -461,6 +461,7 @@ def test_presence_tells_every_screen_who_is_connected_and_their_media(hub: HubPr
         ids = {r: inv[r]["participant_id"] for r in ("judge", "plaintiff", "defendant")}
         judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["judge"]["token"]))
         latest = lambda: judge.of_type("presence")[-1]["participants"]  # noqa: E731
+        await judge.wait_for(lambda: judge.of_type("presence"))  # it follows `synced`
         assert latest()[ids["judge"]]["connected"] and not latest()[ids["plaintiff"]]["connected"]
         party, pt = await joined(hub, h, "plaintiff", audio=AudioStreamTrack())
         await judge.wait_for(lambda: latest()[ids["plaintiff"]].get("media") == "connected"

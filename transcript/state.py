@@ -16,7 +16,7 @@ from .canonical import canonical_json, sha256_hex
 from .errors import OpError
 from .model import Annotation, Evidence, HearingInfo, Participant, Segment, Signature
 from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet, EvidenceAdd, EvidenceApprove,
-                  EvidencePaste, HearingControl, Op, ParticipantAdmit, ParticipantMute, ParticipantRemove,
+                  EvidencePaste, HearingControl, ParticipantAdmit, ParticipantMute, ParticipantRemove,
                   SegmentAdd, SegmentEdit, SegmentMerge, SegmentRelabel, SegmentSplit, SignatureAdd,
                   TranscriptLock, VocabularySet, op_kind, parse_op)
 from .proceedings import Proceedings

@@ -25,7 +25,6 @@ import asyncio
 import fractions
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ from aiortc.mediastreams import AUDIO_PTIME, MediaStreamError
 
 from courtroom.media.forwarding import tap
 from devices.terminal import Terminal
-from tests.support import SHARED, Client, HubProcess, invites_by_role
+from tests.support import SHARED, Client, HubProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -166,8 +165,6 @@ async def hearing_of(hub: HubProcess, parties: int, seconds: float) -> tuple[flo
     video, audio = await encoded("video", 10), await encoded("audio", 10)
     counts: dict[tuple[int, str, str], list[int]] = {}
     for k in range(parties):
-        terminal: Terminal | None = None
-
         def on_track(pid: str, kind: str, track: MediaStreamTrack, k: int = k) -> None:
             frames = counts.setdefault((k, pid, kind), [0])
             assert side.clients[k][1].pc is not None

@@ -10,8 +10,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.browser.test_seat_screen import SEATS, TEXT
-from tests.support import Client, HubProcess, invites_by_role, run
+from tests.browser.test_seat_screen import TEXT, hearing_with
+from tests.support import HubProcess, run
 from tests.test_evidence_upload import png_bytes
 
 
@@ -29,10 +29,7 @@ def test_upload_approve_show_and_paste(hub: HubProcess, tmp_path: Path, browsers
     fake.write_text("这不是照片")
 
     async def main() -> None:
-        h = hub.create_hearing(SEATS)
-        inv = invites_by_role(h)
-        clerk = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
-        await clerk.op({"kind": "segment.add", "text": TEXT})
+        h, inv, clerk = await hearing_with(hub, TEXT)
         async with contextlib.asynccontextmanager(browsers)() as b:
             judge = await b.page(inv["judge"]["join_url"], name="judge", size=(1920, 1080))
             phone = await b.page(inv["defendant"]["join_url"], name="defendant", size=(390, 844), touch=True)

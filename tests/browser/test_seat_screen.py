@@ -28,6 +28,17 @@ def hub(tmp_path: Path) -> Iterator[HubProcess]:
     proc.stop()
 
 
+async def hearing_with(hub: HubProcess, *texts: str, people: list[dict[str, str]] = SEATS
+                       ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], Client]:
+    """A hearing in which the clerk (still connected) has written ``texts``."""
+    h = hub.create_hearing(people)
+    inv = invites_by_role(h)
+    clerk = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
+    for text in texts:
+        assert (await clerk.op({"kind": "segment.add", "text": text}))["type"] == "ack"
+    return h, inv, clerk
+
+
 async def select(page: Any, segment_id: str, start: int, end: int) -> None:
     """Select characters of a segment's text as a finger would, and lift."""
     await page.evaluate("""([id, start, end]) => {
@@ -51,11 +62,7 @@ async def select(page: Any, segment_id: str, start: int, end: int) -> None:
 
 def test_marks_made_by_touch_appear_on_every_screen(hub: HubProcess, browsers: Any) -> None:
     async def main() -> None:
-        h = hub.create_hearing(SEATS)
-        inv = invites_by_role(h)
-        clerk = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
-        for text in (TEXT, "被告对此有异议", "被告认为货款已经付清"):
-            assert (await clerk.op({"kind": "segment.add", "text": text}))["type"] == "ack"
+        h, inv, clerk = await hearing_with(hub, TEXT, "被告对此有异议", "被告认为货款已经付清")
         async with contextlib.asynccontextmanager(browsers)() as b:
             seat = await b.page(inv["plaintiff"]["join_url"], name="plaintiff", size=(1920, 1080), touch=True)
             phone = await b.page(inv["defendant"]["join_url"], name="defendant", size=(390, 844), touch=True)
@@ -111,10 +118,7 @@ def test_marks_made_by_touch_appear_on_every_screen(hub: HubProcess, browsers: A
 
 def test_an_observer_gets_no_marking_tools(hub: HubProcess, browsers: Any) -> None:
     async def main() -> None:
-        h = hub.create_hearing(SEATS + [{"role": "observer", "name": "旁听者"}])
-        inv = invites_by_role(h)
-        clerk = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
-        await clerk.op({"kind": "segment.add", "text": TEXT})
+        h, inv, clerk = await hearing_with(hub, TEXT, people=SEATS + [{"role": "observer", "name": "旁听者"}])
         async with contextlib.asynccontextmanager(browsers)() as b:
             page = await b.page(inv["observer"]["join_url"], name="observer", touch=True)
             await page.locator("[data-segment-id=S1]").wait_for()
@@ -173,10 +177,7 @@ async def sign(page: Any) -> None:
 def test_the_judge_locks_and_the_parties_sign_on_screen(hub: HubProcess, browsers: Any) -> None:
     async def main() -> None:
         import httpx
-        h = hub.create_hearing(SEATS)
-        inv = invites_by_role(h)
-        clerk = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
-        await clerk.op({"kind": "segment.add", "text": TEXT})
+        h, inv, clerk = await hearing_with(hub, TEXT)
         async with contextlib.asynccontextmanager(browsers)() as b:
             judge = await b.page(inv["judge"]["join_url"], name="judge")
             seat = await b.page(inv["plaintiff"]["join_url"], name="plaintiff", size=(1920, 1080), touch=True)
@@ -214,11 +215,7 @@ def test_a_screen_reconnects_after_the_hub_restarts_and_shows_the_same_transcrip
     hub = HubProcess(tmp_path / "data").start()
 
     async def main() -> None:
-        h = hub.create_hearing(SEATS)
-        inv = invites_by_role(h)
-        clerk = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
-        for text in (TEXT, "被告对此有异议"):
-            await clerk.op({"kind": "segment.add", "text": text})
+        h, inv, clerk = await hearing_with(hub, TEXT, "被告对此有异议")
         await clerk.op({"kind": "annotation.add", "segment_id": "S1", "start": 8, "end": 10, "style": "highlight"})
         await clerk.close()
         async with contextlib.asynccontextmanager(browsers)() as b:
@@ -246,10 +243,7 @@ def test_a_screen_reconnects_after_the_hub_restarts_and_shows_the_same_transcrip
 
 def test_an_ink_stroke_round_trips(hub: HubProcess, browsers: Any) -> None:
     async def main() -> None:
-        h = hub.create_hearing(SEATS)
-        inv = invites_by_role(h)
-        clerk = await Client.connect(hub.ws_url(h["hearing_id"], inv["clerk"]["token"]))
-        await clerk.op({"kind": "segment.add", "text": TEXT})
+        h, inv, clerk = await hearing_with(hub, TEXT)
         async with contextlib.asynccontextmanager(browsers)() as b:
             seat = await b.page(inv["plaintiff"]["join_url"], name="plaintiff", size=(1920, 1080), touch=True)
             phone = await b.page(inv["defendant"]["join_url"], name="defendant", size=(390, 844), touch=True)

@@ -52,10 +52,21 @@ export class TranscriptView {
     for (const [id, li] of this.items) {
       if (!this.t.segments.has(id)) { li.remove(); this.items.delete(id); }
     }
-    if (reordered || dirty === null) this.list.replaceChildren(...this.t.order.map(id => this.items.get(id)));
+    if (reordered || dirty === null) this.place();
     this.renderPartials();
     if (follow) this.toBottom();
     else if (reordered) this.jump.hidden = false;
+  }
+
+  // Put the segments in transcript order; new segments at the end (the
+  // usual case, as the hearing goes on) are appended without touching the rest.
+  place() {
+    const order = this.t.order;
+    const shown = this.placed || [];
+    const kept = shown.length <= order.length && shown.every((id, i) => order[i] === id && this.items.get(id)?.isConnected);
+    if (kept) this.list.append(...order.slice(shown.length).map(id => this.items.get(id)));
+    else this.list.replaceChildren(...order.map(id => this.items.get(id)));
+    this.placed = order.slice();
   }
 
   renderPartials() {

@@ -89,6 +89,13 @@ def test_the_clerk_corrects_the_transcript_by_keyboard(hub: HubProcess, browsers
             box = seg("S1").locator(".conflict")
             await box.wait_for()
             assert "原告要求被告支付货款30万元，并承担诉讼费用" in await box.text_content()
+            # The choice survives the segment being drawn again (a mark lands on it).
+            party_client = await Client.connect(hub.ws_url(h["hearing_id"], inv["plaintiff"]["token"]))
+            await party_client.op({"kind": "annotation.add", "segment_id": "S1", "start": 0, "end": 2,
+                                   "style": "highlight"})
+            await seg("S1").locator("mark").wait_for()
+            assert await box.count() == 1
+            await party_client.close()
             await page.screenshot(path=str(b.artifacts / "clerk-conflict-1920x1080.png"))
             await box.locator("[data-fix=mine]").click()
             await seg("S1").locator(".text", has_text="原告请求判令").wait_for()

@@ -15,6 +15,7 @@ export class Corrector {
     this.status = status;
     this.enabled = false;
     this.editing = null;  // segment id being edited (the view leaves it alone)
+    this.pending = new Map();  // segment id -> the clerk's text refused by a conflict
     view.decorate = (li, seg) => this.decorate(li, seg);
     view.list.addEventListener("keydown", (e) => this.key(e));
   }
@@ -36,6 +37,7 @@ export class Corrector {
     b("发言人", "R", "更改发言人", () => this.relabel(seg.id));
     li.append(tools);
     li.addEventListener("dblclick", (e) => { if (!e.target.closest("mark, button")) this.edit(seg.id); });
+    if (this.pending.has(seg.id)) li.append(this.conflictBox(seg, this.pending.get(seg.id)));
   }
 
   key(e) {
@@ -89,21 +91,27 @@ export class Corrector {
       (err) => err.code === "conflict" && err.segment ? this.conflict(err.segment, text) : this.refused(err));
   }
 
-  // Someone changed the segment first: show theirs and ours, let the clerk pick.
+  // Someone changed the segment first: show theirs and ours, let the clerk
+  // pick. The choice waits with the segment, through any re-rendering, and
+  // "theirs" is always the segment as it is now.
   conflict(current, mine) {
-    const li = this.view.items.get(current.id);
-    if (!li) return;
+    this.pending.set(current.id, mine);
+    this.view.update(new Set([current.id]), false);
+  }
+
+  conflictBox(seg, mine) {
     const box = document.createElement("div");
     box.className = "conflict";
     box.innerHTML = "<strong>此段已被他人修改</strong>";
-    const theirs = document.createElement("p"); theirs.textContent = `现在：${current.text}`;
+    const theirs = document.createElement("p"); theirs.textContent = `现在：${seg.text}`;
     const ours = document.createElement("p"); ours.textContent = `您的修改：${mine}`;
+    const settle = () => { this.pending.delete(seg.id); this.view.update(new Set([seg.id]), false); };
     const keep = document.createElement("button"); keep.textContent = "采用我的修改"; keep.dataset.fix = "mine";
-    keep.addEventListener("click", () => { box.remove(); this.save(current.id, current.rev, mine); });
+    keep.addEventListener("click", () => { settle(); this.save(seg.id, this.t.segments.get(seg.id).rev, mine); });
     const drop = document.createElement("button"); drop.textContent = "保留现在的文字"; drop.dataset.fix = "theirs";
-    drop.addEventListener("click", () => box.remove());
+    drop.addEventListener("click", settle);
     box.append(theirs, ours, keep, drop);
-    li.append(box);
+    return box;
   }
 
   merge(id) {

@@ -7,6 +7,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from .durable import fsync_path
+
 
 def sniff(data: bytes) -> str | None:
     """The media type the bytes really are, if it is one evidence may be."""
@@ -42,9 +44,5 @@ class EvidenceStore:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
-        fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_path(target.parent)
         return sha

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import fractions
 import os
-from concurrent.futures import ThreadPoolExecutor
 import re
 import struct
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
 import av
+
+from ..durable import fsync_path
 
 SAMPLE_RATE = 48_000
 PRE_SKIP = 312
@@ -280,7 +282,7 @@ class TrackRecorder:
             self._webm.close()
             self._webm = None
             assert self.path is not None
-            _DISK.submit(_sync_path, self.path)
+            _DISK.submit(fsync_path, self.path)
         self._first_ts = self._last_ts = None
         self.path = None
 
@@ -297,11 +299,4 @@ def _close_durably(file: BinaryIO) -> None:
     os.fsync(file.fileno())
     file.close()
 
-
-def _sync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 

@@ -40,6 +40,8 @@ export class EvidencePanel {
     const can = (kind) => permissions.includes(kind);
     document.getElementById("evidence-actions").hidden = !can("evidence.add");
     document.getElementById("evidence").hidden = !can("evidence.add") && this.t.evidence.size === 0;
+    const pastedIds = new Set();
+    if (this.t.evidence.size) for (const s of this.t.segments.values()) if (s.evidence_id) pastedIds.add(s.evidence_id);
     this.list.replaceChildren(...[...this.t.evidence.values()].map((e) => {
       const li = document.createElement("li");
       li.dataset.evidenceId = e.id;
@@ -55,8 +57,7 @@ export class EvidencePanel {
       b("查看", "view", () => this.viewer.open(this.t.evidence.get(e.id)));
       if (e.status === "submitted" && can("evidence.approve")) b("确认", "approve", () => this.op({ kind: "evidence.approve", evidence_id: e.id }));
       if (e.status === "approved" && can("display.set")) b("展示", "show", () => this.op({ kind: "display.set", view: "evidence", evidence_id: e.id }));
-      const pasted = [...this.t.segments.values()].some(s => s.evidence_id === e.id);
-      if (e.status === "approved" && can("evidence.paste") && !this.t.locked && !pasted) {
+      if (e.status === "approved" && can("evidence.paste") && !this.t.locked && !pastedIds.has(e.id)) {
         b("插入笔录", "paste", () => this.op({ kind: "evidence.paste", evidence_id: e.id }));
       }
       return li;

@@ -97,7 +97,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         try:
             auth = await hub.authenticate(hearing_id, token)
         except HearingUnavailable as err:
-            raise HTTPException(503, f"hearing log failed verification: {err}") from None
+            raise HTTPException(503, str(err)) from None
         if auth is None:
             raise HTTPException(401, "a valid invite token for this hearing is required")
         return auth
@@ -238,8 +238,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         try:
             auth = await hub.authenticate(hearing_id, token)
         except HearingUnavailable as err:
-            await ws.send_text(encode({"type": "error", "error": {
-                "code": "unavailable", "message": f"hearing log failed verification: {err}"}}))
+            await ws.send_text(encode({"type": "error", "error": {"code": "unavailable", "message": str(err)}}))
             await ws.close(1011)
             return
         if auth is None:

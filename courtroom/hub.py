@@ -35,7 +35,8 @@ CHECKPOINT_EVERY = 1000
 
 
 class HearingUnavailable(Exception):
-    """The hearing's log failed verification; it is not served."""
+    """The hearing cannot be served: its log failed verification (for good),
+    or it is being reloaded (for a moment)."""
 
 
 class Hub:
@@ -125,6 +126,8 @@ class Hub:
         """The hearing's room, loaded from its log on first use."""
         room = self._rooms.get(hearing_id)
         if room is not None:
+            if room.broken:
+                raise HearingUnavailable("the hearing is reloading; try again in a moment")
             return room
         lock = self._loading.setdefault(hearing_id, asyncio.Lock())
         async with lock:
@@ -143,7 +146,7 @@ class Hub:
             state, _, _ = replay(entries, hearing_id)
         except ChainError as err:
             log.error("hearing %s: log failed verification: %s", hearing_id, err)
-            raise HearingUnavailable(str(err)) from None
+            raise HearingUnavailable(f"hearing log failed verification: {err}") from None
         return self._room(hearing_id, state, entries)
 
     async def authenticate(self, hearing_id: str, token: str) -> tuple[Room, Participant] | None:
@@ -157,6 +160,20 @@ class Hub:
         if room is None or room.state.hearing is None:
             return None
         return room, room.state.hearing.participants[participant_id]
+
+    def discard(self, room: Room, reason: str) -> None:
+        """Drop a room whose memory can no longer be trusted: its clients
+        reconnect and resend what was not acknowledged, and the next use of
+        the hearing loads it again from its log. It leaves ``_rooms`` only
+        once no batch holding its entries is being written (see
+        ``_commit_loop``), so the reload sees every entry it committed."""
+        room.fail(reason)
+        self._wake.set()
+
+    def _evict_broken(self) -> None:
+        for hearing_id, room in list(self._rooms.items()):
+            if room.broken:
+                del self._rooms[hearing_id]
 
     # -- group commit -----------------------------------------------------------
 
@@ -179,8 +196,8 @@ class Hub:
                     log.exception("log append failed")
                     for room in {r for r, _ in batch}:
                         room.fail(f"log write failed: {err}")
-                        self._rooms.pop(room.hearing_id, None)
                     continue
                 for room, entry in batch:
                     room.committed(entry)
                 self._maybe_checkpoint(len(batch))
+            self._evict_broken()

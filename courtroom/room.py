@@ -13,8 +13,9 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
+from protocol import wellformed
 from transcript.errors import OpError
 from transcript.log import LogEntry, make_entry, speech_actor
 from transcript.model import Participant
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 #: How many rejections per hearing are remembered for op_id idempotency.
 NACK_MEMORY = 10_000
+#: Characters of a client's op_id that go into a server log line.
+MAX_LOGGED_ID = 40
 
 
 class Listener(Protocol):
@@ -66,7 +69,12 @@ class Reply:
 
 
 def encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    """One message as the text of a websocket frame, encoded once for all
+    the screens it goes to. Text that UTF-8 cannot carry (a lone surrogate;
+    never expected, as text is checked where it enters) is sent escaped, so
+    no screen's connection can fail on it."""
+    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    return text if wellformed.is_text(text) else json.dumps(message, separators=(",", ":"))
 
 
 class Room:
@@ -118,11 +126,14 @@ class Room:
             self._inflight[key].append(sender)
             return
         try:
-            event = self.state.apply(actor, op)
+            entry = self._seal(actor.participant_id, op_id, op, lambda: self.state.apply(actor, op))
         except OpError as err:
             self.reject(sender, op_id, err)
             return
-        self._append(actor.participant_id, op_id, op, event, [sender])
+        if entry is None:
+            sender.close_soon(1011, "hearing is reloading")
+        else:
+            self._append(entry, [sender])
 
     def submit_speech(self, speaker: Participant, op_id: str, op: dict[str, Any]) -> None:
         """A final recognition result of ``speaker``: logged as their speech."""
@@ -132,17 +143,35 @@ class Room:
         if (actor, op_id) in self._acked or (actor, op_id) in self._inflight:
             return
         try:
-            event = self.state.apply_speech(speaker, op)
+            entry = self._seal(actor, op_id, op, lambda: self.state.apply_speech(speaker, op))
         except OpError as err:
             log.warning("hearing %s: speech of %s not recorded: %s", self.hearing_id, speaker.participant_id, err)
             return
-        self._append(actor, op_id, op, event, [])
+        if entry is not None:
+            self._append(entry, [])
 
-    def _append(self, actor_id: str, op_id: str, op: Any, event: Event, waiters: list[Listener]) -> None:
-        entry = make_entry(self.head, self.hearing_id, self.seq + 1, actor_id, op_id,
-                           int(time.time() * 1000), op, event)
+    def _seal(self, actor_id: str, op_id: str, op: Any, apply: Callable[[], Event]) -> LogEntry | None:
+        """Apply an op and build its log entry, as one step.
+
+        ``OpError`` means nothing changed. Anything else means the state may
+        have changed without an entry to show for it (a bug, never a client's
+        doing): the room is discarded and the hearing is loaded again from
+        its log, so memory never holds a change the log does not."""
+        try:
+            event = apply()
+            return make_entry(self.head, self.hearing_id, self.seq + 1, actor_id, op_id,
+                              int(time.time() * 1000), op, event)
+        except OpError:
+            raise
+        except Exception:
+            log.exception("hearing %s: op %r of %s failed; reloading the hearing from its log",
+                          self.hearing_id, op_id[:MAX_LOGGED_ID], actor_id)
+            self.hub.discard(self, "hearing is reloading")
+            return None
+
+    def _append(self, entry: LogEntry, waiters: list[Listener]) -> None:
         self.seq, self.head = entry.seq, entry.hash
-        self._inflight[(actor_id, op_id)] = waiters
+        self._inflight[(entry.participant_id, entry.op_id)] = waiters
         self.hub.commit(self, entry)
 
     def reject(self, sender: Listener, op_id: str, err: OpError) -> None:
@@ -212,7 +241,8 @@ class Room:
         """The log could not be written: drop everything not durable, and
         make every client reconnect and resync from the log."""
         self.broken = True
-        for listener in list(self.listeners):
+        waiting = {w for waiters in self._inflight.values() for w in waiters}
+        for listener in list(self.listeners | waiting):
             listener.close_soon(1011, reason)
         self.listeners.clear()
         self._inflight.clear()

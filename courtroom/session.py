@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from protocol import wellformed
 from transcript.errors import OpError
 from transcript.model import Participant
 from transcript.roles import SPEAKING_ROLES, permissions_of
@@ -160,8 +161,8 @@ class Session:
                         await self._send(message)
                     await self._send(encode({"type": "synced", "seq": item.upto}))
                 else:
-                    await self._send(item)
                     self._queued_chars -= len(item)
+                    await self._send(item)
             code, reason = self._closing or (1000, "bye")
             await asyncio.wait_for(ws.close(code, reason), 2)
         except Exception:  # the peer is gone; nothing more to tell it
@@ -180,15 +181,20 @@ class Session:
     def handle(self, text: str) -> None:
         try:
             msg: Any = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             self._error("invalid", "malformed JSON")
             return
         if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
             self._error("invalid", "a message must be an object with a string \"type\"")
             return
+        # Checked before anything reads the message: a string that cannot be
+        # encoded must never reach the state, the log or another screen.
+        problem = wellformed.problem(text, msg)
         kind = msg["type"]
         if kind == "op":
-            self._op(msg, len(text.encode("utf-8")))
+            self._op(msg, len(text.encode("utf-8")), problem)
+        elif problem is not None:
+            self._error("invalid", problem)
         elif len(text) > MESSAGE_LIMIT:
             self._error("too_large", f"messages are limited to {MESSAGE_LIMIT} bytes")
         elif kind == "sync":
@@ -209,10 +215,13 @@ class Session:
         else:
             self._error("invalid", f"unknown message type: {kind!r}")
 
-    def _op(self, msg: dict[str, Any], size: int) -> None:
+    def _op(self, msg: dict[str, Any], size: int, problem: str | None) -> None:
         op_id = msg.get("op_id")
-        if not isinstance(op_id, str) or not 0 < len(op_id) <= MAX_OP_ID:
+        if not isinstance(op_id, str) or not 0 < len(op_id) <= MAX_OP_ID or not wellformed.is_text(op_id):
             self._error("invalid", f"an op needs an op_id string of 1 to {MAX_OP_ID} characters")
+            return
+        if problem is not None:
+            self.room.reject(self, op_id, OpError("invalid", problem))
             return
         if size > MESSAGE_LIMIT:
             self.room.reject(self, op_id, OpError("too_large", f"messages are limited to {MESSAGE_LIMIT} bytes"))
@@ -233,6 +242,13 @@ class Session:
                 await self._rtc_message(msg)
             except SignallingError as err:
                 self._error(err.code, str(err))
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:
+                # aiortc raises on some input it did not expect (a malformed
+                # candidate): refuse the message, keep the session signalling.
+                log.warning("%s: %s refused: %r", self.participant.participant_id, msg["type"], err)
+                self._error("invalid", f"{msg['type']} could not be used")
 
     async def _rtc_message(self, msg: dict[str, Any]) -> None:
         media = self.room.media

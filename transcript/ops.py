@@ -30,6 +30,9 @@ DEFAULT_COLOR = "yellow"
 IMAGE_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 
 _DATA_URL = re.compile(r"data:(image/(?:png|jpeg));base64,([A-Za-z0-9+/=\s]+)\Z")
+#: A lone UTF-16 surrogate: JSON can carry one, UTF-8 cannot, so text with
+#: one could be neither logged nor sent on.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 MAX_WORDS = 2_000
@@ -195,6 +198,8 @@ def _str(value: Any, name: str, limit: int, *, empty: bool = False) -> str:
         raise OpError("invalid", f"{name} must not be empty")
     if "\x00" in value:
         raise OpError("invalid", f"{name} must not contain NUL")
+    if _SURROGATE.search(value):
+        raise OpError("invalid", f"{name} must be valid Unicode text")
     return value
 
 

@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import time
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from protocol import wellformed
@@ -21,14 +20,14 @@ from transcript.log import LogEntry, make_entry, speech_actor
 from transcript.model import Participant
 from transcript.state import Event, TranscriptState
 
+from .refusals import Refusals
+
 if TYPE_CHECKING:
     from .hub import Hub
     from .media.mediaroom import MediaRoom
 
 log = logging.getLogger(__name__)
 
-#: How many rejections per hearing are remembered for op_id idempotency.
-NACK_MEMORY = 10_000
 #: Characters of a client's op_id that go into a server log line.
 MAX_LOGGED_ID = 40
 
@@ -85,7 +84,7 @@ class Room:
         self.listeners: set[Listener] = set()
         self.events: list[str] = []
         self._acked: dict[tuple[str, str], int] = {}
-        self._nacked: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._refused = Refusals()
         self._inflight: dict[tuple[str, str], list[Listener]] = {}
         self.seq = 0
         self.head = ""
@@ -119,8 +118,9 @@ class Room:
         if key in self._acked:
             sender.push(encode({"type": "ack", "op_id": op_id, "seq": self._acked[key]}))
             return
-        if key in self._nacked:
-            sender.push(encode({"type": "nack", "op_id": op_id, "error": self._nacked[key]}))
+        refused = self._refused.get(actor.participant_id, op_id)
+        if refused is not None:
+            sender.push(encode({"type": "nack", "op_id": op_id, "error": refused}))
             return
         if key in self._inflight:
             self._inflight[key].append(sender)
@@ -176,9 +176,7 @@ class Room:
 
     def reject(self, sender: Listener, op_id: str, err: OpError) -> None:
         error = err.to_dict()
-        self._nacked[(sender.participant.participant_id, op_id)] = error
-        if len(self._nacked) > NACK_MEMORY:
-            self._nacked.popitem(last=False)
+        self._refused.add(sender.participant.participant_id, op_id, error)
         sender.push(encode({"type": "nack", "op_id": op_id, "error": error}))
 
     def committed(self, entry: LogEntry) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from protocol import wellformed
-from transcript.errors import OpError
+from transcript.errors import OpError, shown
 from transcript.model import Participant
 from transcript.roles import SPEAKING_ROLES, permissions_of
 
@@ -164,6 +164,8 @@ class Session:
                     self._queued_chars -= len(item)
                     await self._send(item)
             code, reason = self._closing or (1000, "bye")
+            # A close frame's reason is at most 123 bytes of UTF-8.
+            reason = reason.encode("utf-8")[:123].decode("utf-8", "ignore")
             await asyncio.wait_for(ws.close(code, reason), 2)
         except Exception:  # the peer is gone; nothing more to tell it
             pass
@@ -213,7 +215,7 @@ class Session:
             else:
                 self._rtc.put_nowait(msg)
         else:
-            self._error("invalid", f"unknown message type: {kind!r}")
+            self._error("invalid", f"unknown message type: {shown(kind)}")
 
     def _op(self, msg: dict[str, Any], size: int, problem: str | None) -> None:
         op_id = msg.get("op_id")

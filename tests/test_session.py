@@ -123,3 +123,34 @@ def test_a_malformed_ice_candidate_is_refused_and_signalling_goes_on(hub: HubPro
 
     run(main())
     assert httpx.get(hub.url + "/healthz").status_code == 200
+
+
+def rss_kb(hub: HubProcess) -> int:
+    assert hub.proc is not None
+    status = open(f"/proc/{hub.proc.pid}/status").read()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+
+def test_refusals_never_echo_the_input_or_hold_memory(hub: HubProcess) -> None:
+    h = hub.create_hearing()
+    hid, inv = h["hearing_id"], invites_by_role(h)
+
+    async def main() -> None:
+        c = await Client.connect(hub.ws_url(hid, inv["observer"]["token"]))
+        before = rss_kb(hub)
+        junk = "x" * 400_000
+        floods = [{"kind": junk}, {"kind": "segment.add", "text": "a", junk: 1},
+                  {"kind": "vocabulary.set", "terms": [junk]}]
+        for n in range(300):
+            await c.send_op(floods[n % 3], op_id=f"junk-{n}")
+        await c.wait_for(lambda: len(c.answers) == 300, timeout=120)
+        sizes = [len(json.dumps(a, ensure_ascii=False)) for a in c.answers.values()]
+        assert all(a["type"] == "nack" for a in c.answers.values()) and max(sizes) < 400
+        grown_mb = (rss_kb(hub) - before) / 1024
+        assert grown_mb < 40, f"the hub grew by {grown_mb:.0f} MB holding refusals"
+        # A resent op_id still gets its first answer.
+        again = await c.answer(floods[0], op_id="junk-0")
+        assert again == c.answers["junk-0"]
+        await c.close()
+
+    run(main())

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .errors import OpError
+from .errors import OpError, shown, shown_all
 
 MAX_SEGMENT_TEXT = 5_000
 MAX_BODY = 2_000
@@ -186,7 +186,7 @@ def _fields(op: dict[str, Any], required: tuple[str, ...], optional: tuple[str, 
         raise OpError("invalid", f"missing field(s): {', '.join(missing)}")
     unknown = sorted(set(op) - set(required) - set(optional) - {"kind"})
     if unknown:
-        raise OpError("invalid", f"unknown field(s): {', '.join(unknown)}")
+        raise OpError("invalid", f"unknown field(s): {shown_all(unknown)}")
 
 
 def _str(value: Any, name: str, limit: int, *, empty: bool = False) -> str:
@@ -252,7 +252,7 @@ def parse_op(op: Any) -> Op:
     kind = op.get("kind")
     parser = _PARSERS.get(kind) if isinstance(kind, str) else None
     if parser is None:
-        raise OpError("invalid", f"unknown op kind: {kind!r}")
+        raise OpError("invalid", f"unknown op kind: {shown(kind)}")
     return parser(op)
 
 
@@ -418,9 +418,9 @@ def _vocabulary_set(op: dict[str, Any]) -> VocabularySet:
         raise OpError("invalid", "terms must be a list")
     if len(terms) > MAX_TERMS:
         raise OpError("too_large", f"at most {MAX_TERMS} terms")
-    for t in terms:
+    for n, t in enumerate(terms, 1):
         if not isinstance(t, str) or not re.fullmatch(r"[\u3400-\u9fff]{2,20}", t):
-            raise OpError("invalid", f"a term is 2 to 20 Chinese characters: {t!r}")
+            raise OpError("invalid", f"term {n} is not 2 to 20 Chinese characters")
     return VocabularySet(tuple(dict.fromkeys(terms)))
 
 

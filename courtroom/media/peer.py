@@ -29,6 +29,8 @@ CODECS = {"audio": ("audio/opus",), "video": ("video/VP8", "video/H264", "video/
 ANSWER_TIMEOUT = 15.0
 MAX_CANDIDATES = 64
 MAX_SDP = 64 * 1024
+#: Characters of an underlying error quoted back (never the whole input).
+MAX_REASON = 200
 
 
 class SignallingError(Exception):
@@ -152,7 +154,8 @@ class Peer:
             pass
         except Exception as err:  # a broken negotiation ends this peer, never the hearing
             log.warning("negotiation with %s failed: %s", self.participant_id, err)
-            self.signal({"type": "rtc.error", "error": {"code": "failed", "message": f"媒体协商失败: {err}"}})
+            self.signal({"type": "rtc.error", "error": {"code": "failed",
+                                                        "message": f"媒体协商失败: {str(err)[:MAX_REASON]}"}})
             await self.close()
 
     async def _negotiate(self) -> None:
@@ -187,7 +190,7 @@ class Peer:
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
         except Exception as err:  # aiortc raises ValueError, OperationError, InvalidStateError...
-            raise SignallingError("invalid", f"bad SDP: {err or type(err).__name__}") from None
+            raise SignallingError("invalid", f"bad SDP: {str(err)[:MAX_REASON] or type(err).__name__}") from None
         if not waiting.done():
             waiting.set_result(None)
 
@@ -203,7 +206,7 @@ class Peer:
         try:
             parsed: RTCIceCandidate = candidate_from_sdp(text.removeprefix("candidate:"))
         except (ValueError, IndexError) as err:
-            raise SignallingError("invalid", f"bad candidate: {err}") from None
+            raise SignallingError("invalid", f"bad candidate: {str(err)[:MAX_REASON]}") from None
         parsed.sdpMid = candidate.get("sdpMid")
         parsed.sdpMLineIndex = candidate.get("sdpMLineIndex")
         await self.pc.addIceCandidate(parsed)

@@ -7,12 +7,12 @@ import re
 import urllib.parse
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Annotated, Any, AsyncIterator
+from typing import Annotated, Any, AsyncIterator, TypeVar
 
 from fastapi import FastAPI, Header, HTTPException, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,6 +23,7 @@ from transcript.roles import PERMISSIONS, Role, Site
 
 from . import __doc__ as _doc
 from .hub import HearingUnavailable, Hub
+from .bodylimit import BodyLimit
 from .evidence import EvidenceStore, sniff
 from .invites import tokens_match
 from .media.recording import audio_clip
@@ -37,18 +38,31 @@ _NACK_STATUS = {"forbidden": 403, "invalid": 400, "too_large": 413, "conflict": 
 STATIC = resources.files("web") / "static"
 
 
+def _line(value: str) -> str:
+    """A name or title as people write it: one line of visible text."""
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Line = Annotated[str, AfterValidator(_line)]
+
+
 class ParticipantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
-    name: str = Field(min_length=1, max_length=100)
+    name: Line = Field(min_length=1, max_length=100)
     site: Site = Site.COURT
 
 
 class HearingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    case_number: str = Field(min_length=1, max_length=100)
-    title: str = Field(min_length=1, max_length=200)
-    court: str = Field(min_length=1, max_length=100)
+    case_number: Line = Field(min_length=1, max_length=100)
+    title: Line = Field(min_length=1, max_length=200)
+    court: Line = Field(min_length=1, max_length=100)
     participants: list[ParticipantIn] = Field(min_length=1, max_length=200)
     waiting_room: bool = False
 
@@ -58,7 +72,25 @@ def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse
 
 
 _STATUS_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "invalid", 413: "too_large", 503: "unavailable"}
+                 405: "invalid", 408: "timeout", 413: "too_large", 503: "unavailable"}
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def _parse(request: Request, model: type[M]) -> M:
+    """The request's JSON body as ``model``, read only now (after the caller
+    has checked who is asking) and never beyond the body limit."""
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as err:
+        problems = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in err.errors()]
+        raise RequestValidationError(problems) from None
+
+
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI for a body that the endpoint parses itself."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
 def _bearer(authorization: str | None) -> str:
@@ -75,18 +107,12 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         await hub.close()
 
     app = FastAPI(title="courtroom hub", description=_doc, lifespan=lifespan)
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Response:
-        limit = MAX_EVIDENCE_BYTES if _EVIDENCE_UPLOAD.fullmatch(request.url.path) else MAX_BODY
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return _error(413, "too_large", f"request bodies are limited to {limit} bytes")
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit_for=lambda path: MAX_EVIDENCE_BYTES if _EVIDENCE_UPLOAD.fullmatch(path)
+                       else MAX_BODY)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        problems = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))[:200]} for e in exc.errors()]
         return _error(400, "invalid", "request does not match the expected form", problems=problems)
 
     @app.exception_handler(StarletteHTTPException)
@@ -108,11 +134,12 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         return {"status": "ok", "service": "courtroom", "media": media is not None,
                 "asr": media is not None and media.engine is not None}
 
-    @app.post("/api/hearings", status_code=201)
-    async def create_hearing(body: HearingIn, request: Request,
+    @app.post("/api/hearings", status_code=201, openapi_extra=_body_schema(HearingIn))
+    async def create_hearing(request: Request,
                              authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-        if not tokens_match(_bearer(authorization), admin_token_hash):
+        if not tokens_match(_bearer(authorization), admin_token_hash):  # before a byte of the body is read
             raise HTTPException(401, "the admin token is required")
+        body = await _parse(request, HearingIn)
         info, tokens = await hub.create_hearing(
             body.case_number, body.title, body.court,
             [(p.role, p.name, p.site) for p in body.participants], body.waiting_room)

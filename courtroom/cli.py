@@ -14,6 +14,8 @@ from transcript.state import TranscriptState
 from transcript.store import LogStore, open_database
 
 DB_NAME = "courtroom.db"
+#: An admin token anyone could guess is no protection.
+MIN_ADMIN_TOKEN = 16
 
 
 def default_data_dir() -> Path:
@@ -37,6 +39,9 @@ def serve(args: argparse.Namespace) -> int:
     conn = open_database(data / DB_NAME)
     invites = InviteStore(conn)
     token = args.admin_token or os.environ.get("COURTROOM_ADMIN_TOKEN")
+    if token and len(token) < MIN_ADMIN_TOKEN:
+        raise CommandError(f"the admin token must be at least {MIN_ADMIN_TOKEN} characters "
+                           "(leave it out and the hub generates a strong one)")
     if token:
         admin_hash = hash_token(token)
     elif (admin_hash := invites.admin_hash()) is None:

@@ -4,6 +4,7 @@ lives in ``transcript`` (ops) or ``hub``/``room``/``session`` (delivery)."""
 from __future__ import annotations
 
 import re
+import secrets
 import urllib.parse
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -19,13 +20,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from asr.text import DEFAULT_VOCABULARY
 from transcript.export import EXPORTERS
 from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME
+from transcript.model import Actor, Participant
 from transcript.roles import PERMISSIONS, Role, Site
 
 from . import __doc__ as _doc
+from .access import Access, bearer
 from .hub import HearingUnavailable, Hub
 from .bodylimit import BodyLimit
 from .evidence import EvidenceStore, sniff
-from .invites import tokens_match
+from .invites import hash_token, new_token
 from .media.recording import audio_clip
 from .room import Reply, Room, encode
 from .session import Session
@@ -93,12 +96,6 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
-def _bearer(authorization: str | None) -> str:
-    if authorization and authorization.lower().startswith("bearer "):
-        return authorization[7:].strip()
-    return ""
-
-
 def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -119,14 +116,28 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _error(exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), str(exc.detail))
 
-    async def participant_room(hearing_id: str, token: str) -> tuple[Room, Any]:
+    access = Access(hub, admin_token_hash)
+    participant_room = access.participant
+
+    async def submit(room: Room, actor: Actor, op_id: str, op: dict[str, Any]) -> dict[str, Any]:
+        """An op sent over HTTP: its ack once durable, or its refusal as an HTTP error."""
+        reply = Reply(actor)
+        room.submit(reply, op_id, op)
         try:
-            auth = await hub.authenticate(hearing_id, token)
-        except HearingUnavailable as err:
+            answer = await reply.answer
+        except ConnectionError as err:
             raise HTTPException(503, str(err)) from None
-        if auth is None:
-            raise HTTPException(401, "a valid invite token for this hearing is required")
-        return auth
+        if answer["type"] == "nack":
+            error = answer["error"]
+            raise HTTPException(_NACK_STATUS.get(error["code"], 400), error["message"])
+        return answer
+
+    def invite(base: str, hearing_id: str, p: Participant, token: str) -> dict[str, Any]:
+        return {"participant_id": p.participant_id, "role": p.role.value, "name": p.name, "site": p.site.value,
+                "token": token, "join_url": f"{base}/hearings/{hearing_id}?token={urllib.parse.quote(token)}"}
+
+    def base_url(request: Request) -> str:
+        return (public_url or str(request.base_url)).rstrip("/")
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
@@ -137,23 +148,43 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
     @app.post("/api/hearings", status_code=201, openapi_extra=_body_schema(HearingIn))
     async def create_hearing(request: Request,
                              authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-        if not tokens_match(_bearer(authorization), admin_token_hash):  # before a byte of the body is read
+        if not access.is_admin(bearer(authorization)):  # before a byte of the body is read
             raise HTTPException(401, "the admin token is required")
         body = await _parse(request, HearingIn)
         info, tokens = await hub.create_hearing(
             body.case_number, body.title, body.court,
             [(p.role, p.name, p.site) for p in body.participants], body.waiting_room)
-        base = (public_url or str(request.base_url)).rstrip("/")
-        return {"hearing_id": info.hearing_id, "invites": [
-            {"participant_id": p.participant_id, "role": p.role.value, "name": p.name,
-             "site": p.site.value, "token": token,
-             "join_url": f"{base}/hearings/{info.hearing_id}?token={urllib.parse.quote(token)}"}
-            for p, token in tokens]}
+        return {"hearing_id": info.hearing_id,
+                "invites": [invite(base_url(request), info.hearing_id, p, token) for p, token in tokens]}
+
+    @app.post("/api/hearings/{hearing_id}/participants/{participant_id}/invite")
+    async def reissue_invite(hearing_id: str, participant_id: str, request: Request,
+                             authorization: Annotated[str | None, Header()] = None, token: str = "") -> dict[str, Any]:
+        """A new invite for a participant (court staff, or the judge for the
+        others): the old token stops working at once and the participant's
+        screens are disconnected; only the new token's hash is kept."""
+        room, actor = await access.actor(hearing_id, bearer(authorization) or token)
+        new = new_token()
+        answer = await submit(room, actor, f"reissue-{secrets.token_hex(8)}",
+                              {"kind": "invite.reissue", "participant_id": participant_id,
+                               "token_hash": hash_token(new)})
+        target = room.state.participant(participant_id)
+        return {**invite(base_url(request), hearing_id, target, new), "seq": answer["seq"]}
+
+    @app.delete("/api/hearings/{hearing_id}/participants/{participant_id}/invite")
+    async def revoke_invite(hearing_id: str, participant_id: str,
+                            authorization: Annotated[str | None, Header()] = None, token: str = "") -> dict[str, Any]:
+        """Revoke a participant's invite (court staff, or the judge for the
+        others): refused from now on, their screens disconnected."""
+        room, actor = await access.actor(hearing_id, bearer(authorization) or token)
+        answer = await submit(room, actor, f"revoke-{secrets.token_hex(8)}",
+                              {"kind": "invite.revoke", "participant_id": participant_id})
+        return {"participant_id": participant_id, "revoked": True, "seq": answer["seq"]}
 
     @app.get("/api/hearings/{hearing_id}/transcript")
     async def transcript(hearing_id: str, authorization: Annotated[str | None, Header()] = None,
                          token: str = "") -> dict[str, Any]:
-        room, _ = await participant_room(hearing_id, _bearer(authorization) or token)
+        room, _ = await participant_room(hearing_id, bearer(authorization) or token)
         state = room.state
         return {"hearing_id": hearing_id, "seq": room.committed_seq, "locked": state.locked,
                 "transcript_hash": state.lock_hash, "proceedings": state.proceedings.to_dict(),
@@ -165,7 +196,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
     @app.get("/api/hearings/{hearing_id}/export")
     async def export(hearing_id: str, format: Annotated[str, Query()] = "txt",
                      authorization: Annotated[str | None, Header()] = None, token: str = "") -> Response:
-        room, _ = await participant_room(hearing_id, _bearer(authorization) or token)
+        room, _ = await participant_room(hearing_id, bearer(authorization) or token)
         if format not in EXPORTERS:
             raise HTTPException(400, f"format must be one of {', '.join(EXPORTERS)}")
         render, media_type = EXPORTERS[format]
@@ -184,7 +215,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         SHA-256, then filed as an ``evidence.add`` op of the uploader; the
         answer comes after that op is durable. The same file from the same
         participant again gives the first answer."""
-        room, participant = await participant_room(hearing_id, _bearer(authorization) or token)
+        room, participant = await participant_room(hearing_id, bearer(authorization) or token)
         if "evidence.add" not in PERMISSIONS[participant.role]:  # before anything is stored
             raise HTTPException(403, f"{participant.role.value} may not file evidence")
         data = bytearray()
@@ -197,13 +228,9 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
             raise HTTPException(400, "evidence must be a photo (JPEG, PNG, WebP) or a PDF document; "
                                 "this file is neither")
         sha = await run_in_threadpool(evidence.save, hearing_id, bytes(data))
-        reply = Reply(participant)
-        room.submit(reply, f"evidence-{sha[:32]}", {"kind": "evidence.add", "sha256": sha, "name": name,
-                                                   "media_type": media_type, "size": len(data)})
-        answer = await reply.answer
-        if answer["type"] == "nack":
-            error = answer["error"]
-            raise HTTPException(_NACK_STATUS.get(error["code"], 400), error["message"])
+        answer = await submit(room, participant, f"evidence-{sha[:32]}",
+                              {"kind": "evidence.add", "sha256": sha, "name": name, "media_type": media_type,
+                               "size": len(data)})
         item = next(e for e in reversed(room.state.evidence.values())
                     if e.sha256 == sha and e.uploader.participant_id == participant.participant_id)
         return {"evidence": item.to_dict(), "seq": answer["seq"]}
@@ -211,7 +238,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
     @app.get("/api/hearings/{hearing_id}/evidence/{evidence_id}")
     async def evidence_file(hearing_id: str, evidence_id: str, authorization: Annotated[str | None, Header()] = None,
                             token: str = "") -> FileResponse:
-        room, _ = await participant_room(hearing_id, _bearer(authorization) or token)
+        room, _ = await participant_room(hearing_id, bearer(authorization) or token)
         item = room.state.evidence.get(evidence_id)
         path = evidence.path(hearing_id, item.sha256) if item else None
         if item is None or path is None or not path.is_file():
@@ -226,7 +253,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
                          token: str = "") -> dict[str, Any]:
         """The legal terms recognition spells the court's way in this hearing
         (change them with the ``vocabulary.set`` op)."""
-        room, _ = await participant_room(hearing_id, _bearer(authorization) or token)
+        room, _ = await participant_room(hearing_id, bearer(authorization) or token)
         terms = room.state.vocabulary
         return {"terms": list(DEFAULT_VOCABULARY) if terms is None else terms, "default": terms is None}
 
@@ -235,7 +262,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
                         authorization: Annotated[str | None, Header()] = None, token: str = "") -> Response:
         """A participant's recorded audio over [start, end] on the hearing's
         clock (a segment's times): click-to-play."""
-        room, _ = await participant_room(hearing_id, _bearer(authorization) or token)
+        room, _ = await participant_room(hearing_id, bearer(authorization) or token)
         if hub.media is None or hub.media.recordings is None:
             raise HTTPException(404, "this hub does not record")
         if not (0 <= start < end and end - start <= MAX_CLIP_SECONDS):

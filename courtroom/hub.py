@@ -190,8 +190,9 @@ class Hub:
                 del self._pending[:MAX_BATCH]
                 if not batch:
                     continue
+                entries = [e for _, e in batch]
                 try:
-                    await self._run(self.log.append, [e for _, e in batch])
+                    await self._run(self.log.append, entries, lambda conn: self.invites.follow(entries))
                 except Exception as err:
                     log.exception("log append failed")
                     for room in {r for r, _ in batch}:

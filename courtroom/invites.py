@@ -7,6 +7,8 @@ import hmac
 import secrets
 import sqlite3
 
+from transcript.log import LogEntry
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS invites (
     token_hash TEXT PRIMARY KEY,
@@ -38,6 +40,21 @@ class InviteStore:
         """Add (participant_id, token) pairs; call inside the hearing's creating transaction."""
         self.conn.executemany("INSERT INTO invites VALUES (?, ?, ?)",
                               [(hash_token(t), hearing_id, pid) for pid, t in invites])
+
+    def follow(self, entries: list[LogEntry]) -> None:
+        """Revoke and replace invites as committed entries say; called inside
+        the transaction that appends them, so a token stops working exactly
+        when the log says it was revoked."""
+        for e in entries:
+            kind = e.event.get("kind")
+            if kind not in ("invite.revoked", "invite.reissued"):
+                continue
+            participant_id = e.event["participant"]["participant_id"]
+            self.conn.execute("DELETE FROM invites WHERE hearing_id = ? AND participant_id = ?",
+                              (e.hearing_id, participant_id))
+            if kind == "invite.reissued":
+                self.conn.execute("INSERT INTO invites VALUES (?, ?, ?)",
+                                  (e.op["token_hash"], e.hearing_id, participant_id))
 
     def lookup(self, hearing_id: str, token: str) -> str | None:
         """The participant id an invite token stands for in this hearing, or None."""

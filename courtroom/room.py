@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from protocol import wellformed
 from transcript.errors import OpError
 from transcript.log import LogEntry, make_entry, speech_actor
-from transcript.model import Participant
+from transcript.model import Actor, Participant
 from transcript.state import Event, TranscriptState
 
 from .refusals import Refusals
@@ -28,15 +28,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Close code for a client whose invite token was revoked or replaced
+#: (the same as for a token that never was valid).
+CLOSE_REVOKED = 4401
 #: Characters of a client's op_id that go into a server log line.
 MAX_LOGGED_ID = 40
 
 
 class Listener(Protocol):
-    """A connected client, as the room sees it."""
+    """A connected client, as the room sees it. ``live`` once it has synced
+    and may see the hearing; ``waiting_since`` holds the ``since`` of a
+    sync that waits for the participant to be admitted."""
 
     participant: Participant
     live: bool
+    waiting_since: int | None
 
     def push(self, message: str) -> None: ...
 
@@ -50,8 +56,9 @@ class Reply:
     listener that never goes live and hears only its own ack or nack."""
 
     live = False
+    waiting_since = None
 
-    def __init__(self, participant: Participant) -> None:
+    def __init__(self, participant: Actor) -> None:
         self.participant = participant
         self.answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
 
@@ -187,6 +194,7 @@ class Room:
         for waiter in self._inflight.pop((entry.participant_id, entry.op_id), ()):
             waiter.push(ack)
         self._broadcast(self.events[-1])
+        self._follow(entry)
         if self.media is not None:
             self.media.committed(entry.event)
 
@@ -209,10 +217,42 @@ class Room:
         self.presence_changed()
 
     def sync(self, listener: Listener, since: int) -> None:
-        """Replay committed events after ``since``, then go live."""
+        """Replay committed events after ``since``, then go live; a
+        participant not admitted (waiting, or removed by the judge) sees
+        nothing of the hearing until the judge admits them, and then the
+        sync completes."""
+        if listener.participant.participant_id not in self.state.proceedings.admitted:
+            listener.waiting_since = since
+            listener.push(encode({"type": "waiting"}))
+            return
+        self._go_live(listener, since)
+
+    def _go_live(self, listener: Listener, since: int) -> None:
+        listener.waiting_since = None
         listener.push_replay(self, since, self.committed_seq)
         listener.live = True
         listener.push(encode({"type": "presence", "participants": self.presence()}))
+
+    def _of(self, participant_id: str) -> list[Listener]:
+        return [listener for listener in self.listeners if listener.participant.participant_id == participant_id]
+
+    def _follow(self, entry: LogEntry) -> None:
+        """What a committed event changes for the connected clients: who may
+        see the hearing, and whose invite no longer admits them."""
+        kind = entry.event.get("kind")
+        if kind not in ("participant.admitted", "participant.removed", "invite.revoked", "invite.reissued"):
+            return
+        participant_id = entry.event["participant"]["participant_id"]
+        for listener in self._of(participant_id):
+            if kind == "participant.admitted" and listener.waiting_since is not None:
+                self._go_live(listener, listener.waiting_since)
+            elif kind == "participant.removed" and listener.live:
+                # They have just seen their removal; nothing after it.
+                listener.live = False
+                listener.waiting_since = entry.seq
+                listener.push(encode({"type": "waiting"}))
+            elif kind in ("invite.revoked", "invite.reissued"):
+                listener.close_soon(CLOSE_REVOKED, "invite revoked")
 
     # -- presence -------------------------------------------------------------
 

@@ -38,6 +38,12 @@ CLOSE_TOO_SLOW = 4008
 #: Signalling messages waiting to be handled; beyond it they are refused.
 RTC_QUEUE = 256
 RTC_MESSAGES = ("rtc.join", "rtc.answer", "rtc.candidate", "rtc.leave")
+#: Where the ops that never come over the websocket are sent instead (the
+#: evidence's file must be stored first; a re-issued token goes back to the
+#: one who asked, never over a shared channel).
+HTTP_ONLY = {"evidence.add": "evidence is filed by uploading it: POST /api/hearings/{hearing_id}/evidence",
+             "invite.reissue": "invites are re-issued over HTTP: "
+                               "POST /api/hearings/{hearing_id}/participants/PARTICIPANT_ID/invite"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,7 @@ class Session:
         self.room = room
         self.participant = participant
         self.live = False
+        self.waiting_since: int | None = None
         self._queue: asyncio.Queue[str | _Replay | None] = asyncio.Queue(QUEUE_LIMIT)
         self._closing: tuple[int, str] | None = None
         self._queued_chars = 0
@@ -229,10 +236,8 @@ class Session:
             self.room.reject(self, op_id, OpError("too_large", f"messages are limited to {MESSAGE_LIMIT} bytes"))
             return
         op = msg.get("op")
-        if isinstance(op, dict) and op.get("kind") == "evidence.add":
-            # The file must be stored first: evidence is filed by uploading it.
-            self.room.reject(self, op_id, OpError("invalid", "evidence is filed by uploading it: "
-                                                  f"POST /api/hearings/{self.room.hearing_id}/evidence"))
+        if isinstance(op, dict) and op.get("kind") in HTTP_ONLY:
+            self.room.reject(self, op_id, OpError("invalid", HTTP_ONLY[op["kind"]].format(hearing_id=self.room.hearing_id)))
             return
         self.room.submit(self, op_id, op)
 

@@ -224,3 +224,43 @@ def test_recognized_words_stay_until_the_text_is_corrected() -> None:
 ])
 def test_bad_words_are_refused(words, code: str) -> None:  # noqa: ANN001
     assert rejected(new_state(), C, {"kind": "segment.add", "text": "原告", "words": words}).code == code
+
+
+# -- invites ----------------------------------------------------------------------------------------
+
+HASH = "ab" * 32
+
+
+def test_the_judge_revokes_and_reissues_others_invites_and_staff_anyones() -> None:
+    from transcript.log import staff
+    state = new_state()
+    for op in ({"kind": "invite.revoke", "participant_id": P.participant_id},
+               {"kind": "invite.reissue", "participant_id": P.participant_id, "token_hash": HASH},
+               {"kind": "invite.reissue", "participant_id": J.participant_id, "token_hash": HASH}):
+        event = state.apply(J, op)
+        assert event["by"] == J.label() and event["kind"] in ("invite.revoked", "invite.reissued")
+        assert "token_hash" not in str(event)
+    assert rejected(state, J, {"kind": "invite.revoke", "participant_id": J.participant_id}).code == "forbidden"
+    for role in (Role.CLERK, Role.PLAINTIFF, Role.OBSERVER):
+        assert rejected(state, PEOPLE[role], {"kind": "invite.revoke",
+                                              "participant_id": P.participant_id}).code == "forbidden"
+    admin = staff("admin")
+    assert state.apply(admin, {"kind": "invite.revoke", "participant_id": J.participant_id})["by"] == \
+        {"staff_id": "admin", "name": "法院管理员"}
+    assert rejected(state, admin, {"kind": "segment.add", "text": "员工不写笔录"}).code == "forbidden"
+    assert rejected(state, admin, {"kind": "invite.revoke", "participant_id": "p-nobody"}).code == "not_found"
+    assert rejected(state, J, {"kind": "invite.reissue", "participant_id": P.participant_id,
+                               "token_hash": "not-hex"}).code == "invalid"
+
+
+def test_staff_entries_replay() -> None:
+    from transcript.log import GENESIS_HASH, create_op, make_entry, replay, staff
+    from tests.corefixtures import hearing
+    state = TranscriptState()
+    info = hearing()
+    entries = [make_entry(GENESIS_HASH, info.hearing_id, 1, "system", "create", 0, create_op(info), state.create(info))]
+    op = {"kind": "invite.reissue", "participant_id": J.participant_id, "token_hash": HASH}
+    entries.append(make_entry(entries[-1].hash, info.hearing_id, 2, "staff:admin", "x", 1, op,
+                              state.apply(staff("admin"), op)))
+    replayed, _, seq = replay(entries, info.hearing_id)
+    assert seq == 2 and replayed.snapshot() == state.snapshot()

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from .canonical import canonical_json, sha256_hex
 from .errors import OpError
-from .model import HearingInfo
+from .model import HearingInfo, Staff
 from .state import Event, TranscriptState
 
 GENESIS_HASH = "0" * 64
@@ -22,6 +22,9 @@ SYSTEM = "system"
 CREATE_KIND = "hearing.create"
 #: Log actor of a participant's recognized speech: ``speech:<participant_id>``.
 SPEECH_PREFIX = "speech:"
+#: Log actor of court staff: ``staff:<staff_id>``.
+STAFF_PREFIX = "staff:"
+STAFF_NAMES = {"admin": "法院管理员"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,10 @@ def create_op(hearing: HearingInfo) -> dict[str, Any]:
     return {"kind": CREATE_KIND, "hearing": hearing.to_dict()}
 
 
+def staff(staff_id: str) -> Staff:
+    return Staff(staff_id, STAFF_NAMES.get(staff_id, staff_id))
+
+
 def speech_actor(participant_id: str) -> str:
     return SPEECH_PREFIX + participant_id
 
@@ -64,6 +71,8 @@ def apply_logged(state: TranscriptState, participant_id: str, op: dict[str, Any]
         return state.create(HearingInfo.from_dict(op["hearing"]))
     if participant_id.startswith(SPEECH_PREFIX):
         return state.apply_speech(state.participant(participant_id[len(SPEECH_PREFIX):]), op)
+    if participant_id.startswith(STAFF_PREFIX):
+        return state.apply(staff(participant_id[len(STAFF_PREFIX):]), op)
     return state.apply(state.participant(participant_id), op)
 
 

@@ -27,6 +27,26 @@ class Participant:
         return cls(d["participant_id"], Role(d["role"]), d["name"], Site(d.get("site", "court")))
 
 
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """Court staff acting on a hearing from outside it (today: whoever holds
+    the hub's admin token). Logged as actor ``staff:<staff_id>``."""
+    staff_id: str
+    name: str
+
+    @property
+    def participant_id(self) -> str:
+        """The log's actor column, where participants have their id."""
+        return f"staff:{self.staff_id}"
+
+    def label(self) -> dict[str, Any]:
+        return {"staff_id": self.staff_id, "name": self.name}
+
+
+#: Who may act on a hearing: one of its participants, or court staff.
+Actor = Participant | Staff
+
+
 @dataclass(slots=True)
 class Segment:
     id: str

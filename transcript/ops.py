@@ -175,7 +175,23 @@ class VocabularySet:
     terms: tuple[str, ...]
 
 
-Op = Union[SegmentAdd, SegmentEdit, SegmentRelabel, SegmentSplit, SegmentMerge, AnnotationAdd,
+@dataclass(frozen=True, slots=True)
+class InviteRevoke:
+    """Make a participant's invite token worthless at once (their screens
+    are disconnected)."""
+    participant_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class InviteReissue:
+    """Replace a participant's invite token. The hub generates the token
+    and returns it to the caller over HTTP; the log keeps only its SHA-256,
+    as the hub's invite table does."""
+    participant_id: str
+    token_hash: str
+
+
+Op = Union[InviteRevoke, InviteReissue, SegmentAdd, SegmentEdit, SegmentRelabel, SegmentSplit, SegmentMerge, AnnotationAdd,
            AnnotationRemove, TranscriptLock, SignatureAdd, HearingControl, ParticipantAdmit,
            ParticipantRemove, ParticipantMute, EvidenceAdd, EvidenceApprove, EvidencePaste, DisplaySet, VocabularySet]
 
@@ -424,6 +440,19 @@ def _vocabulary_set(op: dict[str, Any]) -> VocabularySet:
     return VocabularySet(tuple(dict.fromkeys(terms)))
 
 
+def _invite_revoke(op: dict[str, Any]) -> InviteRevoke:
+    _fields(op, ("participant_id",), ())
+    return InviteRevoke(_participant_id(op))
+
+
+def _invite_reissue(op: dict[str, Any]) -> InviteReissue:
+    _fields(op, ("participant_id", "token_hash"), ())
+    token_hash = op["token_hash"]
+    if not isinstance(token_hash, str) or not re.fullmatch(r"[0-9a-f]{64}", token_hash):
+        raise OpError("invalid", "token_hash must be 64 lowercase hex digits")
+    return InviteReissue(_participant_id(op), token_hash)
+
+
 _PARSERS = {
     "segment.add": _segment_add,
     "segment.edit": _segment_edit,
@@ -445,6 +474,8 @@ _PARSERS = {
     "evidence.paste": _evidence_paste,
     "display.set": _display_set,
     "vocabulary.set": _vocabulary_set,
+    "invite.revoke": _invite_revoke,
+    "invite.reissue": _invite_reissue,
 }
 _KINDS = {SegmentAdd: "segment.add", SegmentEdit: "segment.edit", SegmentRelabel: "segment.relabel",
           SegmentSplit: "segment.split", SegmentMerge: "segment.merge",
@@ -452,5 +483,6 @@ _KINDS = {SegmentAdd: "segment.add", SegmentEdit: "segment.edit", SegmentRelabel
           TranscriptLock: "transcript.lock", SignatureAdd: "signature.add",
           ParticipantAdmit: "participant.admit", ParticipantRemove: "participant.remove",
           ParticipantMute: "participant.mute", EvidenceAdd: "evidence.add", EvidenceApprove: "evidence.approve",
-          EvidencePaste: "evidence.paste", DisplaySet: "display.set", VocabularySet: "vocabulary.set"}
+          EvidencePaste: "evidence.paste", DisplaySet: "display.set", VocabularySet: "vocabulary.set",
+          InviteRevoke: "invite.revoke", InviteReissue: "invite.reissue"}
 OP_KINDS = tuple(_PARSERS)

@@ -46,12 +46,16 @@ ANNOTATE_OPS = frozenset({"annotation.add", "annotation.remove"})
 CONTROL_OPS = frozenset({"hearing.start", "hearing.pause", "hearing.end", "participant.admit",
                          "participant.remove", "participant.mute"})
 EVIDENCE_OPS = frozenset({"evidence.add"})
+#: Revoking and re-issuing invite links: the judge's for the others, court
+#: staff's for anyone.
+INVITE_OPS = frozenset({"invite.revoke", "invite.reissue"})
+STAFF_OPS = INVITE_OPS
 #: Deciding on evidence and what every screen shows is the judge's; pasting
 #: evidence into the transcript is writing it, as the clerk does.
 JUDGE_EVIDENCE_OPS = frozenset({"evidence.approve", "evidence.paste", "display.set"})
 #: Ops the lock does not stop: running the hearing and handling evidence
 #: change nothing in the transcript.
-UNLOCKED_OPS = CONTROL_OPS | EVIDENCE_OPS | {"evidence.approve", "display.set", "vocabulary.set"}
+UNLOCKED_OPS = CONTROL_OPS | EVIDENCE_OPS | INVITE_OPS | {"evidence.approve", "display.set", "vocabulary.set"}
 PARTY_ROLES = frozenset(
     {Role.PLAINTIFF, Role.DEFENDANT, Role.AGENT, Role.PROSECUTOR, Role.WITNESS}
 )
@@ -63,7 +67,7 @@ SPEAKING_ROLES = frozenset(Role) - {Role.OBSERVER}
 #: annotations except for roles in ``REMOVES_ANY_ANNOTATION``;
 #: ``participant.mute`` to oneself except for roles in ``CONTROLS_OTHERS``.
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.JUDGE: SEGMENT_OPS | ANNOTATE_OPS | CONTROL_OPS | EVIDENCE_OPS | JUDGE_EVIDENCE_OPS
+    Role.JUDGE: SEGMENT_OPS | ANNOTATE_OPS | CONTROL_OPS | EVIDENCE_OPS | JUDGE_EVIDENCE_OPS | INVITE_OPS
     | {"transcript.lock", "signature.add", "vocabulary.set"},
     Role.CLERK: SEGMENT_OPS | ANNOTATE_OPS | EVIDENCE_OPS
     | {"evidence.paste", "signature.add", "participant.mute", "vocabulary.set"},

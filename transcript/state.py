@@ -14,13 +14,15 @@ from typing import Any
 from . import anchoring
 from .canonical import canonical_json, sha256_hex
 from .errors import OpError
-from .model import Annotation, Evidence, HearingInfo, Participant, Segment, Signature
+from .model import Actor, Annotation, Evidence, HearingInfo, Participant, Segment, Signature, Staff
 from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet, EvidenceAdd, EvidenceApprove,
-                  EvidencePaste, HearingControl, ParticipantAdmit, ParticipantMute, ParticipantRemove,
+                  EvidencePaste, HearingControl, InviteReissue, InviteRevoke, ParticipantAdmit, ParticipantMute,
+                  ParticipantRemove,
                   SegmentAdd, SegmentEdit, SegmentMerge, SegmentRelabel, SegmentSplit, SignatureAdd,
                   TranscriptLock, VocabularySet, op_kind, parse_op)
 from .proceedings import Proceedings
-from .roles import CONTROLS_OTHERS, PERMISSIONS, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES, UNLOCKED_OPS, Role
+from .roles import (CONTROLS_OTHERS, PERMISSIONS, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES, STAFF_OPS, UNLOCKED_OPS,
+                    Role)
 
 Event = dict[str, Any]
 _CONTROL_EVENTS = {"start": "hearing.started", "pause": "hearing.paused", "end": "hearing.ended"}
@@ -65,12 +67,16 @@ class TranscriptState:
 
     # -- ops --------------------------------------------------------------
 
-    def apply(self, actor: Participant, raw_op: Any) -> Event:
+    def apply(self, actor: Actor, raw_op: Any) -> Event:
         """Apply a client's op on behalf of ``actor``; return its event."""
         if self.hearing is None:
             raise OpError("not_found", "hearing not created")
         op = parse_op(raw_op)
         kind = op_kind(op)
+        if isinstance(actor, Staff):
+            if kind not in STAFF_OPS:
+                raise OpError("forbidden", f"court staff do not {kind} in a hearing")
+            return self._HANDLERS[type(op)](self, actor, op)
         if kind not in PERMISSIONS[actor.role]:
             raise OpError("forbidden", f"{actor.role.value} may not {kind}")
         if self.hearing.participants.get(actor.participant_id) != actor:
@@ -344,6 +350,24 @@ class TranscriptState:
         self.vocabulary = list(op.terms)
         return {"kind": "vocabulary.changed", "terms": self.vocabulary, "by": actor.label()}
 
+    def _invitee(self, actor: Actor, participant_id: str, kind: str) -> Participant:
+        """Whose invite an op changes: anyone's for court staff; for a judge,
+        anyone's but another judge's, and never their own revoked (they
+        would lock themselves out)."""
+        target = self.participant(participant_id)
+        if isinstance(actor, Participant) and target.role == Role.JUDGE \
+                and (target != actor or kind == "invite.revoke"):
+            raise OpError("forbidden", "only court staff may revoke a judge's invite or re-issue another judge's")
+        return target
+
+    def _invite_revoke(self, actor: Actor, op: InviteRevoke) -> Event:
+        target = self._invitee(actor, op.participant_id, "invite.revoke")
+        return {"kind": "invite.revoked", "participant": target.label(), "by": actor.label()}
+
+    def _invite_reissue(self, actor: Actor, op: InviteReissue) -> Event:
+        target = self._invitee(actor, op.participant_id, "invite.reissue")
+        return {"kind": "invite.reissued", "participant": target.label(), "by": actor.label()}
+
     _HANDLERS = {
         SegmentAdd: _segment_add, SegmentEdit: _segment_edit, SegmentRelabel: _segment_relabel,
         SegmentSplit: _segment_split, SegmentMerge: _segment_merge,
@@ -353,6 +377,7 @@ class TranscriptState:
         ParticipantRemove: _participant_remove, ParticipantMute: _participant_mute,
         EvidenceAdd: _evidence_add, EvidenceApprove: _evidence_approve, EvidencePaste: _evidence_paste,
         DisplaySet: _display_set, VocabularySet: _vocabulary_set,
+        InviteRevoke: _invite_revoke, InviteReissue: _invite_reissue,
     }
 
     # -- views ------------------------------------------------------------

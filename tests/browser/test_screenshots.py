@@ -49,17 +49,21 @@ def test_every_page_at_both_sizes(hub: HubProcess, browsers: Any) -> None:
             for size, touch in (((1920, 1080), True), ((390, 844), True)):
                 for role in ROLES:
                     page = await b.page(inv[role]["join_url"], name=f"{role}-{size[0]}", size=size, touch=touch)
-                    await page.locator("#status", has_text="已连接").wait_for()
-                    await page.locator("[data-segment-id=S4]").wait_for(state="attached")
+                    if role == "defendant":  # at the detention centre, waiting: the hub sends nothing
+                        await page.locator("#status", has_text="等候审判员准许进入").wait_for()
+                    else:
+                        await page.locator("#status", has_text="已连接").wait_for()
+                        await page.locator("[data-segment-id=S4]").wait_for(state="attached")
                     await page.screenshot(path=str(b.artifacts / f"page-{role}-{size[0]}x{size[1]}.png"),
                                           full_page=True)
                     if role == "observer":  # reads, watches, listens: no tools
                         for tool in ("#evidence-actions", "#ink-toggle", "#vocabulary", "#controls button"):
                             assert not await page.locator(tool).is_visible(), tool
-                    if role == "defendant":  # at the detention centre, waiting to be admitted
+                    if role == "defendant":
                         assert await page.locator("#waiting").is_visible()
                         assert await page.locator("#segments").is_hidden()
                         assert await page.locator("#evidence").is_hidden()
+                        assert await page.locator("[data-segment-id]").count() == 0
                     await page.close()
             assert not b.errors, b.errors
         await judge.close()

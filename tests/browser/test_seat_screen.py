@@ -271,3 +271,28 @@ def test_an_ink_stroke_round_trips(hub: HubProcess, browsers: Any) -> None:
             assert not b.errors, b.errors
         await clerk.close()
     run(main())
+
+
+def test_a_waiting_party_sees_the_hearing_only_while_admitted(hub: HubProcess, browsers: Any) -> None:
+    async def main() -> None:
+        h = hub.create_hearing(SEATS, waiting_room=True)
+        inv = invites_by_role(h)
+        judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["judge"]["token"]))
+        assert (await judge.op({"kind": "segment.add", "text": TEXT}))["type"] == "ack"
+        detainee = inv["defendant"]["participant_id"]
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            page = await b.page(inv["defendant"]["join_url"], name="detainee")
+            await page.locator("#waiting").wait_for()
+            assert await page.locator("[data-segment-id]").count() == 0
+            await judge.op({"kind": "participant.admit", "participant_id": detainee})
+            await page.locator("[data-segment-id=S1]").wait_for()
+            assert await page.locator("#waiting").is_hidden()
+            await judge.op({"kind": "participant.remove", "participant_id": detainee})
+            await page.locator("#waiting").wait_for()
+            await judge.op({"kind": "segment.add", "text": "被移出后的陈述"})
+            await judge.op({"kind": "participant.admit", "participant_id": detainee})
+            await page.locator("[data-segment-id=S2]").wait_for()
+            assert await page.locator("#waiting").is_hidden()
+            assert not b.errors, b.errors
+        await judge.close()
+    run(main())

@@ -266,7 +266,10 @@ def test_waiting_room_keeps_media_out_until_admitted(hub: HubProcess) -> None:
         h = hub.create_hearing(PEOPLE, waiting_room=True)
         inv = invites_by_role(h)
         judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["judge"]["token"]))
-        detainee = await Client.connect(hub.ws_url(h["hearing_id"], inv["defendant"]["token"]))
+        # Waiting: the sync is answered with "waiting" and completes on admission.
+        detainee = await Client.connect(hub.ws_url(h["hearing_id"], inv["defendant"]["token"]), sync=False)
+        await detainee.send_json({"type": "sync", "since": 0})
+        await detainee.wait_for(lambda: detainee.of_type("waiting"))
         await detainee.send_json({"type": "rtc.join", "audio": True, "video": True})
         await detainee.wait_for(lambda: detainee.of_type("error"))
         assert detainee.of_type("error")[0]["error"]["code"] == "forbidden"

@@ -171,7 +171,7 @@ function changed(result) {
     renderDevices();
     renderAuthors();
     // Waiting to be admitted: nothing of the hearing but the notice.
-    const waiting = Boolean(me) && !t.proceedings.admitted.has(me.participant_id);
+    const waiting = isWaiting();
     document.body.classList.toggle("waiting", waiting);
     annotator.enabled = permissions.includes("annotation.add") && !t.locked && !waiting;
     $("ink-toggle").hidden = !annotator.enabled;
@@ -258,10 +258,14 @@ function renderPeople() {
   const joinButton = document.getElementById("join");
   joinButton.hidden = media.joined || !me || !proceedings.admitted.has(me.participant_id);
   document.getElementById("leave").hidden = !media.joined;
-  document.getElementById("waiting").hidden = !me || proceedings.admitted.has(me.participant_id);
+  document.getElementById("waiting").hidden = !isWaiting();
 }
 
-let synced = false;
+// The hub shows a participant nothing of the hearing until the judge admits
+// them ("waiting"), and again after the judge removes them.
+let waitingNow = false;
+function isWaiting() { return Boolean(me) && (waitingNow || !t.proceedings.admitted.has(me.participant_id)); }
+
 let lockArmed = false;
 let presence = {};  // participant_id -> {connected, media, audio, video, loss}
 document.getElementById("join").onclick = () => media.join().then(render).catch((e) => status(`无法使用麦克风或摄像头：${e.message}`));
@@ -321,19 +325,21 @@ function connect() {
       if (msg.event.kind === "hearing.created") document.getElementById("title").textContent =
         `${msg.event.hearing.court} ${msg.event.hearing.case_number} 庭审笔录`;
       changed(result);
-      if (msg.event.kind === "participant.admitted" && me && msg.event.participant.participant_id === me.participant_id
-          && params.get("autojoin") === "1" && !media.joined) {
-        media.join().then(render).catch((e) => status(`无法使用麦克风或摄像头：${e.message}`));
-      }
+    } else if (msg.type === "waiting") {
+      waitingNow = true;
+      status("等候审判员准许进入");
+      render();
     } else if (msg.type === "synced") {
+      // After the first connection, after a reconnection, and after the
+      // judge admits this participant (the hub completes the sync then).
+      waitingNow = false;
       status("已连接");
       render();
-      if (!synced && params.get("autojoin") === "1" && t.proceedings.admitted.has(me.participant_id)) {
-        media.join().then(render).catch((e) => status(`无法使用麦克风或摄像头：${e.message}`));
-      } else if (synced) {
+      if (media.joined) {
         media.rejoin();
+      } else if (params.get("autojoin") === "1" && t.proceedings.admitted.has(me.participant_id)) {
+        media.join().then(render).catch((e) => status(`无法使用麦克风或摄像头：${e.message}`));
       }
-      synced = true;
     } else if (msg.type.startsWith("rtc.")) {
       media.handle(msg).then(render).catch((e) => status(`音视频错误：${e.message}`));
     } else if (msg.type === "ack") {

@@ -9,7 +9,11 @@ recordings (a witness must not follow the hearing before testifying).
 
 from __future__ import annotations
 
+import re
+import urllib.parse
+
 from fastapi import HTTPException
+from starlette.requests import HTTPConnection
 
 from transcript.log import staff
 from transcript.model import Actor, Participant
@@ -19,10 +23,48 @@ from .invites import tokens_match
 from .room import Room
 
 
+#: The hearing page keeps its invite token in this cookie (HttpOnly, so no
+#: script can read it), one per participant so that two participants can
+#: use one browser; the page names itself with ``?as=<participant_id>``.
+COOKIE_PREFIX = "ct_"
+_PARTICIPANT_ID = re.compile(r"p-[0-9a-f]{12}\Z")
+
+
 def bearer(authorization: str | None) -> str:
     if authorization and authorization.lower().startswith("bearer "):
         return authorization[7:].strip()
     return ""
+
+
+def cookie_name(participant_id: str) -> str:
+    return COOKIE_PREFIX + participant_id
+
+
+def is_participant_id(value: str) -> bool:
+    return _PARTICIPANT_ID.match(value) is not None
+
+
+def credential(conn: HTTPConnection) -> str:
+    """The token a request or websocket carries: ``Authorization: Bearer``,
+    else ``?token=`` (programs, links), else the page's cookie for the
+    participant named by ``?as=``. A cookie is only taken from the hub's own
+    pages: a websocket opened by another site's page is refused it."""
+    token = bearer(conn.headers.get("authorization")) or conn.query_params.get("token", "")
+    if token:
+        return token
+    who = conn.query_params.get("as", "")
+    if not is_participant_id(who) or not same_origin(conn):
+        return ""
+    return conn.cookies.get(cookie_name(who), "")
+
+
+def same_origin(conn: HTTPConnection) -> bool:
+    """Whether the request comes from a page of this hub (or from a program,
+    which sends no ``Origin``)."""
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return True
+    return urllib.parse.urlsplit(origin).netloc == conn.headers.get("host", "")
 
 
 class Access:

@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated, Any, AsyncIterator, TypeVar
 
-from fastapi import FastAPI, Header, HTTPException, Query, Request, WebSocket
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,9 +24,10 @@ from transcript.model import Actor, Participant
 from transcript.roles import PERMISSIONS, Role, Site
 
 from . import __doc__ as _doc
-from .access import Access, bearer
+from .access import Access, cookie_name, credential, is_participant_id
 from .hub import HearingUnavailable, Hub
 from .bodylimit import BodyLimit
+from .headers import PAGE_CSP, SecurityHeaders
 from .evidence import EvidenceStore, sniff
 from .invites import hash_token, new_token
 from .media.recording import audio_clip
@@ -78,6 +79,8 @@ _STATUS_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "no
                  405: "invalid", 408: "timeout", 413: "too_large", 503: "unavailable"}
 
 
+#: The token a request carries (header, ``?token=``, or the page's cookie).
+Credential = Annotated[str, Depends(credential)]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -104,6 +107,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         await hub.close()
 
     app = FastAPI(title="courtroom hub", description=_doc, lifespan=lifespan)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit_for=lambda path: MAX_EVIDENCE_BYTES if _EVIDENCE_UPLOAD.fullmatch(path)
                        else MAX_BODY)
 
@@ -146,9 +150,8 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
                 "asr": media is not None and media.engine is not None}
 
     @app.post("/api/hearings", status_code=201, openapi_extra=_body_schema(HearingIn))
-    async def create_hearing(request: Request,
-                             authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-        if not access.is_admin(bearer(authorization)):  # before a byte of the body is read
+    async def create_hearing(request: Request, token: Credential) -> dict[str, Any]:
+        if not access.is_admin(token):  # before a byte of the body is read
             raise HTTPException(401, "the admin token is required")
         body = await _parse(request, HearingIn)
         info, tokens = await hub.create_hearing(
@@ -159,11 +162,11 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
 
     @app.post("/api/hearings/{hearing_id}/participants/{participant_id}/invite")
     async def reissue_invite(hearing_id: str, participant_id: str, request: Request,
-                             authorization: Annotated[str | None, Header()] = None, token: str = "") -> dict[str, Any]:
+                             token: Credential) -> dict[str, Any]:
         """A new invite for a participant (court staff, or the judge for the
         others): the old token stops working at once and the participant's
         screens are disconnected; only the new token's hash is kept."""
-        room, actor = await access.actor(hearing_id, bearer(authorization) or token)
+        room, actor = await access.actor(hearing_id, token)
         new = new_token()
         answer = await submit(room, actor, f"reissue-{secrets.token_hex(8)}",
                               {"kind": "invite.reissue", "participant_id": participant_id,
@@ -173,18 +176,17 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
 
     @app.delete("/api/hearings/{hearing_id}/participants/{participant_id}/invite")
     async def revoke_invite(hearing_id: str, participant_id: str,
-                            authorization: Annotated[str | None, Header()] = None, token: str = "") -> dict[str, Any]:
+                            token: Credential) -> dict[str, Any]:
         """Revoke a participant's invite (court staff, or the judge for the
         others): refused from now on, their screens disconnected."""
-        room, actor = await access.actor(hearing_id, bearer(authorization) or token)
+        room, actor = await access.actor(hearing_id, token)
         answer = await submit(room, actor, f"revoke-{secrets.token_hex(8)}",
                               {"kind": "invite.revoke", "participant_id": participant_id})
         return {"participant_id": participant_id, "revoked": True, "seq": answer["seq"]}
 
     @app.get("/api/hearings/{hearing_id}/transcript")
-    async def transcript(hearing_id: str, authorization: Annotated[str | None, Header()] = None,
-                         token: str = "") -> dict[str, Any]:
-        room, _ = await participant_room(hearing_id, bearer(authorization) or token)
+    async def transcript(hearing_id: str, token: Credential) -> dict[str, Any]:
+        room, _ = await participant_room(hearing_id, token)
         state = room.state
         return {"hearing_id": hearing_id, "seq": room.committed_seq, "locked": state.locked,
                 "transcript_hash": state.lock_hash, "proceedings": state.proceedings.to_dict(),
@@ -194,9 +196,8 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
                 "signatures": [s.to_dict() for s in state.signatures.values()]}
 
     @app.get("/api/hearings/{hearing_id}/export")
-    async def export(hearing_id: str, format: Annotated[str, Query()] = "txt",
-                     authorization: Annotated[str | None, Header()] = None, token: str = "") -> Response:
-        room, _ = await participant_room(hearing_id, bearer(authorization) or token)
+    async def export(hearing_id: str, token: Credential, format: Annotated[str, Query()] = "txt") -> Response:
+        room, _ = await participant_room(hearing_id, token)
         if format not in EXPORTERS:
             raise HTTPException(400, f"format must be one of {', '.join(EXPORTERS)}")
         render, media_type = EXPORTERS[format]
@@ -208,14 +209,13 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
     evidence = EvidenceStore(hub.data_dir / "evidence")
 
     @app.post("/api/hearings/{hearing_id}/evidence", status_code=201)
-    async def upload_evidence(hearing_id: str, request: Request, name: str = Query(min_length=1, max_length=MAX_NAME),
-                              authorization: Annotated[str | None, Header()] = None,
-                              token: str = "") -> dict[str, Any]:
+    async def upload_evidence(hearing_id: str, request: Request, token: Credential,
+                              name: str = Query(min_length=1, max_length=MAX_NAME)) -> dict[str, Any]:
         """A photo or document, as the request body. Stored (fsync'd) under its
         SHA-256, then filed as an ``evidence.add`` op of the uploader; the
         answer comes after that op is durable. The same file from the same
         participant again gives the first answer."""
-        room, participant = await participant_room(hearing_id, bearer(authorization) or token)
+        room, participant = await participant_room(hearing_id, token)
         if "evidence.add" not in PERMISSIONS[participant.role]:  # before anything is stored
             raise HTTPException(403, f"{participant.role.value} may not file evidence")
         data = bytearray()
@@ -236,9 +236,8 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         return {"evidence": item.to_dict(), "seq": answer["seq"]}
 
     @app.get("/api/hearings/{hearing_id}/evidence/{evidence_id}")
-    async def evidence_file(hearing_id: str, evidence_id: str, authorization: Annotated[str | None, Header()] = None,
-                            token: str = "") -> FileResponse:
-        room, _ = await participant_room(hearing_id, bearer(authorization) or token)
+    async def evidence_file(hearing_id: str, evidence_id: str, token: Credential) -> FileResponse:
+        room, _ = await participant_room(hearing_id, token)
         item = room.state.evidence.get(evidence_id)
         path = evidence.path(hearing_id, item.sha256) if item else None
         if item is None or path is None or not path.is_file():
@@ -249,20 +248,19 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
             "Cache-Control": "private, max-age=3600"})
 
     @app.get("/api/hearings/{hearing_id}/vocabulary")
-    async def vocabulary(hearing_id: str, authorization: Annotated[str | None, Header()] = None,
-                         token: str = "") -> dict[str, Any]:
+    async def vocabulary(hearing_id: str, token: Credential) -> dict[str, Any]:
         """The legal terms recognition spells the court's way in this hearing
         (change them with the ``vocabulary.set`` op)."""
-        room, _ = await participant_room(hearing_id, bearer(authorization) or token)
+        room, _ = await participant_room(hearing_id, token)
         terms = room.state.vocabulary
         return {"terms": list(DEFAULT_VOCABULARY) if terms is None else terms, "default": terms is None}
 
     @app.get("/api/hearings/{hearing_id}/recording")
     async def recording(hearing_id: str, participant_id: str, start: float, end: float,
-                        authorization: Annotated[str | None, Header()] = None, token: str = "") -> Response:
+                        token: Credential) -> Response:
         """A participant's recorded audio over [start, end] on the hearing's
         clock (a segment's times): click-to-play."""
-        room, _ = await participant_room(hearing_id, bearer(authorization) or token)
+        room, _ = await participant_room(hearing_id, token)
         if hub.media is None or hub.media.recordings is None:
             raise HTTPException(404, "this hub does not record")
         if not (0 <= start < end and end - start <= MAX_CLIP_SECONDS):
@@ -275,9 +273,34 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
             raise HTTPException(404, "nothing was recorded of this participant then")
         return Response(clip, media_type="audio/ogg", headers={"Cache-Control": "no-store"})
 
+    page = (STATIC / "hearing.html").read_text(encoding="utf-8")
+    secure_cookies = (public_url or "").startswith("https:")
+
     @app.get("/hearings/{hearing_id}")
-    async def hearing_page(hearing_id: str) -> FileResponse:
-        return FileResponse(str(STATIC / "hearing.html"), media_type="text/html")
+    async def hearing_page(hearing_id: str, request: Request, token: str = "",
+                           as_: Annotated[str, Query(alias="as")] = "") -> HTMLResponse:
+        """The hearing page. Opened with its join link (``?token=``), it sets
+        the token as an HttpOnly cookie and names its participant in the
+        page, which then takes the token out of the address bar
+        (``?as=<participant_id>``): nothing afterwards carries the token in
+        a URL, a referrer or a script-readable place."""
+        participant_id = as_ if is_participant_id(as_) else ""
+        cookie = None
+        if token:
+            try:
+                auth = await hub.authenticate(hearing_id, token)
+            except HearingUnavailable:
+                auth = None
+            if auth is not None:
+                participant_id = auth[1].participant_id
+                cookie = (cookie_name(participant_id), token)
+        html = page.replace('<meta name="participant" content="">',
+                            f'<meta name="participant" content="{participant_id}">')
+        response = HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Security-Policy": PAGE_CSP})
+        if cookie is not None:
+            response.set_cookie(*cookie, httponly=True, samesite="strict", path="/",
+                                secure=secure_cookies or request.url.scheme == "https")
+        return response
 
     @app.get("/static/{name}")
     async def static(name: str) -> FileResponse:
@@ -287,10 +310,10 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         return FileResponse(str(path))
 
     @app.websocket("/ws/hearings/{hearing_id}")
-    async def hearing_socket(ws: WebSocket, hearing_id: str, token: str = "") -> None:
+    async def hearing_socket(ws: WebSocket, hearing_id: str) -> None:
         await ws.accept()
         try:
-            auth = await hub.authenticate(hearing_id, token)
+            auth = await hub.authenticate(hearing_id, credential(ws))
         except HearingUnavailable as err:
             await ws.send_text(encode({"type": "error", "error": {"code": "unavailable", "message": str(err)}}))
             await ws.close(1011)

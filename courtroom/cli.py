@@ -31,6 +31,7 @@ def serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .hub import Hub
     from .invites import InviteStore, hash_token, new_token
+    from .logs import log_config
     from .session import HARD_MESSAGE_LIMIT
 
     media = _media_config(args)
@@ -57,7 +58,8 @@ def serve(args: argparse.Namespace) -> int:
     print(f"courtroom hub: data in {data}; listening on http://{args.host}:{args.port}", flush=True)
     app = create_app(Hub(data, media), admin_hash, args.public_url)
     uvicorn.run(app, host=args.host, port=args.port, ws_max_size=HARD_MESSAGE_LIMIT,
-                ws_per_message_deflate=False, log_level=args.log_level, timeout_graceful_shutdown=5)
+                ws_per_message_deflate=False, log_level=args.log_level, log_config=log_config(args.log_level),
+                timeout_graceful_shutdown=5)
     return 0
 
 

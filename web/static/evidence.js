@@ -7,10 +7,10 @@ import { ROLE } from "/static/transcript.js";
 const STATUS = { submitted: "待审判员确认", approved: "已确认" };
 
 export class EvidencePanel {
-  constructor(t, hearingId, token, op, status, who) {
+  constructor(t, hearingId, as, op, status, who) {
     this.t = t;
     this.hearingId = hearingId;
-    this.token = token;
+    this.as = as;  // "as=<participant_id>": the browser sends the page's cookie
     this.op = op;
     this.status = status;
     this.who = who;  // () => {me, permissions}
@@ -22,12 +22,12 @@ export class EvidencePanel {
     }
   }
 
-  url(id) { return `/api/hearings/${this.hearingId}/evidence/${id}?token=${encodeURIComponent(this.token)}`; }
+  url(id) { return `/api/hearings/${this.hearingId}/evidence/${id}?${this.as}`; }
 
   async upload(file) {
     this.status(`正在上传 ${file.name}…`);
-    const r = await fetch(`/api/hearings/${this.hearingId}/evidence?name=${encodeURIComponent(file.name)}`, {
-      method: "POST", body: file, headers: { Authorization: `Bearer ${this.token}` } });
+    const r = await fetch(`/api/hearings/${this.hearingId}/evidence?name=${encodeURIComponent(file.name)}&${this.as}`, {
+      method: "POST", body: file });
     if (r.ok) this.status(`${file.name} 已提交，等待审判员确认`);
     else {
       const err = await r.json().catch(() => ({ error: { message: r.statusText } }));

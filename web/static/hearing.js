@@ -12,8 +12,18 @@ import { SignaturePad } from "/static/signing.js";
 import { ROLE, Transcript } from "/static/transcript.js";
 import { TranscriptView } from "/static/transcriptview.js";
 
+// The join link's token: the hub has put it in an HttpOnly cookie and named
+// this page's participant; take it out of the address bar (and so out of
+// history, bookmarks and screenshots). Requests name the participant with
+// ?as= and the browser sends the cookie.
 const params = new URLSearchParams(location.search);
-const token = params.get("token") || "";
+const participantId = document.querySelector("meta[name=participant]").content;
+if (params.has("token")) {
+  params.delete("token");
+  if (participantId) params.set("as", participantId);
+  history.replaceState(null, "", `${location.pathname}?${params}`);
+}
+const who = `as=${encodeURIComponent(participantId)}`;
 const hearingId = location.pathname.split("/").pop();
 
 const t = new Transcript();
@@ -36,13 +46,13 @@ const media = new Media(send, $("grid"), t.names, (text) => status(text));
 window.hearingMedia = media;  // for diagnostics (getStats) by support staff and tests
 
 const recordingUrl = (seg) => `/api/hearings/${hearingId}/recording?participant_id=${encodeURIComponent(seg.speaker.participant_id)}` +
-  `&start=${seg.start}&end=${seg.end}&token=${encodeURIComponent(token)}`;
+  `&start=${seg.start}&end=${seg.end}&${who}`;
 const view = new TranscriptView(t, $("segments"), $("partials"), $("jump"), recordingUrl);
 const annotator = new Annotator($("segments"), $("marker"), op);
 const ink = new Ink($("segments"), $("ink-toggle"), op);
 const corrector = new Corrector(t, view, op, (text) => status(text));
 view.editing = () => corrector.editing;
-const evidence = new EvidencePanel(t, hearingId, token, op, (text) => status(text), () => ({ me, permissions }));
+const evidence = new EvidencePanel(t, hearingId, who, op, (text) => status(text), () => ({ me, permissions }));
 view.onEvidence = (id) => evidence.viewer.open(t.evidence.get(id));
 
 // Tapping a mark shows who made it, with 删除 for its author (and the judge).
@@ -89,7 +99,7 @@ function presenceBadge(x) {
 
 // The hearing's legal vocabulary, for those who may change it.
 async function loadTerms() {
-  const r = await fetch(`/api/hearings/${hearingId}/vocabulary?token=${encodeURIComponent(token)}`);
+  const r = await fetch(`/api/hearings/${hearingId}/vocabulary?${who}`);
   if (!r.ok) return;
   const v = await r.json();
   $("terms").value = v.terms.join("\n");
@@ -142,7 +152,7 @@ $("search").addEventListener("input", (e) => {
 $("author-filter").addEventListener("change", (e) => view.setAuthor(e.target.value));
 
 for (const a of $("export").querySelectorAll("a")) {
-  a.href = `/api/hearings/${hearingId}/export?format=${a.dataset.format}&token=${encodeURIComponent(token)}`;
+  a.href = `/api/hearings/${hearingId}/export?format=${a.dataset.format}&${who}`;
 }
 
 function status(text) { $("status").textContent = text; }
@@ -307,7 +317,7 @@ function renderDevices() {
 }
 
 function connect() {
-  ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/hearings/${hearingId}?token=${encodeURIComponent(token)}`);
+  ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/hearings/${hearingId}?${who}`);
   ws.onmessage = (m) => {
     const msg = JSON.parse(m.data);
     if (msg.type === "welcome") {

@@ -86,6 +86,10 @@ class Access:
         if auth is None:
             raise HTTPException(401, "a valid invite token for this hearing is required")
         room, participant = auth
+        wait = room.admits(participant.participant_id)
+        if wait:
+            raise HTTPException(429, "too many requests; try again shortly",
+                                headers={"Retry-After": str(max(1, round(wait)))})
         if admitted and participant.participant_id not in room.state.proceedings.admitted:
             raise HTTPException(403, "waiting to be admitted by the judge")
         return room, participant

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from asr.text import DEFAULT_VOCABULARY
+from transcript.errors import OpError
 from transcript.export import EXPORTERS
 from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME
 from transcript.model import Actor, Participant
@@ -71,12 +72,22 @@ class HearingIn(BaseModel):
     waiting_room: bool = False
 
 
+class Refused(Exception):
+    """An op sent over HTTP was refused: its error object, whole (a quota's
+    name and limit, a conflict's current segment), with the matching status."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(error["message"])
+        self.error = error
+        self.status = _NACK_STATUS.get(error["code"], 400)
+
+
 def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, **details}}, status_code=status)
 
 
 _STATUS_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "invalid", 408: "timeout", 413: "too_large", 503: "unavailable"}
+                 405: "invalid", 408: "timeout", 413: "too_large", 429: "rate_limited", 503: "unavailable"}
 
 
 #: The token a request carries (header, ``?token=``, or the page's cookie).
@@ -116,9 +127,15 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         problems = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))[:200]} for e in exc.errors()]
         return _error(400, "invalid", "request does not match the expected form", problems=problems)
 
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> JSONResponse:
+        return JSONResponse({"error": exc.error}, status_code=exc.status)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), str(exc.detail))
+        response = _error(exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
 
     access = Access(hub, admin_token_hash)
     participant_room = access.participant
@@ -132,8 +149,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         except ConnectionError as err:
             raise HTTPException(503, str(err)) from None
         if answer["type"] == "nack":
-            error = answer["error"]
-            raise HTTPException(_NACK_STATUS.get(error["code"], 400), error["message"])
+            raise Refused(answer["error"])
         return answer
 
     def invite(base: str, hearing_id: str, p: Participant, token: str) -> dict[str, Any]:
@@ -218,6 +234,11 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         room, participant = await participant_room(hearing_id, token)
         if "evidence.add" not in PERMISSIONS[participant.role]:  # before anything is stored
             raise HTTPException(403, f"{participant.role.value} may not file evidence")
+        length = request.headers.get("content-length", "")
+        try:  # the quota, before a byte is stored; again, by the op, once the size is known
+            room.state.check_evidence(participant, int(length) if length.isdigit() else 1)
+        except OpError as err:
+            raise Refused(err.to_dict()) from None
         data = bytearray()
         async for chunk in request.stream():
             data += chunk

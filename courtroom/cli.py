@@ -32,6 +32,8 @@ def serve(args: argparse.Namespace) -> int:
     from .hub import Hub
     from .invites import InviteStore, hash_token, new_token
     from .logs import log_config
+    from .ratelimit import RateLimit
+    from transcript.quotas import Quotas
     from .session import HARD_MESSAGE_LIMIT
 
     media = _media_config(args)
@@ -56,7 +58,14 @@ def serve(args: argparse.Namespace) -> int:
     # p99 op→event 15-30 ms at 0.2 ms against 19-180 ms at the default 5 ms.
     sys.setswitchinterval(0.0002)
     print(f"courtroom hub: data in {data}; listening on http://{args.host}:{args.port}", flush=True)
-    app = create_app(Hub(data, media), admin_hash, args.public_url)
+    try:
+        quotas = Quotas.parse(args.quota)
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+    if args.rate_limit < 0:
+        raise CommandError("--rate-limit is messages per second (0: no limit)")
+    rate = RateLimit(args.rate_limit, args.rate_limit * 4)
+    app = create_app(Hub(data, media, quotas, rate), admin_hash, args.public_url)
     uvicorn.run(app, host=args.host, port=args.port, ws_max_size=HARD_MESSAGE_LIMIT,
                 ws_per_message_deflate=False, log_level=args.log_level, log_config=log_config(args.log_level),
                 timeout_graceful_shutdown=5)
@@ -234,6 +243,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--turn", help="TURN server (coturn) relaying for internet parties, e.g. turn:turn.court.example:3478")
     s.add_argument("--turn-user")
     s.add_argument("--turn-password")
+    s.add_argument("--rate-limit", type=float, default=50.0, metavar="N",
+                   help="messages (ops, signalling) and HTTP requests per second per participant, with bursts "
+                   "of 4N (default 50; 0: no limit)")
+    s.add_argument("--quota", action="append", default=[], metavar="NAME=N",
+                   help="what each participant may add to a hearing (0: no limit): annotations (default 5000), "
+                   "annotation_bytes (8 MiB), evidence_items (100), evidence_bytes (200 MiB); repeat")
     s.set_defaults(run=serve)
 
     for name, fn, text in (("verify", verify, "check a hearing's hash chain and replay its log"),

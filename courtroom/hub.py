@@ -18,11 +18,13 @@ from typing import Any, Callable, TypeVar
 from transcript.log import SYSTEM, ChainError, LogEntry, create_op, make_entry, replay, GENESIS_HASH
 from transcript.model import HearingInfo, Participant
 from transcript.roles import Role, Site
+from transcript.quotas import Quotas
 from transcript.state import TranscriptState
 from transcript.store import LogStore, checkpoint, open_database
 
 from .invites import InviteStore, new_token
 from .media.mediaroom import MediaConfig, MediaRoom
+from .ratelimit import RateLimit
 from .room import Room
 
 log = logging.getLogger(__name__)
@@ -40,9 +42,12 @@ class HearingUnavailable(Exception):
 
 
 class Hub:
-    def __init__(self, data_dir: Path, media: MediaConfig | None = None) -> None:
+    def __init__(self, data_dir: Path, media: MediaConfig | None = None, quotas: Quotas = Quotas(),
+                 rate: RateLimit = RateLimit()) -> None:
         self.data_dir = data_dir
         self.media = media
+        self.quotas = quotas
+        self.rate = rate
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="store")
         self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="checkpoint")
         self._checkpointing: asyncio.Future[None] | None = None

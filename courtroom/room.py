@@ -20,6 +20,7 @@ from transcript.log import LogEntry, make_entry, speech_actor
 from transcript.model import Actor, Participant
 from transcript.state import Event, TranscriptState
 
+from .ratelimit import TokenBucket
 from .refusals import Refusals
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ class Room:
         self.hub = hub
         self.hearing_id = hearing_id
         self.state = state
+        state.quotas = hub.quotas
+        self._buckets: dict[str, TokenBucket] = {}
         self.listeners: set[Listener] = set()
         self.events: list[str] = []
         self._acked: dict[tuple[str, str], int] = {}
@@ -112,6 +115,14 @@ class Room:
         already run ahead to the last entry handed to the committer."""
         self.events.append(encode({"type": "event", "seq": entry.seq, "event": entry.event}))
         self._acked[(entry.participant_id, entry.op_id)] = entry.seq
+
+    def admits(self, participant_id: str) -> float:
+        """Whether a participant may send one more message (over any of
+        their connections, or HTTP) now: 0, or the seconds to wait."""
+        bucket = self._buckets.get(participant_id)
+        if bucket is None:
+            bucket = self._buckets[participant_id] = TokenBucket(self.hub.rate)
+        return bucket.take()
 
     # -- ops ----------------------------------------------------------------
 
@@ -181,9 +192,12 @@ class Room:
         self._inflight[(entry.participant_id, entry.op_id)] = waiters
         self.hub.commit(self, entry)
 
-    def reject(self, sender: Listener, op_id: str, err: OpError) -> None:
+    def reject(self, sender: Listener, op_id: str, err: OpError, remember: bool = True) -> None:
+        """Refuse an op. A refusal that is not ``remember``ed (sending too
+        fast) lets the same op_id be sent again later and judged then."""
         error = err.to_dict()
-        self._refused.add(sender.participant.participant_id, op_id, error)
+        if remember:
+            self._refused.add(sender.participant.participant_id, op_id, error)
         sender.push(encode({"type": "nack", "op_id": op_id, "error": error}))
 
     def committed(self, entry: LogEntry) -> None:

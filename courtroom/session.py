@@ -200,7 +200,10 @@ class Session:
         # encoded must never reach the state, the log or another screen.
         problem = wellformed.problem(text, msg)
         kind = msg["type"]
-        if kind == "op":
+        wait = self.room.admits(self.participant.participant_id)
+        if wait:
+            self._too_fast(msg, wait)
+        elif kind == "op":
             self._op(msg, len(text.encode("utf-8")), problem)
         elif problem is not None:
             self._error("invalid", problem)
@@ -223,6 +226,16 @@ class Session:
                 self._rtc.put_nowait(msg)
         else:
             self._error("invalid", f"unknown message type: {shown(kind)}")
+
+    def _too_fast(self, msg: dict[str, Any], wait: float) -> None:
+        error = OpError("too_large", "too many messages; send again shortly", limit="rate",
+                        retry_after=max(0.01, round(wait, 2)))
+        op_id = msg.get("op_id")
+        if msg["type"] == "op" and isinstance(op_id, str) and 0 < len(op_id) <= MAX_OP_ID \
+                and wellformed.is_text(op_id):
+            self.room.reject(self, op_id, error, remember=False)
+        else:
+            self.push(encode({"type": "error", "error": error.to_dict()}))
 
     def _op(self, msg: dict[str, Any], size: int, problem: str | None) -> None:
         op_id = msg.get("op_id")

@@ -22,6 +22,11 @@ PARTIES = [{"role": "judge", "name": "王法官"}, {"role": "clerk", "name": "�
            {"role": "observer", "name": "旁听者"}]
 
 
+#: For load tests and benchmarks, which send as fast as the hub commits: no
+#: per-participant rate limit or annotation quota.
+UNLIMITED = ["--rate-limit", "0", "--quota", "annotations=0", "--quota", "annotation_bytes=0"]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

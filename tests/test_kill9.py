@@ -13,7 +13,7 @@ from typing import Any
 
 import websockets
 
-from tests.support import Client, HubProcess, invites_by_role
+from tests.support import UNLIMITED, Client, HubProcess, invites_by_role
 
 TRIALS = int(os.environ.get("COURTROOM_KILL_TRIALS", "20"))
 WRITERS = ("judge", "clerk", "plaintiff")
@@ -97,7 +97,7 @@ async def trial(hub: HubProcess, hid: str, inv: dict[str, dict[str, Any]], n: in
 
 
 def test_no_acknowledged_op_is_lost_over_kill9_trials(tmp_path: Path) -> None:
-    hub = HubProcess(tmp_path / "data")
+    hub = HubProcess(tmp_path / "data", args=UNLIMITED)
     hub.start()
     h = hub.create_hearing()
     hid, inv = h["hearing_id"], invites_by_role(h)

@@ -21,6 +21,7 @@ from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet,
                   SegmentAdd, SegmentEdit, SegmentMerge, SegmentRelabel, SegmentSplit, SignatureAdd,
                   TranscriptLock, VocabularySet, op_kind, parse_op)
 from .proceedings import Proceedings
+from .quotas import UNLIMITED, Quotas, Usage, check
 from .roles import (CONTROLS_OTHERS, PERMISSIONS, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES, STAFF_OPS, UNLOCKED_OPS,
                     Role)
 
@@ -45,6 +46,11 @@ class TranscriptState:
         self._next_segment = 1
         self._next_evidence = 1
         self._next_annotation = 1
+        #: What each participant has added (annotations, evidence), checked
+        #: against ``quotas``: the hub's limits while it serves the hearing;
+        #: none while a log is replayed.
+        self.usage: dict[str, Usage] = {}
+        self.quotas: Quotas = UNLIMITED
 
     # -- creation -------------------------------------------------------
 
@@ -230,10 +236,24 @@ class TranscriptState:
         return {"kind": "segment.merged", "segment": seg.to_dict(), "removed_segment_id": nxt.id,
                 "annotations": [a.to_dict() for a in moved]}
 
+    def usage_of(self, participant_id: str) -> Usage:
+        return self.usage.get(participant_id) or Usage()
+
+    def check_evidence(self, actor: Participant, size: int) -> None:
+        """Whether ``actor`` may file evidence of ``size`` bytes now (also
+        asked before an upload is stored)."""
+        check(self.quotas, self.usage_of(actor.participant_id), evidence_items=1, evidence_bytes=size)
+
     def _annotation_add(self, actor: Participant, op: AnnotationAdd) -> Event:
         seg = self._segment(op.segment_id)
         if op.end > len(seg.text):
             raise OpError("invalid", f"end {op.end} is past the text's {len(seg.text)} characters")
+        size = len(op.body.encode("utf-8"))
+        usage = self.usage_of(actor.participant_id)
+        check(self.quotas, usage, annotations=1, annotation_bytes=size)
+        usage.annotations += 1
+        usage.annotation_bytes += size
+        self.usage[actor.participant_id] = usage
         prefix, suffix = anchoring.context(seg.text, op.start, op.end)
         ann = Annotation(f"A{self._next_annotation}", seg.id, op.start, op.end,
                          seg.text[op.start:op.end], prefix, suffix, op.style, op.body, op.color, actor)
@@ -318,6 +338,11 @@ class TranscriptState:
         return item
 
     def _evidence_add(self, actor: Participant, op: EvidenceAdd) -> Event:
+        self.check_evidence(actor, op.size)
+        usage = self.usage_of(actor.participant_id)
+        usage.evidence_items += 1
+        usage.evidence_bytes += op.size
+        self.usage[actor.participant_id] = usage
         item = Evidence(f"E{self._next_evidence}", op.sha256, op.name, op.media_type, op.size, actor)
         self._next_evidence += 1
         self.evidence[item.id] = item
@@ -403,4 +428,6 @@ class TranscriptState:
             "display": self.display,
             "vocabulary": self.vocabulary,
             "next": [self._next_segment, self._next_annotation, self._next_evidence],
+            "usage": {pid: [u.annotations, u.annotation_bytes, u.evidence_items, u.evidence_bytes]
+                      for pid, u in sorted(self.usage.items())},
         }

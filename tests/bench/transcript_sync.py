@@ -29,7 +29,7 @@ from typing import Any
 import websockets
 
 from tests.corefixtures import PEOPLE, hearing
-from tests.support import HubProcess
+from tests.support import UNLIMITED, HubProcess
 from transcript.log import GENESIS_HASH, make_entry
 from transcript.roles import Role
 from transcript.state import TranscriptState
@@ -228,7 +228,7 @@ def main() -> None:
     args = p.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        hub = HubProcess(Path(tmp) / "data").start()
+        hub = HubProcess(Path(tmp) / "data", args=UNLIMITED).start()
         try:
             r = asyncio.run(sync_phase(hub, args))
         finally:

@@ -26,7 +26,7 @@ from typing import Any
 
 from tests.browser.conftest import CHROMIUM, FLAGS
 from tests.browser.test_seat_screen import select
-from tests.support import Client, HubProcess, invites_by_role
+from tests.support import UNLIMITED, Client, HubProcess, invites_by_role
 
 PEOPLE = [{"role": "judge", "name": "王法官"}, {"role": "clerk", "name": "李书记员"},
           {"role": "plaintiff", "name": "张三"}, {"role": "defendant", "name": "李四"}]
@@ -115,7 +115,7 @@ async def main() -> None:
     args = p.parse_args()
     from playwright.async_api import async_playwright
     with tempfile.TemporaryDirectory() as tmp:
-        hub = HubProcess(Path(tmp) / "data").start()
+        hub = HubProcess(Path(tmp) / "data", args=UNLIMITED).start()
         try:
             empty = hub.create_hearing(PEOPLE)
             h = hub.create_hearing(PEOPLE)

@@ -296,3 +296,26 @@ def test_a_waiting_party_sees_the_hearing_only_while_admitted(hub: HubProcess, b
             assert not b.errors, b.errors
         await judge.close()
     run(main())
+
+
+def test_a_quota_refusal_is_explained_in_chinese(tmp_path: Path, browsers: Any) -> None:
+    hub = HubProcess(tmp_path / "data", args=["--quota", "annotations=1"]).start()
+
+    async def main() -> None:
+        h, inv, clerk = await hearing_with(hub, TEXT)
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            seat = await b.page(inv["plaintiff"]["join_url"], name="plaintiff", size=(1920, 1080), touch=True)
+            await seat.locator("[data-segment-id=S1]").wait_for()
+            await select(seat, "S1", 8, 10)
+            await seat.locator("#marker [data-color=green]").tap()
+            await seat.locator("mark[data-annotation-id]").wait_for()
+            await select(seat, "S1", 2, 4)
+            await seat.locator("#marker [data-color=yellow]").tap()
+            await seat.locator("#status", has_text="您的标注数量已达上限").wait_for()
+            assert await seat.locator("mark[data-annotation-id]").count() == 1
+            assert not b.errors, b.errors
+        await clerk.close()
+    try:
+        run(main())
+    finally:
+        hub.stop()

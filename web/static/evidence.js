@@ -2,6 +2,7 @@
 // (the hub checks what it really is) and waits for the judge, who approves
 // it, shows it on every screen and pastes it into the transcript (the clerk
 // may paste too). Anyone can look at any evidence again in the panel.
+import { refusal } from "/static/messages.js";
 import { ROLE } from "/static/transcript.js";
 
 const STATUS = { submitted: "待审判员确认", approved: "已确认" };
@@ -31,7 +32,7 @@ export class EvidencePanel {
     if (r.ok) this.status(`${file.name} 已提交，等待审判员确认`);
     else {
       const err = await r.json().catch(() => ({ error: { message: r.statusText } }));
-      this.status(`上传失败：${err.error.message}`);
+      this.status(refusal(err.error) ? `上传失败：${refusal(err.error)}` : `上传失败：${err.error.message}`);
     }
   }
 

@@ -8,6 +8,7 @@ import { Corrector } from "/static/correct.js";
 import { EvidencePanel } from "/static/evidence.js";
 import { Ink } from "/static/ink.js";
 import { Media } from "/static/media.js";
+import { refusal } from "/static/messages.js";
 import { SignaturePad } from "/static/signing.js";
 import { ROLE, Transcript } from "/static/transcript.js";
 import { TranscriptView } from "/static/transcriptview.js";
@@ -357,13 +358,15 @@ function connect() {
     } else if (msg.type === "nack") {
       const onNack = refusals.get(msg.op_id);
       refusals.delete(msg.op_id);
-      if (onNack) onNack(msg.error); else status(`操作未执行：${msg.error.message}`);
+      if (refusal(msg.error)) status(refusal(msg.error));
+      else if (onNack) onNack(msg.error);
+      else status(`操作未执行：${msg.error.message}`);
     } else if (msg.type === "presence") {
       presence = msg.participants; render();
     } else if (msg.type === "partial") {
       t.partials.set(msg.participant_id, msg.text); render();
     } else if (msg.type === "error") {
-      status(msg.error.code === "forbidden" ? "邀请链接无效" : `错误：${msg.error.message}`);
+      status(msg.error.code === "forbidden" ? "邀请链接无效" : refusal(msg.error) || `错误：${msg.error.message}`);
     }
   };
   ws.onclose = (e) => {

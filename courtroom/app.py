@@ -3,6 +3,7 @@ lives in ``transcript`` (ops) or ``hub``/``room``/``session`` (delivery)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import urllib.parse
@@ -18,9 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from asr.text import DEFAULT_VOCABULARY
+from protocol import wellformed
 from transcript.errors import OpError
 from transcript.export import EXPORTERS
-from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME
+from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME, evidence_name
 from transcript.model import Actor, Participant
 from transcript.roles import PERMISSIONS, Role, Site
 
@@ -29,12 +31,13 @@ from .access import Access, cookie_name, credential, is_participant_id
 from .hub import HearingUnavailable, Hub
 from .bodylimit import BodyLimit
 from .headers import PAGE_CSP, SecurityHeaders
-from .evidence import EvidenceStore, sniff
+from .evidence import EvidenceStore, UploadError
 from .invites import hash_token, new_token
 from .media.recording import audio_clip
 from .room import Reply, Room, encode
 from .session import Session
 
+log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
 MAX_CLIP_SECONDS = 3600
 _EVIDENCE_UPLOAD = re.compile(r"/api/hearings/[^/]+/evidence")
@@ -87,7 +90,8 @@ def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse
 
 
 _STATUS_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "invalid", 408: "timeout", 413: "too_large", 429: "rate_limited", 503: "unavailable"}
+                 405: "invalid", 408: "timeout", 413: "too_large", 429: "rate_limited", 503: "unavailable",
+                 507: "insufficient_storage"}
 
 
 #: The token a request carries (header, ``?token=``, or the page's cookie).
@@ -232,37 +236,44 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         answer comes after that op is durable. The same file from the same
         participant again gives the first answer."""
         room, participant = await participant_room(hearing_id, token)
-        if "evidence.add" not in PERMISSIONS[participant.role]:  # before anything is stored
+        # Everything that can be known before a byte is stored is checked first.
+        if "evidence.add" not in PERMISSIONS[participant.role]:
             raise HTTPException(403, f"{participant.role.value} may not file evidence")
         length = request.headers.get("content-length", "")
-        try:  # the quota, before a byte is stored; again, by the op, once the size is known
+        if not wellformed.is_fit(name):
+            raise HTTPException(400, wellformed.UNFIT)
+        try:
+            name = evidence_name(name)
+            # The quota now; again, by the op, once the size is known.
             room.state.check_evidence(participant, int(length) if length.isdigit() else 1)
         except OpError as err:
             raise Refused(err.to_dict()) from None
-        data = bytearray()
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > MAX_EVIDENCE_BYTES:
-                raise HTTPException(413, f"evidence is limited to {MAX_EVIDENCE_BYTES} bytes")
-        media_type = sniff(bytes(data))
-        if media_type is None:
-            raise HTTPException(400, "evidence must be a photo (JPEG, PNG, WebP) or a PDF document; "
-                                "this file is neither")
-        sha = await run_in_threadpool(evidence.save, hearing_id, bytes(data))
-        answer = await submit(room, participant, f"evidence-{sha[:32]}",
-                              {"kind": "evidence.add", "sha256": sha, "name": name, "media_type": media_type,
-                               "size": len(data)})
+        try:
+            stored = await evidence.receive(hearing_id, request.stream(), MAX_EVIDENCE_BYTES)
+        except UploadError as err:
+            raise HTTPException(err.status, str(err)) from None
+        try:
+            answer = await submit(room, participant, f"evidence-{stored.sha256[:32]}",
+                                  {"kind": "evidence.add", "sha256": stored.sha256, "name": name,
+                                   "media_type": stored.media_type, "size": stored.size})
+        finally:
+            evidence.release(hearing_id, stored, referenced=any(
+                e.sha256 == stored.sha256 for e in room.state.evidence.values()))
         item = next(e for e in reversed(room.state.evidence.values())
-                    if e.sha256 == sha and e.uploader.participant_id == participant.participant_id)
+                    if e.sha256 == stored.sha256 and e.uploader.participant_id == participant.participant_id)
         return {"evidence": item.to_dict(), "seq": answer["seq"]}
 
     @app.get("/api/hearings/{hearing_id}/evidence/{evidence_id}")
     async def evidence_file(hearing_id: str, evidence_id: str, token: Credential) -> FileResponse:
         room, _ = await participant_room(hearing_id, token)
         item = room.state.evidence.get(evidence_id)
-        path = evidence.path(hearing_id, item.sha256) if item else None
-        if item is None or path is None or not path.is_file():
+        if item is None:
             raise HTTPException(404, f"no evidence {evidence_id}")
+        if not await run_in_threadpool(evidence.intact, hearing_id, item.sha256):
+            log.error("hearing %s: evidence %s is missing or altered on disk", hearing_id, evidence_id)
+            raise HTTPException(503, f"evidence {evidence_id} is missing or altered on the hub's disk; "
+                                "it is not served (run courtroom verify)")
+        path = evidence.path(hearing_id, item.sha256)
         name = urllib.parse.quote(item.name)
         return FileResponse(str(path), media_type=item.media_type, headers={
             "Content-Disposition": f"inline; filename*=UTF-8''{name}", "X-Content-Type-Options": "nosniff",

@@ -6,8 +6,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import os
+import subprocess
+from pathlib import Path
+from typing import Iterator
 
 import httpx
+import pytest
 
 from tests.support import Client, HubProcess, invites_by_role, run
 from tests.test_export import signature_png
@@ -66,7 +71,97 @@ def test_bad_uploads_get_clear_errors_and_change_nothing(hub: HubProcess) -> Non
     nameless = httpx.post(f"{hub.url}/api/hearings/{hid}/evidence", content=png_bytes(),
                           headers={"Authorization": f"Bearer {inv['plaintiff']['token']}"})
     assert nameless.status_code == 400
+    for bad_name in ("   ", "a\x00b.png", "借\x01条.png"):
+        r = upload(hub, hid, inv["plaintiff"]["token"], png_bytes(), bad_name)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid", (bad_name, r.text)
     assert httpx.get(f"{hub.url}/api/hearings/{hid}/evidence/E1",
                      params={"token": inv["judge"]["token"]}).status_code == 404
     assert hub.transcript(hid, inv["judge"]["token"])["seq"] == 1
-    assert not list((hub.data / "evidence").rglob("*"))  # nothing stored for a refused upload
+    assert not [p for p in (hub.data / "evidence").rglob("*") if p.is_file()]  # nothing stored for a refused upload
+
+
+def stray(hub: HubProcess) -> list[Path]:
+    return [p for p in (hub.data / "evidence").rglob("*") if p.is_file() and len(p.name) != 64]
+
+
+def test_concurrent_uploads_of_one_file_all_succeed_and_leave_one_file(hub: HubProcess) -> None:
+    h = hub.create_hearing()
+    hid, inv = h["hearing_id"], invites_by_role(h)
+    data = b"%PDF-1.7\n" + os.urandom(1024 * 1024)
+
+    async def main() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=60) as client:
+            async def one(role: str) -> httpx.Response:
+                return await client.post(f"{hub.url}/api/hearings/{hid}/evidence", params={"name": "合同.pdf"},
+                                         content=data, headers={"Authorization": f"Bearer {inv[role]['token']}"})
+            return await asyncio.gather(*[one(("plaintiff", "defendant")[n % 2]) for n in range(40)])
+
+    answers = asyncio.run(main())
+    assert [r.status_code for r in answers] == [201] * 40, {r.text for r in answers if r.status_code != 201}
+    items = {r.json()["evidence"]["id"] for r in answers}
+    assert len(items) == 2  # one item per uploader, the same file
+    files = [p for p in (hub.data / "evidence" / hid).iterdir()]
+    assert [p.name for p in files] == [hashlib.sha256(data).hexdigest()] and not stray(hub)
+
+
+def test_an_upload_refused_after_it_was_stored_is_removed(tmp_path: Path) -> None:
+    hub = HubProcess(tmp_path / "data", args=["--quota", "evidence_bytes=1000"]).start()
+    try:
+        h = hub.create_hearing()
+        hid, inv = h["hearing_id"], invites_by_role(h)
+
+        def chunked() -> Iterator[bytes]:  # no Content-Length: the size is known only once stored
+            yield b"%PDF-1.7\n"
+            yield b"0" * 2000
+        r = httpx.post(f"{hub.url}/api/hearings/{hid}/evidence", params={"name": "长.pdf"}, content=chunked(),
+                       headers={"Authorization": f"Bearer {inv['plaintiff']['token']}"})
+        assert r.status_code == 413 and r.json()["error"]["quota"] == "evidence_bytes"
+        assert not list((hub.data / "evidence").rglob("*.*")) and not [
+            p for p in (hub.data / "evidence").rglob("*") if p.is_file()]
+    finally:
+        hub.stop()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A data directory whose evidence folder is a 3 MiB file system."""
+    folder = tmp_path / "data" / "evidence"
+    folder.mkdir(parents=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        message = f"cannot mount a small file system here: {mounted.stderr.decode().strip()}"
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    yield tmp_path / "data"
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_full_disk_is_a_clear_507_and_leaves_nothing(small_disk: Path) -> None:
+    hub = HubProcess(small_disk).start()
+    try:
+        h = hub.create_hearing()
+        hid, inv = h["hearing_id"], invites_by_role(h)
+        token = inv["plaintiff"]["token"]
+        first = b"%PDF-1.7\n" + os.urandom(2 * 1024 * 1024)
+        assert upload(hub, hid, token, first, "一.pdf").status_code == 201
+        full = upload(hub, hid, token, b"%PDF-1.7\n" + os.urandom(2 * 1024 * 1024), "二.pdf")
+        assert full.status_code == 507 and full.json()["error"]["code"] == "insufficient_storage", full.text
+        assert not stray(hub)
+        assert httpx.get(hub.url + "/healthz").status_code == 200
+        assert upload(hub, hid, token, png_bytes(), "三.png").status_code == 201  # room enough for a small one
+        assert len(hub.transcript(hid, token)["evidence"]) == 2
+    finally:
+        hub.stop()
+
+
+def test_an_evidence_file_altered_on_disk_is_not_served(hub: HubProcess) -> None:
+    h = hub.create_hearing()
+    hid, inv = h["hearing_id"], invites_by_role(h)
+    token = inv["plaintiff"]["token"]
+    r = upload(hub, hid, token, png_bytes())
+    assert r.status_code == 201
+    url = f"{hub.url}/api/hearings/{hid}/evidence/E1"
+    assert httpx.get(url, params={"token": token}).status_code == 200
+    path = hub.data / "evidence" / hid / r.json()["evidence"]["sha256"]
+    path.write_bytes(png_bytes() + b"tampered")
+    altered = httpx.get(url, params={"token": token})
+    assert altered.status_code == 503 and "altered" in altered.json()["error"]["message"]

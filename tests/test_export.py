@@ -61,3 +61,12 @@ def test_a_long_hearing_paginates() -> None:
 
 def test_every_format_is_served() -> None:
     assert set(EXPORTERS) == {"txt", "json", "vtt", "docx", "pdf"}
+
+
+def test_characters_xml_cannot_hold_never_break_an_export() -> None:
+    """A log written before the hub refused them may hold control characters."""
+    from tests.corefixtures import new_state
+    from transcript.export import EXPORTERS
+    state = new_state("原告\x01陈述\x0b事实\ufffe。")
+    for fmt, (render, _) in EXPORTERS.items():
+        assert render(state, 2), fmt

@@ -37,6 +37,9 @@ def test_lone_surrogates_are_refused_and_the_log_stays_whole(hub: HubProcess) ->
             (clerk, {"kind": "segment.add", "text": "被告答辩。", "words": [
                 {"word": "被告" + LONE, "start": 0.0, "end": 0.5, "conf": 0.9}]}),
             (clerk, {"kind": "segment.add", "text": "被告答辩。", LONE: 1}),
+            (clerk, {"kind": "segment.add", "text": "被告\x01答辩。"}),
+            (party, {"kind": "annotation.add", "segment_id": "S1", "start": 0, "end": 2, "style": "comment",
+                     "body": "批注\x0b"}),
         ]
         for client, op in bad:
             answer = await client.answer(op)

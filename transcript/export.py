@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -21,6 +22,16 @@ from .state import TranscriptState
 from .subtitles import Cue
 
 STYLE_LABELS = {"highlight": "标注", "comment": "批注", "ink": "手写", "issue": "争议"}
+#: What XML 1.0 (Word's format) cannot hold and no reader of a 笔录 needs:
+#: control characters but tab and line breaks, and the non-characters.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _printable(text: str) -> str:
+    """Text as the 笔录 prints it: the hub refuses such characters in new ops,
+    but a log may hold some from before, and one of them must never make
+    the export fail for everyone."""
+    return _UNPRINTABLE.sub("", text)
 
 
 def _speaker(label: dict[str, str]) -> str:
@@ -67,7 +78,10 @@ def record(state: TranscriptState, seq: int) -> Record:
     else:
         closing = ["笔录未锁定（庭审进行中）"]
     closing.append(f"记录序号：{seq}")
-    return Record(h.court, fields, entries, closing, list(state.signatures.values()))
+    for e in entries:
+        e.text, e.speaker, e.notes = _printable(e.text), _printable(e.speaker), [_printable(n) for n in e.notes]
+    return Record(_printable(h.court), [(k, _printable(v)) for k, v in fields], entries,
+                  [_printable(c) for c in closing], list(state.signatures.values()))
 
 
 def _image(data_url: str | None) -> bytes | None:

@@ -403,7 +403,13 @@ def _evidence_add(op: dict[str, Any]) -> EvidenceAdd:
     size = _int(op["size"], "size", 1)
     if size > MAX_EVIDENCE_BYTES:
         raise OpError("too_large", f"evidence is limited to {MAX_EVIDENCE_BYTES} bytes")
-    return EvidenceAdd(sha, _str(op["name"], "name", MAX_NAME), op["media_type"], size)
+    return EvidenceAdd(sha, evidence_name(op["name"]), op["media_type"], size)
+
+
+def evidence_name(value: Any) -> str:
+    """An evidence item's name, as ``evidence.add`` will take it (checked
+    before an upload is stored, so a bad name leaves nothing behind)."""
+    return _str(value, "name", MAX_NAME)
 
 
 def _evidence_approve(op: dict[str, Any]) -> EvidenceApprove:

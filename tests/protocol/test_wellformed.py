@@ -23,6 +23,13 @@ def test_a_lone_surrogate_anywhere_is_found() -> None:
         assert check(message) is not None and "Unicode" in check(message)
 
 
+def test_control_characters_and_non_characters_are_found() -> None:
+    for text in ("a\x01b", "a\x08", "\x0c", "\x7f", "\ufffe", "\uffff"):
+        assert check({"type": "op", "op": {"kind": "segment.add", "text": text}}) is not None, repr(text)
+    assert check({"type": "op", "op": {"text": "第一行\n第二行\t制表\r"}}) is None
+    assert check({"type": "op", "op": {"text": "反斜杠\\b 不是控制字符"}}) is None
+
+
 def test_nesting_is_bounded() -> None:
     deep: object = "x"
     for _ in range(MAX_DEPTH):

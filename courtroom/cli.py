@@ -31,6 +31,9 @@ def serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .hub import Hub
     from .invites import InviteStore, hash_token, new_token
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    from .connections import ConnectionLimits, Guard, guarded
     from .logs import log_config
     from .ratelimit import RateLimit
     from transcript.quotas import Quotas
@@ -66,9 +69,11 @@ def serve(args: argparse.Namespace) -> int:
         raise CommandError("--rate-limit is messages per second (0: no limit)")
     rate = RateLimit(args.rate_limit, args.rate_limit * 4)
     app = create_app(Hub(data, media, quotas, rate), admin_hash, args.public_url)
-    uvicorn.run(app, host=args.host, port=args.port, ws_max_size=HARD_MESSAGE_LIMIT,
+    limits = ConnectionLimits.for_this_process(args.max_connections, args.head_timeout)
+    http = guarded(AutoHTTPProtocol, Guard(limits))
+    uvicorn.run(app, host=args.host, port=args.port, http=http, ws_max_size=HARD_MESSAGE_LIMIT,
                 ws_per_message_deflate=False, log_level=args.log_level, log_config=log_config(args.log_level),
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, timeout_keep_alive=5)
     return 0
 
 
@@ -243,6 +248,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--turn", help="TURN server (coturn) relaying for internet parties, e.g. turn:turn.court.example:3478")
     s.add_argument("--turn-user")
     s.add_argument("--turn-password")
+    s.add_argument("--max-connections", type=int, default=10_000, metavar="N",
+                   help="client connections held at once (default 10000, and always fewer than the open-file "
+                   "limit allows); at the limit, one that has not sent a request is dropped")
+    s.add_argument("--head-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="time a connection has to send a complete request head (default 10)")
     s.add_argument("--rate-limit", type=float, default=50.0, metavar="N",
                    help="messages (ops, signalling) and HTTP requests per second per participant, with bursts "
                    "of 4N (default 50; 0: no limit)")

@@ -53,11 +53,13 @@ class HubProcess:
     """``courtroom serve`` as a child process on a free port."""
 
     def __init__(self, data: Path, port: int | None = None, args: list[str] | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, open_files: int | None = None) -> None:
         self.data = data
         self.port = port or free_port()
         self.args = args or []
         self.env = env
+        #: The hub's open-file limit, soft and hard (None: this process's).
+        self.open_files = open_files
         self.proc: subprocess.Popen[bytes] | None = None
 
     @classmethod
@@ -79,7 +81,7 @@ class HubProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "courtroom.cli", "serve", "--port", str(self.port), "--data",
              str(self.data), "--admin-token", ADMIN, "--log-level", "warning", *self.args],
-            stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+            stdout=self.log, stderr=subprocess.STDOUT, env=self.env, preexec_fn=self._limits)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -90,6 +92,11 @@ class HubProcess:
             except httpx.HTTPError:
                 time.sleep(0.05)
         raise RuntimeError("hub did not start")
+
+    def _limits(self) -> None:
+        if self.open_files is not None:
+            import resource
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     def kill(self) -> None:
         assert self.proc

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from asr.text import DEFAULT_VOCABULARY
 from protocol import wellformed
+from transcript.canonical import canonical_json
 from transcript.errors import OpError
 from transcript.export import EXPORTERS
 from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME, evidence_name
@@ -179,6 +180,16 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
             [(p.role, p.name, p.site) for p in body.participants], body.waiting_room)
         return {"hearing_id": info.hearing_id,
                 "invites": [invite(base_url(request), info.hearing_id, p, token) for p, token in tokens]}
+
+    @app.get("/api/anchors")
+    async def anchors(token: Credential) -> Response:
+        """Every hearing's signed head, one JSON object per line: what the
+        court appends to an archive the hub cannot write, for
+        ``courtroom verify --anchors`` to hold the record against."""
+        if not access.is_admin(token):
+            raise HTTPException(401, "the admin token is required")
+        lines = "".join(canonical_json(h.to_dict()) + "\n" for h in await hub.heads())
+        return Response(lines, media_type="application/x-ndjson", headers={"Cache-Control": "no-store"})
 
     @app.post("/api/hearings/{hearing_id}/participants/{participant_id}/invite")
     async def reissue_invite(hearing_id: str, participant_id: str, request: Request,

@@ -8,10 +8,17 @@ import os
 import sys
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from transcript.canonical import canonical_json
 from transcript.export import EXPORTERS
-from transcript.log import ChainError, replay
+from transcript.heads import SignedHead, Signer, check_head, key_id
+from transcript.log import ChainError, LogEntry, replay
 from transcript.state import TranscriptState
 from transcript.store import LogStore, open_database
+
+from .evidence import file_sha256
+from .keys import KeyFileError, default_key_path, load_public, public_pem, signing_key
 
 DB_NAME = "courtroom.db"
 #: An admin token anyone could guess is no protection.
@@ -56,6 +63,16 @@ def serve(args: argparse.Namespace) -> int:
         invites.set_admin_hash(admin_hash)
         print(f"Admin token (shown once; keep it safe): {token}", flush=True)
     conn.close()
+    try:
+        key, created = signing_key(args.signing_key, data)
+    except KeyFileError as err:
+        raise CommandError(str(err)) from None
+    signer = Signer(key)
+    if created:
+        print(f"created the signing key {args.signing_key} (key id {signer.key_id}): keep a copy of it "
+              "somewhere safe, away from the data directory", flush=True)
+    else:
+        print(f"signing hearings' heads with {args.signing_key} (key id {signer.key_id})", flush=True)
     # The store thread must get the GIL back promptly after each fsync, or
     # a loop busy with fan-out delays every ack; A/B in tests/bench showed
     # p99 op→event 15-30 ms at 0.2 ms against 19-180 ms at the default 5 ms.
@@ -68,7 +85,7 @@ def serve(args: argparse.Namespace) -> int:
     if args.rate_limit < 0:
         raise CommandError("--rate-limit is messages per second (0: no limit)")
     rate = RateLimit(args.rate_limit, args.rate_limit * 4)
-    app = create_app(Hub(data, media, quotas, rate), admin_hash, args.public_url)
+    app = create_app(Hub(data, media, quotas, rate, signer), admin_hash, args.public_url)
     limits = ConnectionLimits.for_this_process(args.max_connections, args.head_timeout)
     http = guarded(AutoHTTPProtocol, Guard(limits))
     uvicorn.run(app, host=args.host, port=args.port, http=http, ws_max_size=HARD_MESSAGE_LIMIT,
@@ -112,26 +129,109 @@ class CommandError(Exception):
         self.code = code
 
 
-def _replayed(args: argparse.Namespace) -> tuple[TranscriptState, str, int]:
-    """The hearing's state, head hash and last seq, rebuilt and checked."""
+def _read(args: argparse.Namespace) -> tuple[list[LogEntry], SignedHead | None]:
+    """A hearing's log entries and signed head, from the data directory."""
     try:
         conn = open_database(args.data / DB_NAME, readonly=True)
     except FileNotFoundError as err:
         raise CommandError(str(err)) from None
-    entries = list(LogStore(conn).entries(args.hearing_id))
+    store = LogStore(conn)
+    entries, head = list(store.entries(args.hearing_id)), store.head(args.hearing_id)
     conn.close()
     if not entries:
         raise CommandError(f"no hearing {args.hearing_id} in {args.data}")
+    return entries, head
+
+
+def _replayed(args: argparse.Namespace, entries: list[LogEntry] | None = None) -> tuple[TranscriptState, str, int]:
+    """The hearing's state, head hash and last seq, rebuilt and checked."""
+    if entries is None:
+        entries, _ = _read(args)
     try:
         return replay(entries, args.hearing_id)
     except ChainError as err:
-        raise CommandError(f"hearing {args.hearing_id}: log FAILED verification at seq {err.seq}: "
-                           f"{err.reason}", 1) from None
+        raise _failed(args, f"at seq {err.seq}: {err.reason}") from None
+
+
+def _failed(args: argparse.Namespace, reason: str) -> CommandError:
+    return CommandError(f"hearing {args.hearing_id}: log FAILED verification {reason}", 1)
+
+
+def _public_keys(args: argparse.Namespace) -> list[Ed25519PublicKey]:
+    paths = args.key or [default_key_path()]
+    try:
+        return [load_public(path) for path in paths]
+    except KeyFileError as err:
+        raise CommandError(f"cannot check the log's signature: {err}; give the court's key with --key FILE "
+                           "(courtroom keys public prints it where the hub runs)") from None
 
 
 def verify(args: argparse.Namespace) -> int:
-    _, head, seq = _replayed(args)
-    print(f"hearing {args.hearing_id}: {seq} entries verified; head hash {head}")
+    """The chain, the signed head, every evidence file, and the court's
+    archived anchors: a hearing's record is whole only if all agree."""
+    entries, head = _read(args)
+    keys = _public_keys(args)
+    state, last_hash, seq = _replayed(args, entries)
+    problem = check_head(head, seq, last_hash, keys)
+    if problem is not None:
+        raise _failed(args, f"against its signed head: {problem}")
+    for item in state.evidence.values():
+        path = args.data / "evidence" / args.hearing_id / item.sha256
+        if not path.is_file():
+            raise _failed(args, f"evidence {item.id} ({item.name}): its file is missing ({path})")
+        if file_sha256(path) != item.sha256:
+            raise _failed(args, f"evidence {item.id} ({item.name}): its file was altered ({path})")
+    anchored = 0
+    for anchors in args.anchors:
+        for n, anchor in _anchors_in(anchors):
+            if anchor.hearing_id != args.hearing_id:
+                continue
+            if not anchor.verify(keys):
+                raise CommandError(f"{anchors}, line {n}: an anchor not signed by the court's key", 1)
+            if anchor.seq > seq or entries[anchor.seq - 1].hash != anchor.hash:
+                raise _failed(args, f"against the archived anchor of seq {anchor.seq} ({anchors}, line {n}): "
+                              "entries the court anchored are missing or changed")
+            anchored += 1
+    print(f"hearing {args.hearing_id}: {seq} entries verified; head hash {last_hash}, signed by key {head.key_id}"
+          f"; {len(state.evidence)} evidence files intact" + (f"; {anchored} anchors match" if args.anchors else ""))
+    return 0
+
+
+def _anchors_in(path: Path) -> list[tuple[int, SignedHead]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise CommandError(f"cannot read {path}: {err.strerror}") from None
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            out.append((n, SignedHead.from_dict(json.loads(line))))
+        except (ValueError, KeyError, TypeError):
+            raise CommandError(f"{path}, line {n}: not an anchor (a JSON line from courtroom anchors)") from None
+    return out
+
+
+def anchors(args: argparse.Namespace) -> int:
+    """Every hearing's signed head as JSON lines, for the court to append to
+    an archive the hub cannot write (and to give verify --anchors)."""
+    try:
+        conn = open_database(args.data / DB_NAME, readonly=True)
+    except FileNotFoundError as err:
+        raise CommandError(str(err)) from None
+    heads = LogStore(conn).heads()
+    conn.close()
+    _write(args.output, "".join(canonical_json(h.to_dict()) + "\n" for h in heads))
+    return 0
+
+
+def keys(args: argparse.Namespace) -> int:
+    try:
+        public = load_public(args.signing_key)
+    except KeyFileError as err:
+        raise CommandError(str(err)) from None
+    print(f"# key id {key_id(public)}\n{public_pem(public)}", end="")
     return 0
 
 
@@ -248,6 +348,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--turn", help="TURN server (coturn) relaying for internet parties, e.g. turn:turn.court.example:3478")
     s.add_argument("--turn-user")
     s.add_argument("--turn-password")
+    s.add_argument("--signing-key", type=Path, default=default_key_path(), metavar="FILE",
+                   help="Ed25519 key that signs each hearing's log head, kept outside the data directory "
+                   "(default: $COURTROOM_SIGNING_KEY, else ~/.config/courtroom/signing-key.pem; created if missing)")
     s.add_argument("--max-connections", type=int, default=10_000, metavar="N",
                    help="client connections held at once (default 10000, and always fewer than the open-file "
                    "limit allows); at the limit, one that has not sent a request is dropped")
@@ -269,7 +372,26 @@ def parser() -> argparse.ArgumentParser:
         if name == "export":
             c.add_argument("--format", choices=sorted(EXPORTERS), default="txt")
             c.add_argument("--output", "-o", help="file to write (default: standard output)")
+        else:
+            c.add_argument("--key", type=Path, action="append", default=[], metavar="FILE",
+                           help="the court's key (public or private PEM) that signs log heads; repeat for "
+                           "keys used before (default: the hub's signing key on this machine)")
+            c.add_argument("--anchors", type=Path, action="append", default=[], metavar="FILE",
+                           help="an archive of `courtroom anchors` output; every anchor of this hearing must "
+                           "still be in its log (repeat for several)")
         c.set_defaults(run=fn)
+
+    a = sub.add_parser("anchors", help="print every hearing's signed head (JSON lines) for an archive kept "
+                       "away from the hub")
+    a.add_argument("--data", type=Path, default=default_data_dir(), help=data_help)
+    a.add_argument("--output", "-o", help="file to write (default: standard output)")
+    a.set_defaults(run=anchors)
+
+    k = sub.add_parser("keys", help="the hub's signing key")
+    ksub = k.add_subparsers(dest="action", required=True)
+    kp = ksub.add_parser("public", help="print the public key that verifies the hub's signatures")
+    kp.add_argument("--signing-key", type=Path, default=default_key_path(), metavar="FILE")
+    k.set_defaults(run=keys)
 
     t = sub.add_parser("transcribe", help="transcribe an audio or video file")
     t.add_argument("file", type=Path)

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from transcript.heads import SignedHead, Signer, check_head
 from transcript.log import SYSTEM, ChainError, LogEntry, create_op, make_entry, replay, GENESIS_HASH
 from transcript.model import HearingInfo, Participant
 from transcript.roles import Role, Site
@@ -43,8 +44,11 @@ class HearingUnavailable(Exception):
 
 class Hub:
     def __init__(self, data_dir: Path, media: MediaConfig | None = None, quotas: Quotas = Quotas(),
-                 rate: RateLimit = RateLimit()) -> None:
+                 rate: RateLimit = RateLimit(), signer: Signer | None = None) -> None:
         self.data_dir = data_dir
+        #: Signs each hearing's head as it is committed; a hub without one
+        #: (in-process tests) neither signs nor checks heads.
+        self.signer = signer
         self.media = media
         self.quotas = quotas
         self.rate = rate
@@ -116,8 +120,11 @@ class Hub:
         entry = make_entry(GENESIS_HASH, hearing_id, 1, SYSTEM, "create", int(time.time() * 1000),
                            create_op(info), event)
         tokens = [(p, new_token()) for p in participants]
-        await self._run(self.log.append, [entry],
-                        lambda conn: self.invites.insert(hearing_id, [(p.participant_id, t) for p, t in tokens]))
+
+        def also(conn: object) -> None:
+            self.invites.insert(hearing_id, [(p.participant_id, t) for p, t in tokens])
+            self._sign([entry])
+        await self._run(self.log.append, [entry], also)
         self._rooms[hearing_id] = self._room(hearing_id, state, [entry])
         return info, tokens
 
@@ -144,15 +151,34 @@ class Hub:
         return room
 
     async def _load(self, hearing_id: str) -> Room | None:
-        entries = await self._run(lambda: list(self.log.entries(hearing_id)))
+        entries, head = await self._run(lambda: (list(self.log.entries(hearing_id)), self.log.head(hearing_id)))
         if not entries:
             return None
         try:
-            state, _, _ = replay(entries, hearing_id)
+            state, last_hash, last_seq = replay(entries, hearing_id)
         except ChainError as err:
             log.error("hearing %s: log failed verification: %s", hearing_id, err)
             raise HearingUnavailable(f"hearing log failed verification: {err}") from None
+        if self.signer is not None:
+            problem = check_head(head, last_seq, last_hash, [self.signer.public])
+            if problem is not None:
+                log.error("hearing %s: log does not match its signed head: %s", hearing_id, problem)
+                raise HearingUnavailable(f"hearing log failed verification: {problem}")
         return self._room(hearing_id, state, entries)
+
+    async def heads(self) -> list[SignedHead]:
+        """Every hearing's signed head as committed (the court's anchors)."""
+        return await self._run(self.log.heads)
+
+    def _sign(self, entries: list[LogEntry]) -> None:
+        """Sign the new head of every hearing among ``entries``; on the store
+        thread, inside the transaction that appends them."""
+        if self.signer is None:
+            return
+        last: dict[str, LogEntry] = {}
+        for e in entries:
+            last[e.hearing_id] = e
+        self.log.put_heads([self.signer.sign(e.hearing_id, e.seq, e.hash, e.ts_ms) for e in last.values()])
 
     async def authenticate(self, hearing_id: str, token: str) -> tuple[Room, Participant] | None:
         """The room and participant an invite token admits to, or None."""
@@ -165,6 +191,12 @@ class Hub:
         if room is None or room.state.hearing is None:
             return None
         return room, room.state.hearing.participants[participant_id]
+
+    def _derive(self, entries: list[LogEntry]) -> None:
+        """What a batch changes besides the log, in its transaction: invites
+        revoked or replaced, and the signed heads."""
+        self.invites.follow(entries)
+        self._sign(entries)
 
     def discard(self, room: Room, reason: str) -> None:
         """Drop a room whose memory can no longer be trusted: its clients
@@ -197,7 +229,7 @@ class Hub:
                     continue
                 entries = [e for _, e in batch]
                 try:
-                    await self._run(self.log.append, entries, lambda conn: self.invites.follow(entries))
+                    await self._run(self.log.append, entries, lambda conn: self._derive(entries))
                 except Exception as err:
                     log.exception("log append failed")
                     for room in {r for r, _ in batch}:

@@ -70,6 +70,17 @@ class HubProcess:
         return cls(data, args=["--model", str(TONE_MODEL), "--network", f"test={media_address()}"], env=env)
 
     @property
+    def key(self) -> Path:
+        """This hub's signing key: beside its data directory, never inside."""
+        return self.data.parent / f"{self.data.name}-signing-key.pem"
+
+    def verify(self, hearing_id: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        """``courtroom verify`` of a hearing in this hub's data directory."""
+        return subprocess.run([sys.executable, "-m", "courtroom.cli", "verify", "--data", str(self.data),
+                               "--key", str(self.key), *extra, hearing_id], capture_output=True, text=True,
+                              timeout=120)
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -81,7 +92,8 @@ class HubProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "courtroom.cli", "serve", "--port", str(self.port), "--data",
              str(self.data), "--admin-token", ADMIN, "--log-level", "warning", *self.args],
-            stdout=self.log, stderr=subprocess.STDOUT, env=self.env, preexec_fn=self._limits)
+            stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=self._limits,
+            env={**(self.env or os.environ), "COURTROOM_SIGNING_KEY": str(self.key)})
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 
 import httpx
 import pytest
@@ -84,11 +82,6 @@ def test_a_removed_party_sees_nothing_after_the_removal_and_resumes_on_readmissi
     run(main())
 
 
-def courtroom_verify(hub: HubProcess, hid: str) -> int:
-    return subprocess.run([sys.executable, "-m", "courtroom.cli", "verify", "--data", str(hub.data), hid],
-                          capture_output=True, timeout=60).returncode
-
-
 def test_a_revoked_invite_is_refused_at_once_sockets_included(hub: HubProcess) -> None:
     h = hub.create_hearing()
     hid, inv = h["hearing_id"], invites_by_role(h)
@@ -146,7 +139,7 @@ def test_reissuing_an_invite_replaces_the_token(hub: HubProcess, who: str) -> No
     assert t["seq"] == new["seq"]
     for stored in hub.data.glob("courtroom.db*"):
         assert new["token"].encode() not in stored.read_bytes()
-    assert courtroom_verify(hub, hid) == 0
+    assert hub.verify(hid).returncode == 0
     # The judge's own invite: only court staff may replace someone else's judge's,
     # the clerk never, and a participant who does not exist is not found.
     judge_url = f"{hub.url}/api/hearings/{hid}/participants/{inv['judge']['participant_id']}/invite"

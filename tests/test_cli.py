@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -16,8 +17,13 @@ from tests.support import Client, HubProcess, invites_by_role
 
 
 def courtroom(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command, with the signing key of the hub whose ``--data`` it reads."""
+    env = dict(os.environ)
+    if "--data" in args:
+        data = Path(args[args.index("--data") + 1])
+        env["COURTROOM_SIGNING_KEY"] = str(HubProcess(data).key)
     return subprocess.run([sys.executable, "-m", "courtroom.cli", *args], capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=60, env=env)
 
 
 @pytest.fixture
@@ -51,7 +57,7 @@ def test_verify_accepts_an_untouched_log(recorded: tuple[Path, str]) -> None:
     data, hid = recorded
     r = courtroom("verify", "--data", str(data), hid)
     assert r.returncode == 0, r.stderr
-    assert "5 entries verified" in r.stdout
+    assert "5 entries verified" in r.stdout and "signed by key" in r.stdout
 
 
 @pytest.mark.parametrize("column, value", [

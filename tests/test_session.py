@@ -6,19 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
-
 import httpx
 
 from tests.support import Client, HubProcess, invites_by_role, run
 
 LONE = "\ud800"
-
-
-def verify(hub: HubProcess, hearing_id: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "courtroom.cli", "verify", "--data", str(hub.data), hearing_id],
-                          capture_output=True, text=True, timeout=60)
 
 
 def test_lone_surrogates_are_refused_and_the_log_stays_whole(hub: HubProcess) -> None:
@@ -58,7 +50,7 @@ def test_lone_surrogates_are_refused_and_the_log_stays_whole(hub: HubProcess) ->
             await c.close()
 
     run(main())
-    assert verify(hub, hid).returncode == 0
+    assert hub.verify(hid).returncode == 0
     hub.stop()
     hub.start()
     t = hub.transcript(hid, inv["judge"]["token"])

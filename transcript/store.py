@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .canonical import canonical_json
+from .heads import SignedHead
 from .log import LogEntry
 
 SCHEMA = """
@@ -28,6 +29,14 @@ CREATE TABLE IF NOT EXISTS log (
     PRIMARY KEY (hearing_id, seq)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS log_op_id ON log (hearing_id, participant_id, op_id);
+CREATE TABLE IF NOT EXISTS heads (
+    hearing_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    key_id TEXT NOT NULL,
+    signature TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -78,6 +87,21 @@ class LogStore:
             self.conn.executemany("INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             if also is not None:
                 also(self.conn)
+
+    def put_heads(self, heads: list[SignedHead]) -> None:
+        """Record hearings' signed heads; call inside the transaction that
+        appends the entries they sign."""
+        self.conn.executemany("INSERT OR REPLACE INTO heads VALUES (?, ?, ?, ?, ?, ?)",
+                              [(h.hearing_id, h.seq, h.hash, h.ts_ms, h.key_id, h.signature) for h in heads])
+
+    def head(self, hearing_id: str) -> SignedHead | None:
+        row = self.conn.execute("SELECT hearing_id, seq, hash, ts_ms, key_id, signature FROM heads "
+                                "WHERE hearing_id = ?", (hearing_id,)).fetchone()
+        return SignedHead(*row) if row else None
+
+    def heads(self) -> list[SignedHead]:
+        return [SignedHead(*row) for row in self.conn.execute(
+            "SELECT hearing_id, seq, hash, ts_ms, key_id, signature FROM heads ORDER BY hearing_id")]
 
     def entries(self, hearing_id: str) -> Iterator[LogEntry]:
         cur = self.conn.execute(

@@ -15,6 +15,11 @@ from typing import Any, Awaitable, Callable
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.exceptions import InvalidStateError
 
+#: At most this long, a renegotiation waits for the connection to be set up.
+SETTLE_TIMEOUT = 10.0
+_LOCAL_RTP = "_RTCPeerConnection__localRtp"
+_SENDER_STARTED = "_RTCRtpSender__started"
+
 
 class Terminal:
     def __init__(self, send: Callable[[dict[str, Any]], Awaitable[None]], *,
@@ -30,6 +35,7 @@ class Terminal:
         self.negotiated = asyncio.Event()
         self.removed: dict[str, Any] | None = None  # the hub's rtc.closed, if it sent one
         self._closed = False
+        self._state = asyncio.Event()
 
     async def join(self) -> None:
         await self.send({"type": "rtc.join", "audio": self.audio is not None, "video": self.video is not None})
@@ -53,7 +59,16 @@ class Terminal:
         if self.pc is None:
             self.pc = RTCPeerConnection()
             self.pc.on("track", self._track)
+            self.pc.on("connectionstatechange", self._state_changed)
         pc = self.pc
+        # aiortc starts a sender only in the connection set-up that follows a
+        # negotiation; a renegotiation applied while the first set-up still
+        # runs finds DTLS "connecting" and starts nothing, so a track added by
+        # it would never be sent. Renegotiate once the connection is up.
+        try:
+            await asyncio.wait_for(self._settled(), SETTLE_TIMEOUT)
+        except asyncio.TimeoutError:
+            pass  # answer anyway: the hub gives up on an offer after 15 s
         self.tracks.update(msg.get("tracks", {}))
         await pc.setRemoteDescription(RTCSessionDescription(msg["sdp"], "offer"))
         for kind, mid in msg.get("publish", {}).items():
@@ -65,6 +80,41 @@ class Terminal:
         await pc.setLocalDescription(await pc.createAnswer())
         await self.send({"type": "rtc.answer", "sdp": pc.localDescription.sdp})
         self.negotiated.set()
+        if pc.connectionState == "connected":
+            await self._start_senders()
+
+    async def _settled(self) -> None:
+        """Until the set-up that followed the last answer is over (connected,
+        failed or closed); at once if nothing was answered yet, or if what was
+        answered had no media to connect (the first offer to someone who
+        neither sends nor receives yet)."""
+        assert self.pc is not None
+        while self.negotiated.is_set() and self.pc.getTransceivers() \
+                and self.pc.connectionState in ("new", "connecting"):
+            self._state = asyncio.Event()
+            await self._state.wait()
+
+    def _state_changed(self) -> None:
+        self._state.set()
+        if self.pc is not None and self.pc.connectionState == "connected":
+            asyncio.ensure_future(self._start_senders())
+
+    async def _start_senders(self) -> None:
+        """Start every sender that should be sending. aiortc starts them in
+        the connection set-ups that its descriptions schedule, and when two
+        of those interleave (one from the offer, one from the answer) a
+        sender can be skipped: the microphone is heard, the camera never
+        sent. ``send`` does nothing for a sender already started. Relies on
+        aiortc internals; aiortc is pinned and tests/media/test_forwarding.py
+        checks the names."""
+        pc = self.pc
+        if pc is None:
+            return
+        local_rtp = getattr(pc, _LOCAL_RTP)
+        for t in pc.getTransceivers():
+            if t.currentDirection in ("sendonly", "sendrecv") and t.sender.track is not None \
+                    and not getattr(t.sender, _SENDER_STARTED):
+                await t.sender.send(local_rtp(t))
 
     def _track(self, track: MediaStreamTrack) -> None:
         assert self.pc is not None

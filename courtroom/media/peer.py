@@ -31,6 +31,8 @@ MAX_CANDIDATES = 64
 MAX_SDP = 64 * 1024
 #: Characters of an underlying error quoted back (never the whole input).
 MAX_REASON = 200
+_LOCAL_RTP = "_RTCPeerConnection__localRtp"
+_SENDER_STARTED = "_RTCRtpSender__started"
 
 
 class SignallingError(Exception):
@@ -175,6 +177,8 @@ class Peer:
         finally:
             self._answer = None
         self._check_codecs()
+        if self.pc.connectionState == "connected":
+            await self._start_senders()
 
     async def answer(self, sdp: Any) -> None:
         """Apply the participant's answer. A bad one is refused and the offer
@@ -226,7 +230,22 @@ class Peer:
         if self.pc.connectionState in ("failed", "closed"):
             await self.close()
         else:
+            if self.pc.connectionState == "connected":
+                await self._start_senders()
             self._on_state_change()
+
+    async def _start_senders(self) -> None:
+        """Start every sender that should be forwarding. aiortc starts them
+        in the connection set-ups that its descriptions schedule (one after
+        the offer, one after the answer); when those interleave, a sender can
+        be skipped and a subscriber never gets that track. ``send`` does
+        nothing for a sender already started. Relies on aiortc internals;
+        aiortc is pinned and tests/media/test_forwarding.py checks the names."""
+        local_rtp = getattr(self.pc, _LOCAL_RTP)
+        for t in self.pc.getTransceivers():
+            if t.currentDirection in ("sendonly", "sendrecv") and t.sender.track is not None \
+                    and not getattr(t.sender, _SENDER_STARTED):
+                await t.sender.send(local_rtp(t))
 
     async def close(self) -> None:
         if self._closed:

@@ -14,6 +14,7 @@ from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtpPacket
 
 from courtroom.media.forwarding import AudioPassThrough, is_keyframe, tap
+from courtroom.media.peer import _LOCAL_RTP, _SENDER_STARTED
 from courtroom.media.network import Network, use_networks
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
@@ -82,5 +83,15 @@ def test_a_subscribers_picture_loss_report_reaches_the_override() -> None:
         for fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
             await sender._handle_rtcp_packet(RtcpPsfbPacket(fmt=fmt, ssrc=1, media_ssrc=sender._ssrc))
         assert asked == [1, 1]
+        await pc.close()
+    asyncio.run(main())
+
+
+def test_sender_start_hooks_are_where_the_peer_expects_them() -> None:
+    async def main() -> None:
+        pc = RTCPeerConnection()
+        transceiver = pc.addTransceiver("audio", direction="sendonly")
+        assert getattr(transceiver.sender, _SENDER_STARTED) is False
+        assert callable(getattr(pc, _LOCAL_RTP))
         await pc.close()
     asyncio.run(main())

@@ -3,6 +3,7 @@ lives in ``transcript`` (ops) or ``hub``/``room``/``session`` (delivery)."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import secrets
@@ -29,7 +30,7 @@ from transcript.roles import PERMISSIONS, Role, Site
 
 from . import __doc__ as _doc
 from .access import Access, cookie_name, credential, is_participant_id
-from .hub import HearingUnavailable, Hub
+from .hub import JOIN_QUEUE, HearingUnavailable, Hub
 from .bodylimit import BodyLimit
 from .headers import PAGE_CSP, SecurityHeaders
 from .evidence import EvidenceStore, UploadError
@@ -119,6 +120,12 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
+        # Everything alive now (the libraries, the app: some 300,000 objects)
+        # lives as long as the process. Out of the collector's sight, a full
+        # collection no longer stops the hub for 100+ ms; it walks only what
+        # came later.
+        gc.collect()
+        gc.freeze()
         yield
         await hub.close()
 
@@ -354,6 +361,19 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
 
     @app.websocket("/ws/hearings/{hearing_id}")
     async def hearing_socket(ws: WebSocket, hearing_id: str) -> None:
+        # Admission: new screens are taken in at a bounded rate, in the order
+        # they came, before any work is spent on them, so a storm of screens
+        # (re)joining never takes the hub from those already in a hearing.
+        # Beyond a short queue they are turned away at once (503, retry).
+        if hub.join_waiting >= JOIN_QUEUE:
+            await refuse_busy(ws)
+            return
+        hub.join_waiting += 1
+        try:
+            async with hub.joining:
+                await hub.join_pace.take(1)
+        finally:
+            hub.join_waiting -= 1
         await ws.accept()
         try:
             auth = await hub.authenticate(hearing_id, credential(ws))
@@ -368,5 +388,12 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
             return
         room, participant = auth
         await Session(ws, room, participant).run()
+
+    async def refuse_busy(ws: WebSocket) -> None:
+        body = {"error": {"code": "unavailable", "message": "the hub is taking in many screens; try again shortly"}}
+        if "websocket.http.response" in ws.scope.get("extensions", {}):
+            await ws.send_denial_response(JSONResponse(body, 503, headers={"Retry-After": "1"}))
+        else:
+            await ws.close(1013)
 
     return app

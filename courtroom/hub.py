@@ -25,7 +25,7 @@ from transcript.store import LogStore, checkpoint, open_database
 
 from .invites import InviteStore, new_token
 from .media.mediaroom import MediaConfig, MediaRoom
-from .ratelimit import RateLimit
+from .ratelimit import Pace, RateLimit
 from .room import Room
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,16 @@ T = TypeVar("T")
 
 #: At most this many entries go into one transaction.
 MAX_BATCH = 2_000
+#: Catch-up messages per second for all joining screens together: about a
+#: third of one core, the rest stays with the live hearing.
+REPLAY_RATE = 10_000
+REPLAYS_AT_ONCE = 2
+#: New screens per second the hub takes in (each costs about 1 ms of CPU
+#: before its catch-up); a burst of this many is taken at once.
+JOIN_RATE = 150
+JOIN_BURST = 150
+#: Screens waiting to be taken in; more are turned away to retry.
+JOIN_QUEUE = 150
 #: Committed entries between WAL checkpoints (run off the commit thread).
 CHECKPOINT_EVERY = 1000
 
@@ -60,6 +70,14 @@ class Hub:
         self._loading: dict[str, asyncio.Lock] = {}
         self._pending: list[tuple[Room, LogEntry]] = []
         self._wake = asyncio.Event()
+        #: A few catch-up replays progress at once, sharing one pace (see
+        #: Session._replay); the other joining screens wait their turn.
+        self.replaying = asyncio.Semaphore(REPLAYS_AT_ONCE)
+        self.replay_pace = Pace(REPLAY_RATE)
+        #: New websocket screens admitted one at a time, at ``JOIN_RATE``.
+        self.joining = asyncio.Semaphore(1)
+        self.join_waiting = 0
+        self.join_pace = Pace(JOIN_RATE, burst=JOIN_BURST / JOIN_RATE)
         self._committer: asyncio.Task[None] | None = None
 
     @property

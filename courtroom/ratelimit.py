@@ -8,6 +8,7 @@ of marks) fit in the burst; a flood of thousands of ops does not.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -40,3 +41,26 @@ class TokenBucket:
             self.tokens -= 1
             return 0.0
         return (1 - self.tokens) / self.limit.rate
+
+
+class Pace:
+    """Work shared out over time: at most ``rate`` units a second for all who
+    take from it, in the order they ask (virtual time, with a short burst).
+    Catch-up replays take from one pace, so however many screens join at
+    once they never take the whole event loop from the live hearing."""
+
+    def __init__(self, rate: float, burst: float = 0.05, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self._next = 0.0
+
+    def delay(self, units: float) -> float:
+        """Book ``units`` of work; the seconds to wait before doing it."""
+        now = self.clock()
+        start = max(now - self.burst, self._next)
+        self._next = start + units / self.rate
+        return max(0.0, start - now)
+
+    async def take(self, units: float) -> None:
+        await asyncio.sleep(self.delay(units))  # sleep(0) still lets others run

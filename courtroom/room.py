@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Presence is sent to the screens at most this often (seconds).
+PRESENCE_EVERY = 0.25
 #: Close code for a client whose invite token was revoked or replaced
 #: (the same as for a token that never was valid).
 CLOSE_REVOKED = 4401
@@ -104,6 +106,7 @@ class Room:
         self.created_ms = entries[0].ts_ms if entries else int(time.time() * 1000)
         self.media: MediaRoom | None = None
         self._presence: dict[str, dict[str, Any]] = {}
+        self._presence_due: asyncio.TimerHandle | None = None
         for e in entries:
             self._record(e)
         if entries:
@@ -279,7 +282,16 @@ class Room:
                 for pid in self.state.hearing.participants}
 
     def presence_changed(self) -> None:
-        """Tell every screen, if anything it shows changed."""
+        """Something presence shows may have changed: tell every screen, at
+        most once per ``PRESENCE_EVERY`` (hundreds of screens joining and
+        leaving must not each cost a broadcast to all the others)."""
+        if self._presence_due is None:
+            self._presence_due = asyncio.get_running_loop().call_later(PRESENCE_EVERY, self._send_presence)
+
+    def _send_presence(self) -> None:
+        self._presence_due = None
+        if self.broken:
+            return
         now = self.presence()
         if now != self._presence:
             self._presence = now

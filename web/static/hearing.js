@@ -317,6 +317,20 @@ function renderDevices() {
   devicesShown = show;
 }
 
+// One committed event, live or from a catch-up batch, applied once in seq order.
+function onEvent(msg) {
+  if (msg.seq <= t.seq) return;
+  t.seq = msg.seq;
+  const result = t.apply(msg.event);
+  if (msg.event.kind === "vocabulary.changed" && $("vocabulary").open) {
+    loadTerms().then(() => status("识别术语已更新"));
+  }
+  if (msg.event.kind === "hearing.created") document.getElementById("title").textContent =
+    `${msg.event.hearing.court} ${msg.event.hearing.case_number} 庭审笔录`;
+  changed(result);
+}
+
+let retries = 0;
 function connect() {
   ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/hearings/${hearingId}?${who}`);
   ws.onmessage = (m) => {
@@ -326,16 +340,11 @@ function connect() {
       me = p;
       permissions = msg.permissions;
       document.getElementById("who").textContent = `${ROLE[p.role] || p.role} ${p.name}`;
-      ws.send(JSON.stringify({ type: "sync", since: t.seq }));
-    } else if (msg.type === "event" && msg.seq > t.seq) {
-      t.seq = msg.seq;
-      const result = t.apply(msg.event);
-      if (msg.event.kind === "vocabulary.changed" && $("vocabulary").open) {
-        loadTerms().then(() => status("识别术语已更新"));
-      }
-      if (msg.event.kind === "hearing.created") document.getElementById("title").textContent =
-        `${msg.event.hearing.court} ${msg.event.hearing.case_number} 庭审笔录`;
-      changed(result);
+      ws.send(JSON.stringify({ type: "sync", since: t.seq, batch: true }));
+    } else if (msg.type === "event") {
+      onEvent(msg);
+    } else if (msg.type === "events") {  // a batch of catch-up events
+      for (const e of msg.events) onEvent(e);
     } else if (msg.type === "waiting") {
       waitingNow = true;
       status("等候审判员准许进入");
@@ -369,10 +378,14 @@ function connect() {
       status(msg.error.code === "forbidden" ? "邀请链接无效" : refusal(msg.error) || `错误：${msg.error.message}`);
     }
   };
+  ws.onopen = () => { retries = 0; };
   ws.onclose = (e) => {
     if (e.code === 4401) return;
     status("连接中断，正在重连…");
-    setTimeout(connect, 1000);
+    // Back off, with jitter, so that screens turned away by a busy hub (or
+    // all reconnecting after a restart) do not come back all at once.
+    retries += 1;
+    setTimeout(connect, Math.min(10000, 1000 * 2 ** Math.min(retries - 1, 4)) * (0.5 + Math.random()));
   };
 }
 connect();

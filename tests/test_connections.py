@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
+import random
 import socket
 import time
 from pathlib import Path
@@ -80,5 +82,38 @@ def test_websockets_and_keep_alive_requests_are_not_timed_out(tmp_path: Path) ->
                 await ws.send('{"type": "sync", "since": 0}')
                 await asyncio.wait_for(ws.recv(), 5)  # the socket outlived the head timeout
         asyncio.run(main())
+    finally:
+        hub.stop()
+
+
+def test_a_storm_of_new_screens_is_queued_then_turned_away_to_retry(tmp_path: Path) -> None:
+    """600 screens at once: some are queued and taken in, the rest are turned
+    away with 503 and Retry-After; retrying as the page does (after a
+    randomized delay), every one of them gets in, and the hub stays up."""
+    hub = HubProcess(tmp_path / "data").start()
+    try:
+        h = hub.create_hearing()
+        url = hub.ws_url(h["hearing_id"], invites_by_role(h)["observer"]["token"])
+        turned_away: list[int] = []
+
+        async def one() -> None:
+            for _ in range(20):
+                try:
+                    async with websockets.connect(url, open_timeout=30) as ws:
+                        assert json.loads(await ws.recv())["type"] == "welcome"
+                        await asyncio.sleep(1)
+                        return
+                except websockets.InvalidStatus as err:
+                    assert err.response.status_code == 503 and err.response.headers["Retry-After"] == "1"
+                    turned_away.append(1)
+                    await asyncio.sleep(random.uniform(0.5, 1.5))
+            raise AssertionError("never admitted")
+
+        async def storm() -> None:
+            await asyncio.gather(*(one() for _ in range(600)))
+        started = time.monotonic()
+        asyncio.run(storm())
+        assert turned_away and time.monotonic() - started < 30
+        assert httpx.get(hub.url + "/healthz").status_code == 200
     finally:
         hub.stop()

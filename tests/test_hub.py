@@ -238,3 +238,37 @@ def stalled_screen(hub: HubProcess) -> None:
         await watcher.close()
 
     run(main())
+
+
+def test_batched_catch_up_carries_the_same_events(hub: HubProcess) -> None:
+    h = hub.create_hearing()
+    hid, inv = h["hearing_id"], invites_by_role(h)
+
+    async def main() -> None:
+        clerk = await Client.connect(hub.ws_url(hid, inv["clerk"]["token"]))
+        for n in range(150):  # about 340,000 characters of events
+            await clerk.send_op({"kind": "segment.add", "text": f"第{n}段陈述。" * 350}, op_id=f"s{n}")
+        await clerk.wait_for(lambda: len(clerk.answers) == 150, timeout=60)
+        assert {a["type"] for a in clerk.answers.values()} == {"ack"}
+        plain = await Client.connect(hub.ws_url(hid, inv["judge"]["token"]))
+        async with websockets.connect(hub.ws_url(hid, inv["plaintiff"]["token"]), max_size=2**24) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "sync", "since": 5, "batch": True}))
+            batches, events = 0, []
+            while True:
+                msg = json.loads(await ws.recv())
+                if msg["type"] == "events":
+                    batches += 1
+                    events += msg["events"]
+                elif msg["type"] == "synced":
+                    break
+            await ws.send(json.dumps({"type": "sync", "since": 0, "batch": "yes"}))
+            while (msg := json.loads(await ws.recv()))["type"] != "error":
+                pass
+            assert msg["error"]["code"] == "invalid"
+        assert 1 < batches < 5
+        assert events == plain.events[5:]
+        for c in (clerk, plain):
+            await c.close()
+
+    run(main())

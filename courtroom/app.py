@@ -117,9 +117,14 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -> FastAPI:
+    evidence = EvidenceStore(hub.data_dir / "evidence")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
+        swept = await run_in_threadpool(evidence.sweep)
+        if swept:
+            log.warning("removed %d upload(s) left half-written by an earlier stop", swept)
         # Everything alive now (the libraries, the app: some 300,000 objects)
         # lives as long as the process. Out of the collector's sight, a full
         # collection no longer stops the hub for 100+ ms; it walks only what
@@ -243,8 +248,6 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
         name = urllib.parse.quote(f"{room.state.hearing.case_number}-庭审笔录.{format}")
         return Response(render(room.state, room.committed_seq), media_type=media_type,
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
-
-    evidence = EvidenceStore(hub.data_dir / "evidence")
 
     @app.post("/api/hearings/{hearing_id}/evidence", status_code=201)
     async def upload_evidence(hearing_id: str, request: Request, token: Credential,

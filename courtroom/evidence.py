@@ -66,6 +66,15 @@ class EvidenceStore:
         self._held: Counter[tuple[str, str]] = Counter()
         self._verified: dict[Path, tuple[int, int, int]] = {}
 
+    def sweep(self) -> int:
+        """Remove uploads that a killed hub left half-written (their temp
+        files); at start, before any upload runs. How many were removed."""
+        removed = 0
+        for part in self.root.glob("*/.upload-*.part"):
+            part.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
     def path(self, hearing_id: str, sha256: str) -> Path:
         return self.root / hearing_id / sha256
 

@@ -174,7 +174,10 @@ class Client:
 
     def on_message(self, msg: dict[str, Any]) -> None:
         t = msg["type"]
-        if t == "event":
+        if t == "events":  # a batched catch-up
+            for event in msg["events"]:
+                self.on_message(event)
+        elif t == "event":
             assert msg["seq"] == self.seq + 1, f"gap or duplicate: {msg['seq']} after {self.seq}"
             self.seq = msg["seq"]
             self.events.append(msg)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -13,3 +15,23 @@ def hub(tmp_path: Path) -> Iterator[HubProcess]:
     proc = HubProcess(tmp_path / "data").start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture
+def small_disk() -> Iterator[Callable[[Path, int], Path]]:
+    """Mounts a file system of a few MiB (tmpfs) on a folder, to fill up:
+    ``small_disk(folder, mib)``. Unmounted afterwards. Where mounting is not
+    allowed the test skips, except under CI, where it fails."""
+    mounted: list[Path] = []
+
+    def mount(folder: Path, mib: int) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={mib}m", "tmpfs", str(folder)], capture_output=True)
+        if r.returncode != 0:
+            message = f"cannot mount a small file system here: {r.stderr.decode().strip()}"
+            pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+        mounted.append(folder)
+        return folder
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import base64
+import copy
+from typing import Any
 
-from transcript.model import HearingInfo, Participant
+import pytest
+
+from transcript.errors import OpError
+from transcript.model import Actor, HearingInfo, Participant
 from transcript.roles import Role
 from transcript.state import TranscriptState
 
@@ -23,3 +28,12 @@ def new_state(*texts: str) -> TranscriptState:
     for text in texts:
         state.apply(PEOPLE[Role.CLERK], {"kind": "segment.add", "text": text})
     return state
+
+
+def rejected(state: TranscriptState, actor: Actor, op: Any) -> OpError:
+    """Apply an op that must be refused; check that nothing changed."""
+    before = copy.deepcopy(state.snapshot())
+    with pytest.raises(OpError) as info:
+        state.apply(actor, op)
+    assert state.snapshot() == before, "a rejected op changed the state"
+    return info.value

@@ -3,26 +3,16 @@ pasted by the judge (pasting also by the clerk)."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
-from tests.corefixtures import PEOPLE, new_state
-from transcript.errors import OpError
+from tests.corefixtures import PEOPLE, new_state, rejected
 from transcript.roles import Role
-from transcript.state import TranscriptState
 
 J, C, P, D, O = (PEOPLE[r] for r in (Role.JUDGE, Role.CLERK, Role.PLAINTIFF, Role.DEFENDANT, Role.OBSERVER))
 SHA = "a" * 64
 PHOTO = {"kind": "evidence.add", "sha256": SHA, "name": "借条.jpg", "media_type": "image/jpeg", "size": 1234}
 
 
-def rejected(state: TranscriptState, actor, op) -> OpError:  # noqa: ANN001
-    before = copy.deepcopy(state.snapshot())
-    with pytest.raises(OpError) as info:
-        state.apply(actor, op)
-    assert state.snapshot() == before
-    return info.value
 
 
 def test_evidence_goes_from_filed_to_approved_shown_and_pasted() -> None:

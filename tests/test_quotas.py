@@ -3,12 +3,9 @@ applied, never when a log is replayed."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
-from tests.corefixtures import PEOPLE, hearing, new_state
-from transcript.errors import OpError
+from tests.corefixtures import PEOPLE, hearing, new_state, rejected
 from transcript.log import GENESIS_HASH, create_op, make_entry, replay
 from transcript.quotas import Quotas
 from transcript.roles import Role
@@ -23,12 +20,6 @@ def mark(body: str = "") -> dict:
             "style": "comment" if body else "highlight", "body": body}
 
 
-def refused(state: TranscriptState, actor, op) -> OpError:  # noqa: ANN001
-    before = copy.deepcopy(state.snapshot())
-    with pytest.raises(OpError) as info:
-        state.apply(actor, op)
-    assert state.snapshot() == before
-    return info.value
 
 
 def test_annotation_count_and_bytes_per_participant() -> None:
@@ -36,13 +27,13 @@ def test_annotation_count_and_bytes_per_participant() -> None:
     state.quotas = Quotas(annotations=2, annotation_bytes=9)
     state.apply(P, mark())
     state.apply(P, mark("三个字"))  # 9 bytes of UTF-8
-    err = refused(state, P, mark())
+    err = rejected(state, P, mark())
     assert err.code == "too_large" and err.details == {"quota": "annotations", "limit": 2}
     state.apply(D, mark("一"))  # another participant's own budget
-    assert refused(state, D, mark("一二三")).details["quota"] == "annotation_bytes"
+    assert rejected(state, D, mark("一二三")).details["quota"] == "annotation_bytes"
     # Removing does not give the budget back: the log keeps what was added.
     state.apply(P, {"kind": "annotation.remove", "annotation_id": "A1"})
-    assert refused(state, P, mark()).details["quota"] == "annotations"
+    assert rejected(state, P, mark()).details["quota"] == "annotations"
 
 
 def test_evidence_items_and_bytes() -> None:
@@ -50,9 +41,9 @@ def test_evidence_items_and_bytes() -> None:
     state.quotas = Quotas(evidence_items=2, evidence_bytes=1000)
     op = {"kind": "evidence.add", "sha256": "a" * 64, "name": "借条.jpg", "media_type": "image/jpeg", "size": 600}
     state.apply(P, op)
-    assert refused(state, P, op).details["quota"] == "evidence_bytes"
+    assert rejected(state, P, op).details["quota"] == "evidence_bytes"
     state.apply(P, {**op, "size": 400})
-    assert refused(state, P, {**op, "size": 1}).details["quota"] == "evidence_items"
+    assert rejected(state, P, {**op, "size": 1}).details["quota"] == "evidence_items"
 
 
 def test_replay_ignores_quotas_so_lowering_one_breaks_no_log() -> None:

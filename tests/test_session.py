@@ -4,7 +4,6 @@ session."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import httpx
 

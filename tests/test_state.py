@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import copy
-
 import pytest
 
-from tests.corefixtures import PEOPLE, PNG, new_state
-from transcript.errors import OpError
+from tests.corefixtures import PEOPLE, PNG, new_state, rejected
 from transcript.roles import Role
 from transcript.state import TranscriptState
 
@@ -13,12 +10,6 @@ J, C, P, D, O = (PEOPLE[r] for r in (Role.JUDGE, Role.CLERK, Role.PLAINTIFF, Rol
 TEXT = "原告要求被告支付货款三十万元"
 
 
-def rejected(state: TranscriptState, actor, op) -> OpError:
-    before = copy.deepcopy(state.snapshot())
-    with pytest.raises(OpError) as info:
-        state.apply(actor, op)
-    assert state.snapshot() == before, "a rejected op changed the state"
-    return info.value
 
 
 # Written from the issue text, not from the table under test: judge everything;
@@ -254,8 +245,8 @@ def test_the_judge_revokes_and_reissues_others_invites_and_staff_anyones() -> No
 
 
 def test_staff_entries_replay() -> None:
-    from transcript.log import GENESIS_HASH, create_op, make_entry, replay, staff
     from tests.corefixtures import hearing
+    from transcript.log import GENESIS_HASH, create_op, make_entry, replay, staff
     state = TranscriptState()
     info = hearing()
     entries = [make_entry(GENESIS_HASH, info.hearing_id, 1, "system", "create", 0, create_op(info), state.create(info))]

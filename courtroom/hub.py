@@ -40,7 +40,7 @@ REPLAYS_AT_ONCE = 2
 #: New screens per second the hub takes in (each costs about 1 ms of CPU
 #: before its catch-up); a burst of this many is taken at once.
 JOIN_RATE = 150
-JOIN_BURST = 150
+JOIN_BURST = 20
 #: Screens waiting to be taken in; more are turned away to retry.
 JOIN_QUEUE = 150
 #: Committed entries between WAL checkpoints (run off the commit thread).

@@ -36,6 +36,8 @@ QUEUE_CHARS_LIMIT = 16 * 1024 * 1024
 MAX_OP_ID = 128
 MAX_PARTIAL = 1_000
 CLOSE_TOO_SLOW = 4008
+#: Seconds between looks at whether a screen still reads its messages.
+WATCH_EVERY = 1.0
 #: Replayed events sent between two yields to the event loop.
 REPLAY_SLICE = 32
 #: Characters of events in one batched catch-up message.
@@ -77,6 +79,8 @@ class Session:
         self._queued_chars = 0
         self._sending_since: float | None = None
         self._rtc: asyncio.Queue[dict[str, Any]] = asyncio.Queue(RTC_QUEUE)
+        self._signalling: asyncio.Task[None] | None = None
+        self._watching: asyncio.TimerHandle | None = None
         self._peer: Peer | None = None
 
     # -- Listener -------------------------------------------------------------
@@ -124,35 +128,42 @@ class Session:
         room.join(self)
         reader = asyncio.create_task(self._read())
         writer = asyncio.create_task(self._write())
-        watchdog = asyncio.create_task(self._watch())
-        signalling = asyncio.create_task(self._signalling())
+        loop = asyncio.get_running_loop()
+        stalled: asyncio.Future[None] = loop.create_future()
+        self._watching = loop.call_later(WATCH_EVERY, self._watch, stalled)
         try:
-            await asyncio.wait({reader, writer, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({reader, writer, stalled}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self.close_soon(1000, "bye")
             reader.cancel()
-            signalling.cancel()
+            self._watching.cancel()
+            if self._signalling is not None:
+                self._signalling.cancel()
             if self._peer is not None:
                 await self._peer.close()
-            if watchdog.done():
-                # The peer does not read: it cannot be closed politely, so
-                # stop writing and let the server close the transport.
+            if stalled.done() or reader.done():
+                # The peer does not read, or is gone: there is nobody to
+                # flush to or close politely. Stop writing at once (a writer
+                # waiting its turn for a catch-up would otherwise keep the
+                # whole session alive for seconds), and let the server close
+                # the transport.
                 writer.cancel()
-            watchdog.cancel()
             try:
                 await asyncio.wait_for(writer, 5)
             except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
                 writer.cancel()
 
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(1)
-            since = self._sending_since
-            if since is not None and time.monotonic() - since > SEND_TIMEOUT:
-                log.warning("dropping %s: not reading for %.0f s", self.participant.participant_id,
-                            SEND_TIMEOUT)
-                self.close_soon(CLOSE_TOO_SLOW, "client too slow")
-                return
+    def _watch(self, stalled: asyncio.Future[None]) -> None:
+        """Every second (a timer, not a task: thousands of screens cost the
+        collector less): is one message waiting too long to be written?"""
+        since = self._sending_since
+        if since is not None and time.monotonic() - since > SEND_TIMEOUT:
+            log.warning("dropping %s: not reading for %.0f s", self.participant.participant_id, SEND_TIMEOUT)
+            self.close_soon(CLOSE_TOO_SLOW, "client too slow")
+            if not stalled.done():
+                stalled.set_result(None)
+            return
+        self._watching = asyncio.get_running_loop().call_later(WATCH_EVERY, self._watch, stalled)
 
     async def _read(self) -> None:
         try:
@@ -269,6 +280,8 @@ class Session:
                 self._error("too_large", "too many signalling messages at once")
             else:
                 self._rtc.put_nowait(msg)
+                if self._signalling is None:  # started with the first signalling message
+                    self._signalling = asyncio.create_task(self._signal())
         else:
             self._error("invalid", f"unknown message type: {shown(kind)}")
 
@@ -299,7 +312,7 @@ class Session:
             return
         self.room.submit(self, op_id, op)
 
-    async def _signalling(self) -> None:
+    async def _signal(self) -> None:
         """Signalling messages, one at a time and in order."""
         while True:
             msg = await self._rtc.get()

@@ -17,7 +17,7 @@ from typing import Any, Callable, TypeVar
 
 from transcript.heads import SignedHead, Signer, check_head
 from transcript.log import SYSTEM, ChainError, LogEntry, create_op, make_entry, replay, GENESIS_HASH
-from transcript.model import HearingInfo, Participant
+from transcript.model import RULES, HearingInfo, Participant
 from transcript.roles import Role, Site
 from transcript.quotas import Quotas
 from transcript.state import TranscriptState
@@ -132,7 +132,7 @@ class Hub:
         hearing_id = "h-" + secrets.token_hex(8)
         participants = [Participant("p-" + secrets.token_hex(6), role, name, site) for role, name, site in people]
         info = HearingInfo(hearing_id, case_number, title, court, {p.participant_id: p for p in participants},
-                           waiting_room)
+                           waiting_room, RULES)
         state = TranscriptState()
         event = state.create(info)
         entry = make_entry(GENESIS_HASH, hearing_id, 1, SYSTEM, "create", int(time.time() * 1000),

@@ -166,7 +166,13 @@ class Room:
         try:
             entry = self._seal(actor, op_id, op, lambda: self.state.apply_speech(speaker, op))
         except OpError as err:
+            # Never silently: every screen drops the speaker's grey line, and
+            # the screens learn what was said and why it is not in the record.
             log.warning("hearing %s: speech of %s not recorded: %s", self.hearing_id, speaker.participant_id, err)
+            self.partial(speaker.participant_id, "")
+            text = op.get("text") if isinstance(op.get("text"), str) else ""
+            self._broadcast(encode({"type": "speech.unrecorded", "participant_id": speaker.participant_id,
+                                    "text": text, "reason": err.code}))
             return
         if entry is not None:
             self._append(entry, [])
@@ -298,7 +304,9 @@ class Room:
             self._broadcast(encode({"type": "presence", "participants": now}))
 
     def partial(self, participant_id: str, text: str) -> None:
-        """Interim speech text: relayed to every synced screen, never stored."""
+        """Interim speech text: relayed to every synced screen, never stored.
+        Empty text clears the speaker's interim line (their speech stream
+        ended, or its result was refused)."""
         self._broadcast(encode({"type": "partial", "participant_id": participant_id, "text": text}))
 
     def fail(self, reason: str) -> None:

@@ -70,3 +70,16 @@ def test_characters_xml_cannot_hold_never_break_an_export() -> None:
     state = new_state("原告\x01陈述\x0b事实\ufffe。")
     for fmt, (render, _) in EXPORTERS.items():
         assert render(state, 2), fmt
+
+
+def test_deleted_segments_are_not_in_the_record() -> None:
+    state = new_state("现在开庭", "嗯嗯嗯噪音", "原告陈述诉讼请求")
+    state.segments[1].start, state.segments[1].end = 1.0, 2.0
+    state.apply(PEOPLE[Role.CLERK], {"kind": "segment.delete", "segment_id": "S2", "base_rev": 1})
+    for fmt in ("txt", "vtt"):
+        text = EXPORTERS[fmt][0](state, 5)
+        assert "嗯嗯嗯噪音" not in text, fmt
+    docx_text = "".join(p.text for p in docx.Document(io.BytesIO(to_docx(state, 5))).paragraphs)
+    assert "原告陈述诉讼请求" in docx_text and "嗯嗯嗯噪音" not in docx_text
+    pdf = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(to_pdf(state, 5))).pages)
+    assert "嗯嗯嗯噪音" not in pdf.replace("\n", "")

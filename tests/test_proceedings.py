@@ -109,12 +109,28 @@ def test_mute_rules_self_and_judge() -> None:
     assert state.proceedings.heard("p-defendant")
 
 
-def test_control_ops_still_work_after_the_lock() -> None:
+def test_locking_closes_the_hearing_and_speech_after_it_is_refused() -> None:
     state = new_state("现在闭庭")
     state.apply(J, {"kind": "hearing.start"})
-    state.apply(J, {"kind": "transcript.lock"})
-    assert state.apply(J, {"kind": "hearing.end"})["status"] == "ended"
+    event = state.apply(J, {"kind": "transcript.lock"})
+    assert event["status"] == "ended" and state.proceedings.status.value == "ended"
+    assert not state.proceedings.recording
+    assert rejected(state.apply, J, {"kind": "hearing.start"}).code == "conflict"
     assert rejected(state.apply_speech, P, {"kind": "segment.add", "text": "补充"}).code == "locked"
+    # Already closed: the lock changes nothing else, and says nothing of it.
+    state = new_state("现在闭庭")
+    state.apply(J, {"kind": "hearing.end"})
+    assert "status" not in state.apply(J, {"kind": "transcript.lock"})
+
+
+def test_logs_of_the_first_rules_replay_as_written() -> None:
+    """Under the first edition a lock left the hearing running; a log
+    written then must still replay to the same events."""
+    state = new_state("现在闭庭", rules=1)
+    state.apply(J, {"kind": "hearing.start"})
+    assert "status" not in state.apply(J, {"kind": "transcript.lock"})
+    assert state.apply(J, {"kind": "hearing.end"})["status"] == "ended"
+    assert "rules" not in state.hearing.to_dict() and new_state().hearing.to_dict()["rules"] == 2
 
 
 @pytest.mark.parametrize("op, code", [

@@ -15,7 +15,7 @@ TEXT = "原告要求被告支付货款三十万元"
 # Written from the issue text, not from the table under test: judge everything;
 # clerk segment ops; parties, agents, prosecutor, witness annotate and remove
 # their own annotations; observer read only. Everyone but observers signs.
-SEGMENT_KINDS = {"segment.add", "segment.edit", "segment.relabel", "segment.split", "segment.merge"}
+SEGMENT_KINDS = {"segment.add", "segment.edit", "segment.relabel", "segment.split", "segment.merge", "segment.delete"}
 EXPECTED = {
     Role.JUDGE: SEGMENT_KINDS | {"annotation.add", "annotation.remove", "transcript.lock", "signature.add"},
     Role.CLERK: SEGMENT_KINDS | {"annotation.add", "annotation.remove", "signature.add"},
@@ -34,6 +34,7 @@ def matrix_case(kind: str, actor) -> tuple[TranscriptState, dict]:
         "segment.relabel": {"kind": kind, "segment_id": "S1", "base_rev": 1, "speaker": P.participant_id},
         "segment.split": {"kind": kind, "segment_id": "S1", "base_rev": 1, "offset": 4},
         "segment.merge": {"kind": kind, "segment_id": "S1", "base_rev": 1},
+        "segment.delete": {"kind": kind, "segment_id": "S1", "base_rev": 1},
         "annotation.add": {"kind": kind, "segment_id": "S1", "start": 0, "end": 2, "style": "highlight"},
         "annotation.remove": {"kind": kind, "annotation_id": "A1"},
         "transcript.lock": {"kind": kind},
@@ -53,7 +54,7 @@ def matrix_case(kind: str, actor) -> tuple[TranscriptState, dict]:
 
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("kind", ["segment.add", "segment.edit", "segment.relabel", "segment.split",
-                                  "segment.merge", "annotation.add", "annotation.remove",
+                                  "segment.merge", "segment.delete", "annotation.add", "annotation.remove",
                                   "transcript.lock", "signature.add"])
 def test_role_op_matrix(role: Role, kind: str) -> None:
     actor = PEOPLE[role]
@@ -255,3 +256,24 @@ def test_staff_entries_replay() -> None:
                               state.apply(staff("admin"), op)))
     replayed, _, seq = replay(entries, info.hearing_id)
     assert seq == 2 and replayed.snapshot() == state.snapshot()
+
+
+def test_a_deleted_segment_stays_as_history_and_takes_no_more_changes() -> None:
+    state = new_state("现在开庭", "嗯嗯嗯", "原告陈述诉讼请求")
+    state.apply(C, {"kind": "annotation.add", "segment_id": "S2", "start": 0, "end": 1, "style": "highlight"})
+    assert rejected(state, C, {"kind": "segment.delete", "segment_id": "S2", "base_rev": 2}).code == "conflict"
+    assert rejected(state, P, {"kind": "segment.delete", "segment_id": "S2", "base_rev": 1}).code == "forbidden"
+    event = state.apply(C, {"kind": "segment.delete", "segment_id": "S2", "base_rev": 1})
+    assert event["kind"] == "segment.deleted" and event["segment"]["deleted"] is True
+    assert event["segment"]["rev"] == 2 and event["by"]["participant_id"] == C.participant_id
+    assert [s.id for s in state.segments] == ["S1", "S2", "S3"]  # kept, in place
+    for op in ({"kind": "segment.edit", "segment_id": "S2", "base_rev": 2, "text": "好"},
+               {"kind": "segment.delete", "segment_id": "S2", "base_rev": 2},
+               {"kind": "segment.split", "segment_id": "S2", "base_rev": 2, "offset": 1},
+               {"kind": "segment.relabel", "segment_id": "S2", "base_rev": 2, "speaker": P.participant_id},
+               {"kind": "annotation.add", "segment_id": "S2", "start": 0, "end": 1, "style": "highlight"}):
+        assert rejected(state, J, op).code == "invalid", op
+    # Merging skips the deleted line; inserting after it is allowed.
+    state.apply(J, {"kind": "segment.merge", "segment_id": "S1", "base_rev": 1})
+    assert [(s.id, s.text) for s in state.segments] == [("S1", "现在开庭原告陈述诉讼请求"), ("S2", "嗯嗯嗯")]
+    assert state.apply(C, {"kind": "segment.add", "text": "补充", "after": "S2"})["after"] == "S2"

@@ -69,7 +69,7 @@ def record(state: TranscriptState, seq: int) -> Record:
             mark += "（原文已修改）"
         notes.setdefault(a.segment_id, []).append(mark)
     entries = [Entry(subtitles.clock(s.start)[:8] if s.start is not None else "", _speaker(s.speaker.label()),
-                     s.text, notes.get(s.id, [])) for s in state.segments]
+                     s.text, notes.get(s.id, [])) for s in state.segments if not s.deleted]
     if state.locked:
         closing = [f"笔录已锁定，摘要 SHA-256：{state.lock_hash}"]
         for sig in state.signatures.values():
@@ -187,7 +187,8 @@ def to_json(state: TranscriptState, seq: int) -> str:
 def to_vtt(state: TranscriptState, seq: int) -> str:
     """Timed segments as WebVTT cues; segments without times are left out."""
     return subtitles.to_vtt([Cue(s.start, s.end, s.text, _speaker(s.speaker.label()), s.id)
-                             for s in state.segments if s.start is not None and s.end is not None])
+                             for s in state.segments
+                             if s.start is not None and s.end is not None and not s.deleted])
 
 
 EXPORTERS: dict[str, tuple[Callable[[TranscriptState, int], str | bytes], str]] = {

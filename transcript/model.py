@@ -59,6 +59,9 @@ class Segment:
     evidence_id: str | None = None
     #: Recognized words with confidence, while the text is still as recognized.
     words: list[dict[str, Any]] | None = None
+    #: Struck from the record by the clerk or the judge: kept, and shown
+    #: struck through, so the history stays whole; absent from the 笔录.
+    deleted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id, "rev": self.rev, "text": self.text, "speaker": self.speaker.label(),
@@ -68,6 +71,8 @@ class Segment:
             d["evidence_id"] = self.evidence_id
         if self.words is not None:
             d["words"] = self.words
+        if self.deleted:
+            d["deleted"] = True
         return d
 
 
@@ -138,16 +143,31 @@ class HearingInfo:
     participants: dict[str, Participant] = field(default_factory=dict)
     #: Remote participants wait until the judge admits them.
     waiting_room: bool = False
+    #: Which edition of the rules the hearing's log was written under. A
+    #: log replays under the rules it was written with, so a rule can change
+    #: for new hearings without making an old log unverifiable (see
+    #: ``RULES``).
+    rules: int = 1
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"hearing_id": self.hearing_id, "case_number": self.case_number, "title": self.title,
-             "court": self.court, "participants": [p.to_dict() for p in self.participants.values()]}
+        d: dict[str, Any] = {"hearing_id": self.hearing_id, "case_number": self.case_number, "title": self.title,
+                             "court": self.court, "participants": [p.to_dict() for p in self.participants.values()]}
         if self.waiting_room:  # absent when false, so logs written before it replay unchanged
             d["waiting_room"] = True
+        if self.rules != 1:
+            d["rules"] = self.rules
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> HearingInfo:
         parts = [Participant.from_dict(p) for p in d["participants"]]
         return cls(d["hearing_id"], d["case_number"], d["title"], d["court"],
-                   {p.participant_id: p for p in parts}, bool(d.get("waiting_room", False)))
+                   {p.participant_id: p for p in parts}, bool(d.get("waiting_room", False)), int(d.get("rules", 1)))
+
+
+#: The rules new hearings are created under.
+#: 1: the first edition.
+#: 2: locking the transcript also ends the hearing (闭庭), if it has not
+#:    ended yet: nothing said after the lock could be recorded, so the
+#:    hearing cannot go on being heard.
+RULES = 2

@@ -58,6 +58,14 @@ class SegmentEdit:
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentDelete:
+    """Strike a segment from the record (a recognizer's duplicate or noise).
+    It stays in the state and the log, marked deleted."""
+    segment_id: str
+    base_rev: int
+
+
+@dataclass(frozen=True, slots=True)
 class SegmentRelabel:
     segment_id: str
     base_rev: int
@@ -191,7 +199,7 @@ class InviteReissue:
     token_hash: str
 
 
-Op = Union[InviteRevoke, InviteReissue, SegmentAdd, SegmentEdit, SegmentRelabel, SegmentSplit, SegmentMerge, AnnotationAdd,
+Op = Union[InviteRevoke, InviteReissue, SegmentAdd, SegmentEdit, SegmentDelete, SegmentRelabel, SegmentSplit, SegmentMerge, AnnotationAdd,
            AnnotationRemove, TranscriptLock, SignatureAdd, HearingControl, ParticipantAdmit,
            ParticipantRemove, ParticipantMute, EvidenceAdd, EvidenceApprove, EvidencePaste, DisplaySet, VocabularySet]
 
@@ -310,6 +318,11 @@ def _segment_edit(op: dict[str, Any]) -> SegmentEdit:
     _fields(op, ("segment_id", "base_rev", "text"), ())
     return SegmentEdit(_str(op["segment_id"], "segment_id", MAX_ID), _int(op["base_rev"], "base_rev", 1),
                        _str(op["text"], "text", MAX_SEGMENT_TEXT))
+
+
+def _segment_delete(op: dict[str, Any]) -> SegmentDelete:
+    _fields(op, ("segment_id", "base_rev"), ())
+    return SegmentDelete(_str(op["segment_id"], "segment_id", MAX_ID), _int(op["base_rev"], "base_rev", 1))
 
 
 def _segment_relabel(op: dict[str, Any]) -> SegmentRelabel:
@@ -463,6 +476,7 @@ _PARSERS = {
     "segment.add": _segment_add,
     "segment.edit": _segment_edit,
     "segment.relabel": _segment_relabel,
+    "segment.delete": _segment_delete,
     "segment.split": _segment_split,
     "segment.merge": _segment_merge,
     "annotation.add": _annotation_add,
@@ -484,6 +498,7 @@ _PARSERS = {
     "invite.reissue": _invite_reissue,
 }
 _KINDS = {SegmentAdd: "segment.add", SegmentEdit: "segment.edit", SegmentRelabel: "segment.relabel",
+          SegmentDelete: "segment.delete",
           SegmentSplit: "segment.split", SegmentMerge: "segment.merge",
           AnnotationAdd: "annotation.add", AnnotationRemove: "annotation.remove",
           TranscriptLock: "transcript.lock", SignatureAdd: "signature.add",

@@ -40,7 +40,7 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 SEGMENT_OPS = frozenset(
-    {"segment.add", "segment.edit", "segment.relabel", "segment.split", "segment.merge"}
+    {"segment.add", "segment.edit", "segment.relabel", "segment.split", "segment.merge", "segment.delete"}
 )
 ANNOTATE_OPS = frozenset({"annotation.add", "annotation.remove"})
 CONTROL_OPS = frozenset({"hearing.start", "hearing.pause", "hearing.end", "participant.admit",

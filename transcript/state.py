@@ -18,9 +18,9 @@ from .model import Actor, Annotation, Evidence, HearingInfo, Participant, Segmen
 from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet, EvidenceAdd, EvidenceApprove,
                   EvidencePaste, HearingControl, InviteReissue, InviteRevoke, ParticipantAdmit, ParticipantMute,
                   ParticipantRemove,
-                  SegmentAdd, SegmentEdit, SegmentMerge, SegmentRelabel, SegmentSplit, SignatureAdd,
+                  SegmentAdd, SegmentDelete, SegmentEdit, SegmentMerge, SegmentRelabel, SegmentSplit, SignatureAdd,
                   TranscriptLock, VocabularySet, op_kind, parse_op)
-from .proceedings import Proceedings
+from .proceedings import Proceedings, Status
 from .quotas import UNLIMITED, Quotas, Usage, check
 from .roles import (CONTROLS_OTHERS, PERMISSIONS, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES, STAFF_OPS, UNLOCKED_OPS,
                     Role)
@@ -112,10 +112,14 @@ class TranscriptState:
             raise OpError("locked", "the transcript is locked")
         return {**self._segment_add(speaker, op), "source": "speech"}
 
-    def _segment(self, segment_id: str) -> Segment:
+    def _segment(self, segment_id: str, *, live: bool = True) -> Segment:
+        """The segment an op names; with ``live``, one not struck from the
+        record (a deleted segment is kept as history, not written on)."""
         seg = self._segments_by_id.get(segment_id)
         if seg is None:
             raise OpError("not_found", f"no segment {segment_id!r}")
+        if live and seg.deleted:
+            raise OpError("invalid", f"segment {segment_id} has been deleted")
         return seg
 
     def _check_rev(self, seg: Segment, base_rev: int) -> None:
@@ -133,7 +137,7 @@ class TranscriptState:
         speaker = actor if op.speaker is None else self.participant(op.speaker)
         position = len(self.segments)
         if op.after is not None:
-            position = self._index(self._segment(op.after)) + 1
+            position = self._index(self._segment(op.after, live=False)) + 1
         seg = Segment(f"S{self._next_segment}", 1, op.text, speaker, op.start, op.end,
                       words=None if op.words is None else list(op.words))
         self._next_segment += 1
@@ -206,9 +210,12 @@ class TranscriptState:
         seg = self._segment(op.segment_id)
         self._check_rev(seg, op.base_rev)
         index = self._index(seg)
-        if index + 1 >= len(self.segments):
+        # The next segment still in the record: deleted ones in between stay
+        # where they are, as history.
+        following = next((i for i in range(index + 1, len(self.segments)) if not self.segments[i].deleted), None)
+        if following is None:
             raise OpError("invalid", f"segment {seg.id} is the last one; nothing to merge with")
-        nxt = self.segments[index + 1]
+        nxt = self.segments[following]
         if op.next_rev is not None:
             self._check_rev(nxt, op.next_rev)
         if nxt.speaker != seg.speaker:
@@ -231,10 +238,17 @@ class TranscriptState:
         if nxt.end is not None:
             seg.end = nxt.end
         seg.rev += 1
-        del self.segments[index + 1]
+        del self.segments[following]
         del self._segments_by_id[nxt.id]
         return {"kind": "segment.merged", "segment": seg.to_dict(), "removed_segment_id": nxt.id,
                 "annotations": [a.to_dict() for a in moved]}
+
+    def _segment_delete(self, actor: Participant, op: SegmentDelete) -> Event:
+        seg = self._segment(op.segment_id)
+        self._check_rev(seg, op.base_rev)
+        seg.deleted = True
+        seg.rev += 1
+        return {"kind": "segment.deleted", "segment": seg.to_dict(), "by": actor.label()}
 
     def usage_of(self, participant_id: str) -> Usage:
         return self.usage.get(participant_id) or Usage()
@@ -271,10 +285,18 @@ class TranscriptState:
         return {"kind": "annotation.removed", "annotation_id": ann.id, "annotation": ann.to_dict()}
 
     def _transcript_lock(self, actor: Participant, op: TranscriptLock) -> Event:
+        assert self.hearing is not None
+        ends = self.hearing.rules >= 2 and self.proceedings.status != Status.ENDED
         self.locked = True
         self.lock_hash = self.transcript_hash()
-        return {"kind": "transcript.locked", "locked": True, "transcript_hash": self.lock_hash,
-                "by": actor.label()}
+        event: Event = {"kind": "transcript.locked", "locked": True, "transcript_hash": self.lock_hash,
+                        "by": actor.label()}
+        if ends:
+            # Nothing said after the lock could be recorded: locking closes
+            # the hearing (闭庭) as well.
+            self.proceedings.status = Status.ENDED
+            event["status"] = Status.ENDED.value
+        return event
 
     def _signature_add(self, actor: Participant, op: SignatureAdd) -> Event:
         if not self.locked or self.lock_hash is None:
@@ -395,7 +417,7 @@ class TranscriptState:
 
     _HANDLERS = {
         SegmentAdd: _segment_add, SegmentEdit: _segment_edit, SegmentRelabel: _segment_relabel,
-        SegmentSplit: _segment_split, SegmentMerge: _segment_merge,
+        SegmentSplit: _segment_split, SegmentMerge: _segment_merge, SegmentDelete: _segment_delete,
         AnnotationAdd: _annotation_add, AnnotationRemove: _annotation_remove,
         TranscriptLock: _transcript_lock, SignatureAdd: _signature_add,
         HearingControl: _hearing_control, ParticipantAdmit: _participant_admit,

@@ -131,7 +131,8 @@ class MediaRoom:
             participant = self.room.state.participant(peer.participant_id)
             self.speech[peer.participant_id] = SpeechTap(
                 publication, peer.publish["audio"].receiver.track, self.config.engine, self.text,
-                self.clock, lambda sid, r: self._recognized(participant, sid, r))
+                self.clock, lambda sid, r: self._recognized(participant, sid, r),
+                lambda: self.room.partial(participant.participant_id, ""))
         self.update()
         self.room.presence_changed()
 

@@ -29,14 +29,18 @@ log = logging.getLogger(__name__)
 
 class SpeechTap:
     def __init__(self, publication: Publication, track: Any, engine: Engine, text: CourtText,
-                 clock: Callable[[], float], on_result: Callable[[str, Result], None]) -> None:
+                 clock: Callable[[], float], on_result: Callable[[str, Result], None],
+                 on_end: Callable[[], None] = lambda: None) -> None:
         """``clock``: seconds on the hearing's clock now; ``on_result`` is
-        called on the event loop with (stream id, result)."""
+        called on the event loop with (stream id, result); ``on_end`` on the
+        loop once a stream has ended and given its last final (so an
+        interim line that led to nothing is cleared)."""
         self.publication = publication
         self.engine = engine
         self.text = text
         self.clock = clock
         self.on_result = on_result
+        self.on_end = on_end
         self.stream: SpeakerStream | None = None
         self.stream_id = ""
         self._loop = asyncio.get_running_loop()
@@ -65,7 +69,8 @@ class SpeechTap:
         stream, self.stream = self.stream, None
         if stream is not None:
             # close() waits for the last final: off the loop.
-            self._loop.run_in_executor(None, stream.close)
+            done = self._loop.run_in_executor(None, stream.close)
+            done.add_done_callback(lambda _: self.on_end())
 
     async def _run(self) -> None:
         try:

@@ -497,3 +497,31 @@ def test_the_hearings_vocabulary_changes_live_recognition(hub: HubProcess, tmp_p
         assert r.json() == {"terms": ["速送"], "default": False}
         await hang_up((judge, jt), (party, pt))
     run(main())
+
+
+def test_speech_cut_by_the_lock_is_shown_not_dropped_and_its_grey_line_cleared(
+        hub: HubProcess, tmp_path: Path) -> None:
+    wav = speech_wav(tmp_path, "原告 陈述 诉讼 请求 事实 理由 证据 质证")
+
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        judge, jt = await joined(hub, h, "judge")
+        assert (await judge.op({"kind": "hearing.start"}))["type"] == "ack"
+        party, pt = await joined(hub, h, "plaintiff", audio=MediaPlayer(wav).audio)
+        pid = invites_by_role(h)["plaintiff"]["participant_id"]
+        await judge.wait_for(lambda: any(m["participant_id"] == pid and m["text"] for m in judge.of_type("partial")),
+                             timeout=20)
+        locked = await judge.op({"kind": "transcript.lock"})
+        assert locked["type"] == "ack"
+        lock_event = next(e["event"] for e in judge.events if e["event"]["kind"] == "transcript.locked")
+        assert lock_event["status"] == "ended"  # the lock closed the hearing
+        await judge.wait_for(lambda: judge.of_type("speech.unrecorded"), timeout=10)
+        unrecorded = judge.of_type("speech.unrecorded")[0]
+        assert unrecorded["participant_id"] == pid and unrecorded["reason"] == "locked"
+        assert unrecorded["text"].startswith("原告陈述")
+        # The speaker's grey line ends with a clearing partial.
+        await judge.wait_for(lambda: [m["text"] for m in judge.of_type("partial")
+                                      if m["participant_id"] == pid][-1] == "", timeout=5)
+        assert not segments_of(judge)
+        await hang_up((judge, jt), (party, pt))
+    run(main())

@@ -8,6 +8,7 @@ import logging
 import re
 import secrets
 import urllib.parse
+from pathlib import Path
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated, Any, AsyncIterator, TypeVar
@@ -116,7 +117,8 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
-def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -> FastAPI:
+def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
+               emblem: Path | None = None) -> FastAPI:
     evidence = EvidenceStore(hub.data_dir / "evidence")
 
     @asynccontextmanager
@@ -349,11 +351,19 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None) -
                 cookie = (cookie_name(participant_id), token)
         html = page.replace('<meta name="participant" content="">',
                             f'<meta name="participant" content="{participant_id}">')
+        if emblem is not None:
+            html = html.replace('<meta name="emblem" content="">', '<meta name="emblem" content="/emblem">')
         response = HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Security-Policy": PAGE_CSP})
         if cookie is not None:
             response.set_cookie(*cookie, httponly=True, samesite="strict", path="/",
                                 secure=secure_cookies or request.url.scheme == "https")
         return response
+
+    @app.get("/emblem")
+    async def emblem_image() -> FileResponse:
+        if emblem is None:
+            raise HTTPException(404, "no emblem configured")
+        return FileResponse(str(emblem), headers={"Cache-Control": "max-age=3600"})
 
     @app.get("/static/{name}")
     async def static(name: str) -> FileResponse:

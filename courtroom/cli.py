@@ -85,13 +85,33 @@ def serve(args: argparse.Namespace) -> int:
     if args.rate_limit < 0:
         raise CommandError("--rate-limit is messages per second (0: no limit)")
     rate = RateLimit(args.rate_limit, args.rate_limit * 4)
-    app = create_app(Hub(data, media, quotas, rate, signer), admin_hash, args.public_url)
+    emblem = _emblem(args.emblem or os.environ.get("COURTROOM_EMBLEM"))
+    app = create_app(Hub(data, media, quotas, rate, signer), admin_hash, args.public_url, emblem)
     limits = ConnectionLimits.for_this_process(args.max_connections, args.head_timeout)
     http = guarded(AutoHTTPProtocol, Guard(limits))
     uvicorn.run(app, host=args.host, port=args.port, http=http, ws_max_size=HARD_MESSAGE_LIMIT,
                 ws_per_message_deflate=False, log_level=args.log_level, log_config=log_config(args.log_level),
                 timeout_graceful_shutdown=5, timeout_keep_alive=5)
     return 0
+
+
+EMBLEM_TYPES = {".png", ".jpg", ".jpeg", ".svg", ".webp"}
+
+
+def _emblem(name: str | None) -> Path | None:
+    """The court's emblem image for the pages (人民法院在线诉讼规则 Art. 24
+    asks online hearings to show the national emblem). The hub ships none:
+    the court supplies its own file."""
+    if not name:
+        print("no emblem image: the hearing pages show none (pass --emblem FILE, "
+              "a PNG, JPEG, WebP or SVG of the national emblem)", flush=True)
+        return None
+    path = Path(name)
+    if path.suffix.lower() not in EMBLEM_TYPES:
+        raise CommandError(f"--emblem {path}: the emblem must be a PNG, JPEG, WebP or SVG file")
+    if not path.is_file():
+        raise CommandError(f"--emblem {path}: no such file")
+    return path
 
 
 def _media_config(args: argparse.Namespace) -> object:
@@ -338,6 +358,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--admin-token", help="admin token (default: $COURTROOM_ADMIN_TOKEN, else one "
                    "generated at first start and printed once)")
     s.add_argument("--public-url", help="base URL used in join links (default: the request's host)")
+    s.add_argument("--emblem", metavar="FILE", help="the national emblem image the hearing pages show "
+                   "(PNG, JPEG, WebP or SVG; default: $COURTROOM_EMBLEM, else none)")
     s.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     s.add_argument("--model", type=Path, help="vosk model folder for live recognition (default: "
                    "$COURTROOM_VOSK_MODEL, then ~/.cache/courtroom/models; without one the hub runs without it)")

@@ -37,8 +37,7 @@ def test_upload_approve_show_and_paste(hub: HubProcess, tmp_path: Path, browsers
                 await page.locator("[data-segment-id=S1]").wait_for()
 
             await phone.locator("#evidence-actions input").nth(1).set_input_files(str(fake))
-            await phone.locator("#status", has_text="上传失败").wait_for()
-            assert "PDF" in await phone.locator("#status").text_content()
+            await phone.locator("#toast", has_text="上传失败：证据须为照片（JPEG、PNG、WebP）或 PDF 文件").wait_for()
             await phone.locator("#evidence-actions input").first.set_input_files(str(photo))  # the camera input
             item = judge.locator("#evidence-list li[data-evidence-id=E1]")
             await item.wait_for()

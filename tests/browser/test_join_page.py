@@ -93,7 +93,7 @@ def test_three_browsers_each_receive_the_other_twos_audio_and_video(
             assert len(options) >= 2 and await phone.locator("#camera-select").is_visible()
             before = await phone.evaluate("() => window.hearingMedia.local.getVideoTracks()[0].label")
             await phone.locator("#camera-select").select_option(await options[1].get_attribute("value"))
-            await phone.locator("#status", has_text="已切换摄像头").wait_for()
+            await phone.locator("#toast", has_text="已切换摄像头").wait_for()
             assert await phone.evaluate("() => window.hearingMedia.local.getVideoTracks()[0].label") != before
             seen = await decoded_frames(pages["judge"])
             await asyncio.sleep(1.5)

@@ -185,14 +185,22 @@ def test_the_judge_locks_and_the_parties_sign_on_screen(hub: HubProcess, browser
             for page in (judge, seat, phone):
                 await page.locator("[data-segment-id=S1]").wait_for()
                 assert await page.locator("#signing").is_hidden()
+            # The court's rule: 锁定笔录 is offered after 闭庭, each confirmed.
+            assert await judge.locator("[data-action=lock]").count() == 0
+            await judge.locator("[data-action=end]").click()
+            await judge.locator("#confirm-ok", has_text="闭庭").wait_for()
+            await judge.locator("#confirm button[value=cancel]").click()  # changed their mind
+            assert hub.transcript(h["hearing_id"], inv["judge"]["token"])["proceedings"]["status"] == "not_started"
+            await judge.locator("[data-action=end]").click()
+            await judge.locator("#confirm-ok").click()
             await judge.locator("[data-action=lock]").click()
-            await judge.locator("[data-action=lock]", has_text="确认").wait_for()  # not locked yet
+            await judge.locator("#confirm-text", has_text="锁定后任何人都不能再修改").wait_for()
             assert (hub.transcript(h["hearing_id"], inv["judge"]["token"]))["locked"] is False
-            await judge.locator("[data-action=lock]").click()
+            await judge.locator("#confirm-ok").click()
             for page in (seat, phone):
                 await page.locator("#sign-pad").wait_for(state="visible")
             await seat.locator("#sign-submit").click()  # nothing drawn yet: refused on the page
-            assert "请先" in await seat.locator("#status").text_content()
+            assert "请先" in await seat.locator("#toast").text_content()
             await sign(seat)
             await sign(phone)
             for name in ("张三", "李四"):
@@ -311,7 +319,7 @@ def test_a_quota_refusal_is_explained_in_chinese(tmp_path: Path, browsers: Any) 
             await seat.locator("mark[data-annotation-id]").wait_for()
             await select(seat, "S1", 2, 4)
             await seat.locator("#marker [data-color=yellow]").tap()
-            await seat.locator("#status", has_text="您的标注数量已达上限").wait_for()
+            await seat.locator("#toast", has_text="您的标注数量已达上限").wait_for()
             assert await seat.locator("mark[data-annotation-id]").count() == 1
             assert not b.errors, b.errors
         await clerk.close()

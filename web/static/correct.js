@@ -1,9 +1,11 @@
-// The clerk's (and judge's) corrections, keyboard first. On a focused
-// segment: ↑/↓ move, Enter edits, M merges with the next, I inserts a
-// segment after it, R changes the speaker. In the editor: Enter saves,
+// The clerk's (and judge's) corrections, keyboard first, and by touch: a
+// tapped segment is selected and shows its tools. On a focused segment:
+// Up/Down move, Enter edits, M merges with the next, I inserts a segment
+// after it, R changes the speaker, Delete strikes it from the record. In the editor: Enter saves,
 // Ctrl+Enter splits at the cursor, Esc cancels. If someone else changed the
 // segment first, the hub refuses the edit (conflict) with the segment as it
 // is now; the clerk sees both texts and chooses.
+import { explain } from "/static/messages.js";
 import { ROLE } from "/static/transcript.js";
 
 export class Corrector {
@@ -18,11 +20,26 @@ export class Corrector {
     this.pending = new Map();  // segment id -> the clerk's text refused by a conflict
     view.decorate = (li, seg) => this.decorate(li, seg);
     view.list.addEventListener("keydown", (e) => this.key(e));
+    // Touch screens have no hover: a tap selects the segment, whose tools show.
+    this.selected = null;
+    view.list.addEventListener("click", (e) => {
+      if (!this.enabled || e.target.closest("button, textarea, select, mark")) return;
+      const li = e.target.closest("[data-segment-id]");
+      if (li) this.select(li.dataset.segmentId);
+    });
+  }
+
+  select(id) {
+    if (this.selected && this.view.items.get(this.selected)) this.view.items.get(this.selected).classList.remove("selected");
+    this.selected = id;
+    const li = this.view.items.get(id);
+    if (li) li.classList.add("selected");
   }
 
   decorate(li, seg) {
-    if (!this.enabled) return;
+    if (!this.enabled || seg.deleted) return;
     li.tabIndex = 0;
+    if (this.selected === seg.id) li.classList.add("selected");
     const tools = document.createElement("span");
     tools.className = "fix";
     const b = (label, key, title, fn) => {
@@ -35,6 +52,7 @@ export class Corrector {
     b("合并", "M", "与下一段合并", () => this.merge(seg.id));
     b("插入", "I", "在本段后插入一段", () => this.insert(seg.id));
     b("发言人", "R", "更改发言人", () => this.relabel(seg.id));
+    b("删除", "Delete", "删除本段（保留在记录历史中）", () => this.remove(seg.id));
     li.append(tools);
     li.addEventListener("dblclick", (e) => { if (!e.target.closest("mark, button")) this.edit(seg.id); });
     if (this.pending.has(seg.id)) li.append(this.conflictBox(seg, this.pending.get(seg.id)));
@@ -47,7 +65,8 @@ export class Corrector {
     const id = li.dataset.segmentId;
     const move = (d) => { const i = this.t.order.indexOf(id) + d; const n = this.view.items.get(this.t.order[i]); if (n) n.focus(); };
     const actions = { ArrowDown: () => move(1), ArrowUp: () => move(-1), Enter: () => this.edit(id),
-                      m: () => this.merge(id), i: () => this.insert(id), r: () => this.relabel(id) };
+                      m: () => this.merge(id), i: () => this.insert(id), r: () => this.relabel(id),
+                      Delete: () => this.remove(id) };
     const fn = actions[e.key.length === 1 ? e.key.toLowerCase() : e.key];
     if (fn && !e.ctrlKey && !e.metaKey && !e.altKey) { e.preventDefault(); fn(); }
   }
@@ -116,10 +135,33 @@ export class Corrector {
 
   merge(id) {
     const seg = this.t.segments.get(id);
-    const next = this.t.segments.get(this.t.order[this.t.order.indexOf(id) + 1]);
+    const next = this.t.nextLive(id);
     if (!seg || !next) { this.status("这是最后一段，无可合并"); return; }
     if (next.speaker.participant_id !== seg.speaker.participant_id) { this.status("发言人不同的两段不能合并"); return; }
     this.op({ kind: "segment.merge", segment_id: id, base_rev: seg.rev, next_rev: next.rev }, (err) => this.refused(err));
+  }
+
+  // Strike a segment (a recognizer's duplicate, noise): two steps, as a
+  // deletion goes into the record's history for good.
+  remove(id) {
+    const seg = this.t.segments.get(id);
+    const li = this.view.items.get(id);
+    if (!seg || !li || li.querySelector(".confirm-delete")) return;
+    const box = document.createElement("div");
+    box.className = "conflict confirm-delete";
+    const q = document.createElement("p");
+    q.textContent = "删除此段？删除后不计入笔录，记录历史中仍保留（显示为删除线）。";
+    const yes = document.createElement("button"); yes.textContent = "确认删除"; yes.className = "confirm"; yes.dataset.fix = "confirm-delete";
+    const no = document.createElement("button"); no.textContent = "取消";
+    yes.addEventListener("click", (e) => {
+      e.stopPropagation();
+      box.remove();
+      this.op({ kind: "segment.delete", segment_id: id, base_rev: seg.rev }, (err) => this.refused(err));
+    });
+    no.addEventListener("click", (e) => { e.stopPropagation(); box.remove(); li.focus(); });
+    box.append(q, yes, no);
+    li.append(box);
+    yes.focus();
   }
 
   insert(id) {
@@ -172,7 +214,7 @@ export class Corrector {
     return select;
   }
 
-  refused(err) { this.status(`修改未执行：${err.message}`); }
+  refused(err) { this.status(`修改未执行：${explain(err, "edit")}`); }
 
   done(id) {
     if (this.editing === id) this.editing = null;

@@ -2,7 +2,7 @@
 // (the hub checks what it really is) and waits for the judge, who approves
 // it, shows it on every screen and pastes it into the transcript (the clerk
 // may paste too). Anyone can look at any evidence again in the panel.
-import { refusal } from "/static/messages.js";
+import { httpTrouble } from "/static/messages.js";
 import { ROLE } from "/static/transcript.js";
 
 const STATUS = { submitted: "待审判员确认", approved: "已确认" };
@@ -26,14 +26,17 @@ export class EvidencePanel {
   url(id) { return `/api/hearings/${this.hearingId}/evidence/${id}?${this.as}`; }
 
   async upload(file) {
-    this.status(`正在上传 ${file.name}…`);
-    const r = await fetch(`/api/hearings/${this.hearingId}/evidence?name=${encodeURIComponent(file.name)}&${this.as}`, {
-      method: "POST", body: file });
-    if (r.ok) this.status(`${file.name} 已提交，等待审判员确认`);
-    else {
-      const err = await r.json().catch(() => ({ error: { message: r.statusText } }));
-      this.status(refusal(err.error) ? `上传失败：${refusal(err.error)}` : `上传失败：${err.error.message}`);
+    this.status(`正在上传 ${file.name}…`, "info");
+    let r;
+    try {
+      r = await fetch(`/api/hearings/${this.hearingId}/evidence?name=${encodeURIComponent(file.name)}&${this.as}`, {
+        method: "POST", body: file });
+    } catch {
+      this.status(`上传失败：网络中断，请重试`);
+      return;
     }
+    if (r.ok) this.status(`${file.name} 已提交，等待审判员确认`, "info");
+    else this.status(`上传失败：${await httpTrouble(r, "upload")}`);
   }
 
   render() {

@@ -8,7 +8,7 @@ import { Corrector } from "/static/correct.js";
 import { EvidencePanel } from "/static/evidence.js";
 import { Ink } from "/static/ink.js";
 import { Media } from "/static/media.js";
-import { refusal } from "/static/messages.js";
+import { explain, httpTrouble, mediaTrouble } from "/static/messages.js";
 import { SignaturePad } from "/static/signing.js";
 import { ROLE, Transcript } from "/static/transcript.js";
 import { TranscriptView } from "/static/transcriptview.js";
@@ -17,6 +17,7 @@ import { TranscriptView } from "/static/transcriptview.js";
 // this page's participant; take it out of the address bar (and so out of
 // history, bookmarks and screenshots). Requests name the participant with
 // ?as= and the browser sends the cookie.
+const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const participantId = document.querySelector("meta[name=participant]").content;
 if (params.has("token")) {
@@ -26,6 +27,8 @@ if (params.has("token")) {
 }
 const who = `as=${encodeURIComponent(participantId)}`;
 const hearingId = location.pathname.split("/").pop();
+const emblem = document.querySelector("meta[name=emblem]").content;
+if (emblem) { $("emblem").src = emblem; $("emblem").hidden = false; }
 
 const t = new Transcript();
 let me = null;            // this page's participant
@@ -33,27 +36,56 @@ let permissions = [];
 let ws = null;
 const STATUS = { not_started: "未开庭", in_session: "庭审中", paused: "休庭", ended: "已闭庭" };
 const SITE = { court: "法庭", remote: "远程", detention: "看守所", procuratorate: "检察院" };
-const $ = (id) => document.getElementById(id);
 
 function send(message) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message)); }
 let opCount = 0;
 const refusals = new Map();  // op_id -> what to do if the hub refuses it
+// What the user was doing, by op kind, for the sentence that explains a refusal.
+const ACTION = { "segment.edit": "edit", "segment.split": "edit", "segment.merge": "edit", "segment.relabel": "edit",
+  "segment.delete": "edit", "segment.add": "record", "annotation.add": "annotate", "signature.add": "sign",
+  "vocabulary.set": "terms", "hearing.start": "control", "hearing.pause": "control", "hearing.end": "control",
+  "transcript.lock": "control", "participant.admit": "control", "participant.remove": "control",
+  "participant.mute": "control" };
 function op(body, onNack) {
   const id = `${Date.now().toString(36)}-${++opCount}`;
-  if (onNack) refusals.set(id, onNack);
+  refusals.set(id, onNack || ((err) => notify(explain(err, ACTION[body.kind]))));
   send({ type: "op", op_id: id, op: body });
 }
-const media = new Media(send, $("grid"), t.names, (text) => status(text));
+
+// A message where the user is looking: a toast at the bottom of the screen
+// (errors stay until the next one or 8 s; notes 4 s).
+let toastTimer = null;
+function notify(text, kind = "error") {
+  const toast = $("toast");
+  toast.textContent = text;
+  toast.className = kind;
+  toast.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { toast.hidden = true; }, kind === "error" ? 8000 : 4000);
+}
+$("toast").addEventListener("click", () => { $("toast").hidden = true; });
+
+// A question before what cannot be undone (闭庭, 锁定笔录); resolves true on 确认.
+function ask(text, ok) {
+  const dialog = $("confirm");
+  $("confirm-text").textContent = text;
+  $("confirm-ok").textContent = ok;
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true }));
+}
+const media = new Media(send, $("grid"), t.names, (text) => notify(text, "info"));
 window.hearingMedia = media;  // for diagnostics (getStats) by support staff and tests
 
 const recordingUrl = (seg) => `/api/hearings/${hearingId}/recording?participant_id=${encodeURIComponent(seg.speaker.participant_id)}` +
   `&start=${seg.start}&end=${seg.end}&${who}`;
 const view = new TranscriptView(t, $("segments"), $("partials"), $("jump"), recordingUrl);
+view.onTrouble = (text) => notify(text);
 const annotator = new Annotator($("segments"), $("marker"), op);
 const ink = new Ink($("segments"), $("ink-toggle"), op);
-const corrector = new Corrector(t, view, op, (text) => status(text));
+const corrector = new Corrector(t, view, op, (text) => notify(text));
 view.editing = () => corrector.editing;
-const evidence = new EvidencePanel(t, hearingId, who, op, (text) => status(text), () => ({ me, permissions }));
+const evidence = new EvidencePanel(t, hearingId, who, op, notify, () => ({ me, permissions }));
 view.onEvidence = (id) => evidence.viewer.open(t.evidence.get(id));
 
 // Tapping a mark shows who made it, with 删除 for its author (and the judge).
@@ -78,20 +110,34 @@ info.querySelector("[data-action=close]").addEventListener("click", () => { info
 const pad = new SignaturePad($("signature"));
 $("sign-clear").addEventListener("click", () => pad.clear());
 $("sign-submit").addEventListener("click", () => {
-  if (pad.empty) { status("请先在签名区签名"); return; }
+  if (pad.empty) { notify("请先在签名区签名"); return; }
   op({ kind: "signature.add", image: pad.png() });
 });
 
 // Connected or not, media, microphone and network quality, as the hub sees them.
+// Drawn, not typed: a court PC's fonts may have no emoji or symbol glyphs.
+const MIC = "M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1A7 7 0 0 0 19 11z";
+function icon(path) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  const p = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  p.setAttribute("d", path);
+  svg.append(p);
+  return svg;
+}
 function presenceBadge(x) {
   const badge = document.createElement("span");
   badge.className = "presence";
-  if (!x || !x.connected) { badge.textContent = "○"; badge.title = "未连接"; badge.dataset.state = "offline"; return badge; }
+  const dot = document.createElement("span");
+  dot.className = "dot";
+  badge.append(dot);
+  if (!x || !x.connected) { badge.title = "未连接"; badge.dataset.state = "offline"; return badge; }
   const parts = ["在线"];
   if (x.media === "connected") parts.push(x.audio ? "麦克风开" : "无麦克风", x.video ? "摄像头开" : "无摄像头");
   else if (x.media === "connecting") parts.push("音视频连接中");
   if (typeof x.loss === "number") parts.push(x.loss < 0.02 ? "网络良好" : x.loss < 0.08 ? "网络一般" : "网络较差");
-  badge.textContent = x.media === "connected" && x.audio ? "●🎤" : "●";
+  if (x.media === "connected" && x.audio) badge.append(icon(MIC));
   badge.title = parts.join(" · ");
   badge.dataset.state = x.media === "connected" ? "media" : "online";
   badge.dataset.quality = typeof x.loss !== "number" ? "" : x.loss < 0.02 ? "good" : x.loss < 0.08 ? "fair" : "poor";
@@ -109,13 +155,20 @@ async function loadTerms() {
 $("vocabulary").addEventListener("toggle", () => { if ($("vocabulary").open) loadTerms(); });
 $("terms-save").addEventListener("click", () => {
   const terms = $("terms").value.split("\n").map(x => x.trim()).filter(Boolean);
-  op({ kind: "vocabulary.set", terms }, (err) => status(`术语未保存：${err.message}`));
+  op({ kind: "vocabulary.set", terms }, (err) => notify(`术语未保存：${explain(err, "terms")}`));
 });
 
 // The judge shows one participant's video on every screen.
+// Anyone may leave the full-screen picture on their own screen (it comes
+// back when the judge shows something else); after 闭庭 nothing is shown.
+let spotlightDismissed = null;
 function renderSpotlight() {
   const d = t.display;
-  const pid = d.view === "video" ? d.participant_id : null;
+  const ended = t.proceedings.status === "ended";
+  let pid = d.view === "video" && !ended ? d.participant_id : null;
+  if (pid !== spotlightDismissed) spotlightDismissed = null;
+  const dismissed = pid !== null && spotlightDismissed === pid;
+  if (dismissed) pid = null;
   const self = me && pid === me.participant_id;
   for (const f of document.querySelectorAll("#grid figure")) {
     f.classList.toggle("spotlight", pid !== null && (f.dataset.participantId === pid || (self && f.id === "self")));
@@ -125,8 +178,13 @@ function renderSpotlight() {
   $("spotlight-note").hidden = !p || Boolean(shownHere);
   if (p) $("spotlight-note").textContent = `审判员正在展示 ${ROLE[p.role] || p.role} ${p.name} 的画面${media.joined ? "" : "（加入音视频后可观看）"}`;
   $("spotlight-stop").hidden = !pid || !permissions.includes("display.set");
+  $("spotlight-exit").hidden = !shownHere;
 }
 $("spotlight-stop").addEventListener("click", () => op({ kind: "display.set", view: "transcript" }));
+$("spotlight-exit").addEventListener("click", () => {
+  spotlightDismissed = t.display.participant_id;
+  renderSpotlight();
+});
 
 // After the lock: who has signed, and the pad for those who have not.
 function renderSigning() {
@@ -138,12 +196,15 @@ function renderSigning() {
     li.dataset.participantId = p.participant_id;
     const signed = t.signatures.has(p.participant_id);
     li.className = signed ? "signed" : "";
-    li.textContent = `${ROLE[p.role] || p.role} ${p.name}：${signed ? "已签名 ✓" : "待签名"}`;
+    li.textContent = `${ROLE[p.role] || p.role} ${p.name}：${signed ? "已签名" : "待签名"}`;
     return li;
   }));
   const mine = me && t.signatures.has(me.participant_id);
-  $("sign-pad").hidden = mine || !permissions.includes("signature.add");
-  $("sign-hint").textContent = mine ? "您已签名。" : "笔录已由审判员锁定，内容不再改动。请核对后在下方签名。";
+  const signs = permissions.includes("signature.add");
+  $("sign-pad").hidden = mine || !signs;
+  $("sign-hint").textContent = mine ? "您已签名。"
+    : signs ? "笔录已由审判员锁定，内容不再改动。请核对后在下方签名。"
+    : "笔录已由审判员锁定，内容不再改动。以下为各方签名情况。";
 }
 
 $("search").addEventListener("input", (e) => {
@@ -188,7 +249,11 @@ function changed(result) {
     $("ink-toggle").hidden = !annotator.enabled;
     $("vocabulary").hidden = !permissions.includes("vocabulary.set");
     if (!annotator.enabled && ink.on) ink.set(false);
+    renderComposer();
+    $("empty").hidden = t.order.length > 0 || waiting || !me;
     if (t.locked) status("笔录已锁定");
+    // After 闭庭 the hearing's media ends on every screen.
+    if (t.proceedings.status === "ended" && media.joined) { media.leave(); notify("已闭庭，音视频已结束", "info"); }
   });
 }
 const render = () => changed({ dirty: [], reordered: false });
@@ -205,13 +270,52 @@ function renderAuthors() {
   }
 }
 
-function button(text, action, body) {
+function button(text, action, body, question) {
   const b = document.createElement("button");
   b.textContent = text;
   b.dataset.action = action;
-  b.onclick = () => op(body);
+  b.onclick = async () => {
+    if (question && !(await ask(question, text))) return;
+    op(body);
+  };
   return b;
 }
+
+// The clerk's keyboard record: a line by a chosen speaker, at the end of the
+// transcript; with or without recognition, the whole record can be typed.
+let composerSpeakers = "";
+function renderComposer() {
+  const on = permissions.includes("segment.add") && !t.locked && !isWaiting();
+  $("composer").hidden = !on;
+  if (!on) return;
+  const select = $("composer-speaker");
+  const people = Object.values(t.names).filter(p => p.role !== "observer");
+  const key = people.map(p => p.participant_id).join();
+  if (key === composerSpeakers) return;
+  composerSpeakers = key;
+  const chosen = select.value;
+  select.replaceChildren(...people.map((p) => {
+    const o = document.createElement("option");
+    o.value = p.participant_id;
+    o.textContent = `${ROLE[p.role] || p.role} ${p.name}`;
+    return o;
+  }));
+  select.value = chosen || (people.find(p => p.role === "judge") || people[0] || {}).participant_id || "";
+}
+$("composer").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = $("composer-text").value.trim();
+  if (!text) { notify("请先输入发言内容"); return; }
+  op({ kind: "segment.add", text, speaker: $("composer-speaker").value }, (err) => {
+    $("composer-text").value ||= text;  // nothing typed is lost
+    notify(`未记入笔录：${explain(err, "record")}`);
+  });
+  $("composer-text").value = "";
+  $("composer-text").focus();
+});
+$("composer-text").addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("composer").requestSubmit(); }
+});
 
 // Participants and, on the judge's page, the controls of the hearing.
 function renderPeople() {
@@ -220,26 +324,16 @@ function renderPeople() {
   const judge = me && me.role === "judge";
   const controls = document.getElementById("controls");
   controls.replaceChildren();
+  const ended = proceedings.status === "ended";
   if (judge) {
     const s = proceedings.status;
     if (s === "not_started" || s === "paused") controls.append(button(s === "paused" ? "继续开庭" : "开庭", "start", { kind: "hearing.start" }));
     if (s === "in_session") controls.append(button("休庭", "pause", { kind: "hearing.pause" }));
-    if (s !== "ended") controls.append(button("闭庭", "end", { kind: "hearing.end" }));
-    if (!t.locked) {
-      // Two taps: locking cannot be undone.
-      const lock = document.createElement("button");
-      lock.textContent = lockArmed ? "确认锁定？锁定后不可修改" : "锁定笔录";
-      lock.dataset.action = "lock";
-      lock.classList.toggle("confirm", lockArmed);
-      lock.onclick = () => {
-        if (lockArmed) { op({ kind: "transcript.lock" }); lockArmed = false; return; }
-        lockArmed = true;
-        lock.textContent = "确认锁定？锁定后不可修改";
-        lock.classList.add("confirm");
-        setTimeout(() => { lockArmed = false; render(); }, 5000);
-      };
-      controls.append(lock);
-    }
+    if (!ended) controls.append(button("闭庭", "end", { kind: "hearing.end" },
+      "确认闭庭？闭庭后录音、录像和语音识别停止，庭审不能再继续。"));
+    // The court's rule: the record is locked for signing after 闭庭.
+    if (ended && !t.locked) controls.append(button("锁定笔录", "lock", { kind: "transcript.lock" },
+      "确认锁定笔录？锁定后任何人都不能再修改笔录，各方将依此签名。"));
   }
   const list = document.getElementById("people");
   list.replaceChildren(...Object.values(t.names).map((p) => {
@@ -251,23 +345,23 @@ function renderPeople() {
       (admitted ? "" : " · 等候入庭") + (muted ? " · 已静音" : "");
     li.prepend(presenceBadge(presence[p.participant_id]));
     const self = me && p.participant_id === me.participant_id;
-    if (p.role !== "observer" && admitted && (judge || (self && (!muted || proceedings.muted.get(p.participant_id) === me.participant_id)))) {
+    if (!ended && p.role !== "observer" && admitted && (judge || (self && (!muted || proceedings.muted.get(p.participant_id) === me.participant_id)))) {
       li.append(button(muted ? "取消静音" : "静音", muted ? "unmute" : "mute",
         { kind: "participant.mute", participant_id: p.participant_id, muted: !muted }));
     }
     const sending = presence[p.participant_id] && presence[p.participant_id].video;
-    if (judge && sending && admitted) {
+    if (judge && sending && admitted && !ended) {
       const showing = t.display.view === "video" && t.display.participant_id === p.participant_id;
       if (!showing) li.append(button("展示画面", "spotlight", { kind: "display.set", view: "video", participant_id: p.participant_id }));
     }
-    if (judge && p.role !== "judge") {
+    if (judge && p.role !== "judge" && !ended) {
       li.append(admitted ? button("移出", "remove", { kind: "participant.remove", participant_id: p.participant_id })
                          : button("准许进入", "admit", { kind: "participant.admit", participant_id: p.participant_id }));
     }
     return li;
   }));
   const joinButton = document.getElementById("join");
-  joinButton.hidden = media.joined || !me || !proceedings.admitted.has(me.participant_id);
+  joinButton.hidden = media.joined || !me || !proceedings.admitted.has(me.participant_id) || ended;
   document.getElementById("leave").hidden = !media.joined;
   document.getElementById("waiting").hidden = !isWaiting();
 }
@@ -277,9 +371,8 @@ function renderPeople() {
 let waitingNow = false;
 function isWaiting() { return Boolean(me) && (waitingNow || !t.proceedings.admitted.has(me.participant_id)); }
 
-let lockArmed = false;
 let presence = {};  // participant_id -> {connected, media, audio, video, loss}
-document.getElementById("join").onclick = () => media.join().then(render).catch((e) => status(`无法使用麦克风或摄像头：${e.message}`));
+document.getElementById("join").onclick = () => media.join().then(render).catch((e) => notify(mediaTrouble(e)));
 document.getElementById("leave").onclick = () => { media.leave(); render(); };
 
 // Device pickers, filled once media is joined.
@@ -299,8 +392,8 @@ async function fillDevices() {
 }
 for (const [kind, id] of [["audio", "mic-select"], ["video", "camera-select"]]) {
   $(id).addEventListener("change", (e) => media.use(kind, e.target.value)
-    .then(() => status(kind === "audio" ? "已切换麦克风" : "已切换摄像头"))
-    .catch((err) => status(`无法切换设备：${err.message}`)));
+    .then(() => notify(kind === "audio" ? "已切换麦克风" : "已切换摄像头", "info"))
+    .catch((err) => notify(`无法切换设备：${mediaTrouble(err)}`)));
 }
 let cameraOn = true;
 $("camera-toggle").addEventListener("click", () => {
@@ -323,7 +416,7 @@ function onEvent(msg) {
   t.seq = msg.seq;
   const result = t.apply(msg.event);
   if (msg.event.kind === "vocabulary.changed" && $("vocabulary").open) {
-    loadTerms().then(() => status("识别术语已更新"));
+    loadTerms().then(() => notify("识别术语已更新", "info"));
   }
   if (msg.event.kind === "hearing.created") document.getElementById("title").textContent =
     `${msg.event.hearing.court} ${msg.event.hearing.case_number} 庭审笔录`;
@@ -339,6 +432,7 @@ function connect() {
       const p = msg.participant;
       me = p;
       permissions = msg.permissions;
+      document.body.dataset.role = p.role;
       document.getElementById("who").textContent = `${ROLE[p.role] || p.role} ${p.name}`;
       ws.send(JSON.stringify({ type: "sync", since: t.seq, batch: true }));
     } else if (msg.type === "event") {
@@ -357,25 +451,36 @@ function connect() {
       render();
       if (media.joined) {
         media.rejoin();
-      } else if (params.get("autojoin") === "1" && t.proceedings.admitted.has(me.participant_id)) {
-        media.join().then(render).catch((e) => status(`无法使用麦克风或摄像头：${e.message}`));
+      } else if (params.get("autojoin") === "1" && t.proceedings.admitted.has(me.participant_id)
+                 && t.proceedings.status !== "ended") {
+        media.join().then(render).catch((e) => notify(mediaTrouble(e)));
       }
     } else if (msg.type.startsWith("rtc.")) {
-      media.handle(msg).then(render).catch((e) => status(`音视频错误：${e.message}`));
+      media.handle(msg).then(render).catch(() => notify("音视频连接出错，请退出音视频后重新加入"));
     } else if (msg.type === "ack") {
       refusals.delete(msg.op_id);
     } else if (msg.type === "nack") {
       const onNack = refusals.get(msg.op_id);
       refusals.delete(msg.op_id);
-      if (refusal(msg.error)) status(refusal(msg.error));
-      else if (onNack) onNack(msg.error);
-      else status(`操作未执行：${msg.error.message}`);
+      if (onNack) onNack(msg.error);
+      else notify(explain(msg.error));
     } else if (msg.type === "presence") {
       presence = msg.participants; render();
     } else if (msg.type === "partial") {
-      t.partials.set(msg.participant_id, msg.text); render();
+      if (msg.text) t.partials.set(msg.participant_id, msg.text);
+      else t.partials.delete(msg.participant_id);  // the speaker's stream ended
+      render();
+    } else if (msg.type === "speech.unrecorded") {
+      t.partials.delete(msg.participant_id);
+      render();
+      const p = t.names[msg.participant_id];
+      const whose = p ? `${ROLE[p.role] || p.role} ${p.name}` : "一段";
+      if (permissions.includes("segment.add") || permissions.includes("transcript.lock")) {
+        notify(`${msg.reason === "locked" ? "笔录已锁定，" : ""}${whose}的发言未记入笔录：${msg.text}`);
+      }
     } else if (msg.type === "error") {
-      status(msg.error.code === "forbidden" ? "邀请链接无效" : refusal(msg.error) || `错误：${msg.error.message}`);
+      if (msg.error.code === "forbidden" && !me) status("邀请链接无效或已失效，请向法院索取新的链接");
+      else notify(explain(msg.error));
     }
   };
   ws.onopen = () => { retries = 0; };

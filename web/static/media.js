@@ -1,6 +1,10 @@
 // The page's microphone and camera in the hearing, and everyone else's
 // media: answers the hub's offers (the hub always offers), publishing on
 // the sections it names, and shows one tile per other participant.
+// Seat labels on the pictures, as on a courtroom's seat plates.
+const SEAT = { judge: "审判员", clerk: "书记员", plaintiff: "原告", defendant: "被告", agent: "代理人",
+  prosecutor: "公诉人", witness: "证人", observer: "旁听" };
+
 export class Media {
   constructor(send, grid, names, say) {
     this.send = send;      // (message) => void, over the hearing websocket
@@ -87,7 +91,7 @@ export class Media {
   async handle(msg) {
     if (msg.type === "rtc.offer") await this.offer(msg);
     else if (msg.type === "rtc.closed") { this.joined = false; this.reset(); this.say(msg.message || "音视频已断开"); }
-    else if (msg.type === "rtc.error") this.say(msg.error.message);
+    else if (msg.type === "rtc.error") { this.joined = false; this.reset(); this.say("音视频连接失败，请重新加入音视频"); }
   }
 
   async offer(msg) {
@@ -137,9 +141,13 @@ export class Media {
     figure.dataset.participantId = pid;
     const video = document.createElement("video");
     video.autoplay = true; video.playsInline = true;
+    // Each picture carries its seat label (人民法院在线诉讼规则 Art. 24).
     const caption = document.createElement("figcaption");
     const p = this.names[pid];
-    caption.textContent = p ? p.name : pid;
+    const seat = document.createElement("span");
+    seat.className = "seat";
+    seat.textContent = p ? (SEAT[p.role] || p.role) : "";
+    caption.append(seat, p ? p.name : "");
     figure.append(video, caption);
     this.grid.append(figure);
     tile = { figure, video, stream: new MediaStream() };

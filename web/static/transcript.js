@@ -57,7 +57,7 @@ export class Transcript {
         dirty.add(ev.new_segment.id);
         reordered = true;
         // fall through
-      case "segment.edited": case "segment.relabeled": case "segment.merged":
+      case "segment.edited": case "segment.relabeled": case "segment.merged": case "segment.deleted":
         this.segments.set(ev.segment.id, ev.segment);
         dirty.add(ev.segment.id);
         if (ev.removed_segment_id) {
@@ -69,7 +69,11 @@ export class Transcript {
         break;
       case "annotation.added": this.put(ev.annotation); dirty.add(ev.annotation.segment_id); break;
       case "annotation.removed": this.drop(ev.annotation_id); dirty.add(ev.annotation.segment_id); break;
-      case "transcript.locked": this.locked = true; this.lockHash = ev.transcript_hash; break;
+      case "transcript.locked":
+        this.locked = true;
+        this.lockHash = ev.transcript_hash;
+        if (ev.status) p.status = ev.status;  // the lock also closed the hearing
+        break;
       case "evidence.added": case "evidence.approved": this.evidence.set(ev.evidence.id, ev.evidence); break;
       case "display.changed": this.display = ev.display; break;
       case "signature.added": this.signatures.set(ev.signature.participant.participant_id, ev.signature); break;
@@ -92,6 +96,15 @@ export class Transcript {
 
   annotationsOn(segmentId) {
     return [...(this.bySegment.get(segmentId) || [])].map(id => this.annotations.get(id));
+  }
+
+  // The segment after ``id`` that is still in the record (deleted ones are history).
+  nextLive(id) {
+    for (let i = this.order.indexOf(id) + 1; i < this.order.length; i++) {
+      const seg = this.segments.get(this.order[i]);
+      if (!seg.deleted) return seg;
+    }
+    return null;
   }
 
   authors() {

@@ -21,6 +21,7 @@ export class TranscriptView {
     this.onMark = null;            // (annotation, element) => void, when a mark is tapped
     this.decorate = null;          // (li, segment) => void, adds tools to a rendered segment
     this.onEvidence = null;        // (evidence id) => void, for a pasted evidence item
+    this.onTrouble = null;         // (Chinese sentence) => void, when a recording cannot be played
     this.showUnsure = false;       // mark words the recognizer was unsure of (for the clerk)
     this.editing = () => null;     // the id of a segment being edited, left alone
     jump.addEventListener("click", () => { this.toBottom(); jump.hidden = true; });
@@ -96,11 +97,13 @@ export class TranscriptView {
     li.dataset.segmentId = seg.id;
     if (this.query && seg.text.includes(this.query)) li.classList.add("hit");
     li.append(speakerLabel(seg.speaker));
-    if (seg.start !== null && seg.end !== null && seg.speaker.role !== "observer") {
+    if (seg.deleted) li.classList.add("deleted");
+    if (seg.start !== null && seg.end !== null && seg.speaker.role !== "observer" && !seg.deleted) {
       const play = document.createElement("button");
       play.className = "play";
-      play.textContent = "▶";
+      play.append(playIcon());
       play.title = "播放这段录音";
+      play.setAttribute("aria-label", "播放这段录音");
       play.addEventListener("click", () => this.play(seg, play));
       li.append(play);
     }
@@ -126,6 +129,12 @@ export class TranscriptView {
     }
     plain(pos, seg.text.length);
     li.append(text);
+    if (seg.deleted) {
+      const struck = document.createElement("span");
+      struck.className = "struck";
+      struck.textContent = "（已删除，不计入笔录）";
+      li.append(struck);
+    }
     drawInk(li, shown);
     if (seg.evidence_id && this.onEvidence) {
       const view = document.createElement("button");
@@ -150,12 +159,33 @@ export class TranscriptView {
     return li;
   }
 
-  play(seg, button) {
-    this.player.src = this.recordingUrl(seg);
+  // Play the segment's recording. Not every segment has one (typed lines,
+  // speech before the hub recorded, a relabelled segment whose new speaker
+  // was not the one recorded): the hub answers 404 and the reader is told.
+  async play(seg, button) {
     button.classList.add("playing");
-    this.player.onended = this.player.onerror = () => button.classList.remove("playing");
+    let clip;
+    try {
+      const r = await fetch(this.recordingUrl(seg));
+      if (!r.ok) {
+        this.trouble(r.status === 404 ? "这段没有录音可播放（可能是手工记录，或已更改发言人）" : "录音暂时无法播放，请稍后再试");
+        button.classList.remove("playing");
+        return;
+      }
+      clip = URL.createObjectURL(await r.blob());
+    } catch {
+      this.trouble("网络中断，录音无法播放");
+      button.classList.remove("playing");
+      return;
+    }
+    if (this.player.src.startsWith("blob:")) URL.revokeObjectURL(this.player.src);
+    this.player.src = clip;
+    this.player.onended = () => button.classList.remove("playing");
+    this.player.onerror = () => { button.classList.remove("playing"); this.trouble("录音无法播放"); };
     this.player.play().catch(() => button.classList.remove("playing"));
   }
+
+  trouble(text) { if (this.onTrouble) this.onTrouble(text); }
 }
 
 //: Words recognized with less confidence than this are marked for the clerk.
@@ -189,6 +219,17 @@ function appendPlain(parent, text, from, to, unsure) {
     pos = e;
   }
   parent.append(text.slice(pos, to));
+}
+
+// A play triangle, drawn (a font may have no glyph for it).
+function playIcon() {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", "M7 4v16l13-8z");
+  svg.append(path);
+  return svg;
 }
 
 function speakerLabel(p) {

@@ -83,7 +83,9 @@ class VoskEngine:
             raise ModelError(f"the vosk package is not installed ({err})") from None
         vosk.SetLogLevel(-1)
         if not model_dir.is_dir():
-            raise ModelError(f"no vosk model folder at {model_dir}")
+            raise ModelError(f"no vosk model folder at {model_dir}: give the folder of an unpacked Chinese vosk "
+                             "model with --model DIR, or fetch one with `courtroom models download small-cn` "
+                             "(`courtroom models path` shows which model would be used)")
         try:
             return vosk.Model(str(model_dir))
         except Exception as err:

@@ -248,7 +248,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
         render, media_type = EXPORTERS[format]
         assert room.state.hearing is not None
         name = urllib.parse.quote(f"{room.state.hearing.case_number}-庭审笔录.{format}")
-        return Response(render(room.state, room.committed_seq), media_type=media_type,
+        return Response(render(room.state, room.sittings), media_type=media_type,
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
 
     @app.post("/api/hearings/{hearing_id}/evidence", status_code=201)

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from transcript.canonical import canonical_json
 from transcript.export import EXPORTERS
+from transcript.sittings import Sittings
 from transcript.heads import SignedHead, Signer, check_head, key_id
 from transcript.log import ChainError, LogEntry, replay
 from transcript.state import TranscriptState
@@ -255,10 +256,24 @@ def keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def export_format(given: str | None, output: str | None) -> str:
+    """``--format``, else the output file's suffix (笔录.docx is Word), else text."""
+    if given:
+        return given
+    suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+    if suffix in EXPORTERS:
+        return suffix
+    if suffix:
+        raise CommandError(f"cannot tell the format from {output!r}: name a file ending in "
+                           f"{', '.join('.' + f for f in sorted(EXPORTERS))}, or pass --format")
+    return "txt"
+
+
 def export(args: argparse.Namespace) -> int:
-    state, _, seq = _replayed(args)
-    render, _ = EXPORTERS[args.format]
-    _write(args.output, render(state, seq))
+    entries, _ = _read(args)
+    state, _, _ = _replayed(args, entries)
+    render, _ = EXPORTERS[export_format(args.format, args.output)]
+    _write(args.output, render(state, Sittings.of(entries)))
     return 0
 
 
@@ -392,7 +407,8 @@ def parser() -> argparse.ArgumentParser:
         c.add_argument("--data", type=Path, default=default_data_dir(), help=data_help)
         c.add_argument("hearing_id")
         if name == "export":
-            c.add_argument("--format", choices=sorted(EXPORTERS), default="txt")
+            c.add_argument("--format", choices=sorted(EXPORTERS),
+                           help="default: from the --output file's suffix, else txt")
             c.add_argument("--output", "-o", help="file to write (default: standard output)")
         else:
             c.add_argument("--key", type=Path, action="append", default=[], metavar="FILE",

@@ -18,6 +18,7 @@ from protocol import wellformed
 from transcript.errors import OpError
 from transcript.log import LogEntry, make_entry, speech_actor
 from transcript.model import Actor, Participant
+from transcript.sittings import Sittings
 from transcript.state import Event, TranscriptState
 
 from .ratelimit import TokenBucket
@@ -105,6 +106,8 @@ class Room:
         #: recordings are seconds since then.
         self.created_ms = entries[0].ts_ms if entries else int(time.time() * 1000)
         self.media: MediaRoom | None = None
+        #: When the hearing sat, for the 笔录 (durable entries only).
+        self.sittings = Sittings()
         self._presence: dict[str, dict[str, Any]] = {}
         self._presence_due: asyncio.TimerHandle | None = None
         for e in entries:
@@ -118,6 +121,7 @@ class Room:
         already run ahead to the last entry handed to the committer."""
         self.events.append(encode({"type": "event", "seq": entry.seq, "event": entry.event}))
         self._acked[(entry.participant_id, entry.op_id)] = entry.seq
+        self.sittings.observe(entry.seq, entry.ts_ms, entry.event)
 
     def admits(self, participant_id: str) -> float:
         """Whether a participant may send one more message (over any of

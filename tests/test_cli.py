@@ -109,3 +109,22 @@ def test_export_txt_and_json(recorded: tuple[Path, str], tmp_path: Path) -> None
     r = courtroom("export", "--data", str(data), hid, "--format", "pdf", "-o", str(pdf))
     assert r.returncode == 0, r.stderr
     assert pdf.read_bytes().startswith(b"%PDF-")
+
+
+def test_export_takes_the_format_from_the_files_suffix(recorded: tuple[Path, str], tmp_path: Path) -> None:
+    data, hid = recorded
+    for name, magic in (("笔录.docx", b"PK"), ("笔录.pdf", b"%PDF-"), ("笔录.txt", "北京".encode())):
+        out = tmp_path / name
+        r = courtroom("export", "--data", str(data), hid, "-o", str(out))
+        assert r.returncode == 0, r.stderr
+        assert out.read_bytes().startswith(magic), name
+    r = courtroom("export", "--data", str(data), hid, "-o", str(tmp_path / "笔录.doc"))
+    assert r.returncode == 2 and "--format" in r.stderr and not (tmp_path / "笔录.doc").exists()
+
+
+def test_transcribe_without_a_model_names_the_fix(tmp_path: Path) -> None:
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(b"RIFF")
+    r = courtroom("transcribe", str(wav), "--model", str(tmp_path / "missing"))
+    assert r.returncode == 2
+    assert "courtroom models download small-cn" in r.stderr and "--model" in r.stderr

@@ -59,7 +59,8 @@ def test_upload_approve_show_and_paste(hub: HubProcess, tmp_path: Path, browsers
             await item.locator("[data-action=paste]").click()
             pasted = phone.locator("[data-segment-id=S2]")
             await pasted.wait_for()
-            assert "〔证据E1：借条.png〕" in await pasted.text_content()
+            assert "出示证据一：借条.png" in await pasted.text_content()  # a reference, not speech
+            assert await pasted.locator(".speaker").count() == 0
             await item.locator("[data-action=paste]").wait_for(state="detached")  # pasted once
             await pasted.locator("button.evidence").tap()
             await phone.locator("#viewer-stage img").wait_for()

@@ -48,11 +48,11 @@ export class Corrector {
       x.addEventListener("click", (e) => { e.stopPropagation(); fn(); });
       tools.append(x);
     };
-    b("编辑", "Enter", "修改本段", () => this.edit(seg.id));
-    b("合并", "M", "与下一段合并", () => this.merge(seg.id));
-    b("插入", "I", "在本段后插入一段", () => this.insert(seg.id));
-    b("发言人", "R", "更改发言人", () => this.relabel(seg.id));
-    b("删除", "Delete", "删除本段（保留在记录历史中）", () => this.remove(seg.id));
+    b("编辑", "回车键", "修改本段", () => this.edit(seg.id));
+    b("合并", "M 键", "与下一段合并", () => this.merge(seg.id));
+    b("插入", "I 键", "在本段后插入一段", () => this.insert(seg.id));
+    b("发言人", "R 键", "更改发言人", () => this.relabel(seg.id));
+    b("删除", "删除键", "删除本段（保留在记录历史中）", () => this.remove(seg.id));
     li.append(tools);
     li.addEventListener("dblclick", (e) => { if (!e.target.closest("mark, button")) this.edit(seg.id); });
     if (this.pending.has(seg.id)) li.append(this.conflictBox(seg, this.pending.get(seg.id)));

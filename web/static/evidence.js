@@ -3,7 +3,7 @@
 // it, shows it on every screen and pastes it into the transcript (the clerk
 // may paste too). Anyone can look at any evidence again in the panel.
 import { httpTrouble } from "/static/messages.js";
-import { ROLE } from "/static/transcript.js";
+import { ROLE, evidenceLabel } from "/static/transcript.js";
 
 const STATUS = { submitted: "待审判员确认", approved: "已确认" };
 
@@ -50,7 +50,7 @@ export class EvidencePanel {
       const li = document.createElement("li");
       li.dataset.evidenceId = e.id;
       const label = document.createElement("span");
-      label.textContent = `${e.id} ${e.name}（${ROLE[e.uploader.role] || e.uploader.role} ${e.uploader.name}提交 · ${STATUS[e.status]}）`;
+      label.textContent = `${evidenceLabel(e.id)}：${e.name}（${ROLE[e.uploader.role] || e.uploader.role} ${e.uploader.name}提交 · ${STATUS[e.status]}）`;
       li.append(label);
       const b = (text, action, fn) => {
         const x = document.createElement("button");
@@ -101,7 +101,7 @@ class Viewer {
   open(item, { shown = false, canStop = false } = {}) {
     if (!item) return;
     this.shownByJudge = shown;
-    document.getElementById("viewer-title").textContent = `${item.id} ${item.name}${shown ? "（审判员展示）" : ""}`;
+    document.getElementById("viewer-title").textContent = `${evidenceLabel(item.id)}：${item.name}${shown ? "（审判员展示）" : ""}`;
     document.getElementById("viewer-stop").hidden = !canStop;
     this.scale = 1; this.x = 0; this.y = 0;
     let content;

@@ -4,6 +4,25 @@
 export const ROLE = { judge: "审判员", clerk: "书记员", plaintiff: "原告", defendant: "被告", agent: "代理人",
   prosecutor: "公诉人", witness: "证人", observer: "旁听" };
 
+// 12 → 十二, as a court numbers its evidence (证据一, 证据十二).
+const DIGITS = "零一二三四五六七八九";
+export function chineseNumber(n) {
+  if (n < 10) return DIGITS[n];
+  if (n < 20) return "十" + (n % 10 ? DIGITS[n % 10] : "");
+  if (n < 100) return DIGITS[Math.floor(n / 10)] + "十" + (n % 10 ? DIGITS[n % 10] : "");
+  if (n < 1000) {
+    const rest = n % 100;
+    return DIGITS[Math.floor(n / 100)] + "百" + (rest === 0 ? "" : rest < 10 ? "零" + DIGITS[rest] : rest < 20 ? "一" + chineseNumber(rest) : chineseNumber(rest));
+  }
+  return String(n);
+}
+
+// An evidence item as the court refers to it: E3 → 证据三.
+export function evidenceLabel(id) {
+  const n = Number(String(id).replace(/^E/, ""));
+  return Number.isInteger(n) && n > 0 ? `证据${chineseNumber(n)}` : "证据";
+}
+
 export class Transcript {
   constructor() {
     this.hearing = null;

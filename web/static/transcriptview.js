@@ -3,7 +3,7 @@
 // speech in grey at the end, search, a filter by author, auto-scroll that
 // pauses while the reader looks back, and tap ▶ to hear a segment again.
 import { drawInk } from "/static/ink.js";
-import { ROLE } from "/static/transcript.js";
+import { ROLE, evidenceLabel } from "/static/transcript.js";
 
 const STYLE = { highlight: "标注", comment: "批注", ink: "手写", issue: "争议" };
 
@@ -96,7 +96,10 @@ export class TranscriptView {
     const li = document.createElement("li");
     li.dataset.segmentId = seg.id;
     if (this.query && seg.text.includes(this.query)) li.classList.add("hit");
-    li.append(speakerLabel(seg.speaker));
+    // Evidence shown in the hearing is a reference in the record, not
+    // anyone's speech: 出示证据一：借条.jpg.
+    if (seg.evidence_id) li.classList.add("exhibit");
+    else li.append(speakerLabel(seg.speaker));
     if (seg.deleted) li.classList.add("deleted");
     if (seg.start !== null && seg.end !== null && seg.speaker.role !== "observer" && !seg.deleted) {
       const play = document.createElement("button");
@@ -127,7 +130,12 @@ export class TranscriptView {
       text.append(m);
       pos = a.end;
     }
-    plain(pos, seg.text.length);
+    if (seg.evidence_id) {
+      const item = this.t.evidence.get(seg.evidence_id);
+      text.replaceChildren(`出示${evidenceLabel(seg.evidence_id)}：${item ? item.name : ""}`);
+    } else {
+      plain(pos, seg.text.length);
+    }
     li.append(text);
     if (seg.deleted) {
       const struck = document.createElement("span");

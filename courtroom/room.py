@@ -47,10 +47,13 @@ class Listener(Protocol):
     participant: Participant
     live: bool
     waiting_since: int | None
+    #: Asked for a snapshot of the state and the events after it, rather
+    #: than every event from the start.
+    wants_snapshot: bool
 
     def push(self, message: str) -> None: ...
 
-    def push_replay(self, room: Room, since: int, upto: int) -> None: ...
+    def push_replay(self, room: Room, since: int, upto: int, snapshot: str | None = None) -> None: ...
 
     def close_soon(self, code: int, reason: str) -> None: ...
 
@@ -61,6 +64,7 @@ class Reply:
 
     live = False
     waiting_since = None
+    wants_snapshot = False
 
     def __init__(self, participant: Actor) -> None:
         self.participant = participant
@@ -70,7 +74,7 @@ class Reply:
         if not self.answer.done():
             self.answer.set_result(json.loads(message))
 
-    def push_replay(self, room: Room, since: int, upto: int) -> None:
+    def push_replay(self, room: Room, since: int, upto: int, snapshot: str | None = None) -> None:
         """Never asked: a reply does not sync."""
 
     def close_soon(self, code: int, reason: str) -> None:
@@ -108,6 +112,8 @@ class Room:
         self.media: MediaRoom | None = None
         #: When the hearing sat, for the 笔录 (durable entries only).
         self.sittings = Sittings()
+        #: The last snapshot message built, and the seq it shows.
+        self._snapshot: tuple[int, str] | None = None
         self._presence: dict[str, dict[str, Any]] = {}
         self._presence_due: asyncio.TimerHandle | None = None
         for e in entries:
@@ -256,9 +262,26 @@ class Room:
 
     def _go_live(self, listener: Listener, since: int) -> None:
         listener.waiting_since = None
-        listener.push_replay(self, since, self.committed_seq)
+        snapshot = self.snapshot() if listener.wants_snapshot and since == 0 else None
+        if snapshot is not None:
+            listener.push_replay(self, snapshot[0], self.committed_seq, snapshot[1])
+        else:
+            listener.push_replay(self, since, self.committed_seq)
         listener.live = True
         listener.push(encode({"type": "presence", "participants": self.presence()}))
+
+    def snapshot(self) -> tuple[int, str] | None:
+        """The state as a ``snapshot`` message at a committed seq, built at
+        most once per seq for all the screens that open meanwhile. The
+        state runs ahead of the log while ops are in flight; then the last
+        snapshot built serves (the events after it follow), or none."""
+        committed = self.committed_seq
+        if self._snapshot is not None and self._snapshot[0] == committed:
+            return self._snapshot
+        if self.seq != committed:
+            return self._snapshot
+        self._snapshot = (committed, encode({"type": "snapshot", "seq": committed, "state": self.state.view()}))
+        return self._snapshot
 
     def _of(self, participant_id: str) -> list[Listener]:
         return [listener for listener in self.listeners if listener.participant.participant_id == participant_id]

@@ -63,6 +63,8 @@ class _Replay:
     since: int
     upto: int
     batch: bool = False
+    #: A ``snapshot`` message at ``since``, sent before the events after it.
+    snapshot: str | None = None
 
 
 class Session:
@@ -72,6 +74,7 @@ class Session:
         self.participant = participant
         self.live = False
         self.waiting_since: int | None = None
+        self.wants_snapshot = False
         #: Whether catch-up events come batched (``sync`` with ``"batch": true``).
         self.batch = False
         self._queue: asyncio.Queue[str | _Replay | None] = asyncio.Queue(QUEUE_LIMIT)
@@ -88,10 +91,11 @@ class Session:
     def push(self, message: str) -> None:
         self._enqueue(message, len(message))
 
-    def push_replay(self, room: Room, since: int, upto: int) -> None:
-        """Queue a replay of committed events; they are read from the room's
-        list when sent, so a large catch-up costs no queue memory."""
-        self._enqueue(_Replay(room, since, upto, self.batch), 0)
+    def push_replay(self, room: Room, since: int, upto: int, snapshot: str | None = None) -> None:
+        """Queue a replay of committed events (after a snapshot, if given);
+        they are read from the room's list when sent, so a large catch-up
+        costs no queue memory."""
+        self._enqueue(_Replay(room, since, upto, self.batch, snapshot), 0)
 
     def _enqueue(self, item: str | _Replay, size: int) -> None:
         if self._closing:
@@ -211,6 +215,9 @@ class Session:
     async def _replay_paced(self, replay: _Replay, pace: Pace) -> None:
         events = replay.room.events
         at = replay.since
+        if replay.snapshot is not None:
+            await pace.take(max(1.0, len(replay.snapshot) / BATCH_CHARS_PER_UNIT))
+            await self._send(replay.snapshot)
         while at < replay.upto:
             if self._closing:
                 return  # gone: nothing more to send, and the turn goes to the next
@@ -269,8 +276,15 @@ class Session:
             if not isinstance(batch, bool):
                 self._error("invalid", "batch must be true or false")
                 return
-            self.batch = batch
+            self.batch, self.wants_snapshot = batch, False
             self.room.sync(self, since)
+        elif kind == "snapshot":
+            batch = msg.get("batch", False)
+            if not isinstance(batch, bool):
+                self._error("invalid", "batch must be true or false")
+                return
+            self.batch, self.wants_snapshot = batch, True
+            self.room.sync(self, 0)
         elif kind == "partial":
             self._partial(msg)
         elif kind in RTC_MESSAGES:

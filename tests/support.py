@@ -177,6 +177,9 @@ class Client:
         if t == "events":  # a batched catch-up
             for event in msg["events"]:
                 self.on_message(event)
+        elif t == "snapshot":  # the state at seq; the events after it follow
+            self.seq = msg["seq"]
+            self.others.append(msg)
         elif t == "event":
             assert msg["seq"] == self.seq + 1, f"gap or duplicate: {msg['seq']} after {self.seq}"
             self.seq = msg["seq"]

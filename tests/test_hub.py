@@ -272,3 +272,55 @@ def test_batched_catch_up_carries_the_same_events(hub: HubProcess) -> None:
             await c.close()
 
     run(main())
+
+
+def test_a_new_screen_takes_a_snapshot_and_the_events_after_it(hub: HubProcess) -> None:
+    h = hub.create_hearing(waiting_room=True, participants=[
+        {"role": "judge", "name": "王法官"}, {"role": "clerk", "name": "李书记员"},
+        {"role": "plaintiff", "name": "张三"}, {"role": "defendant", "name": "李四", "site": "remote"}])
+    hid, inv = h["hearing_id"], invites_by_role(h)
+
+    async def snapshot_of(client: Client) -> dict:
+        n = len(client.of_type("synced"))
+        await client.send_json({"type": "snapshot", "batch": True})
+        await client.wait_for(lambda: len(client.of_type("synced")) > n)
+        return client.of_type("snapshot")[-1]
+
+    async def main() -> None:
+        clerk = await Client.connect(hub.ws_url(hid, inv["clerk"]["token"]))
+        party = await Client.connect(hub.ws_url(hid, inv["plaintiff"]["token"]))
+        for n in range(30):
+            await clerk.send_op({"kind": "segment.add", "text": f"第{n}段陈述。"}, op_id=f"s{n}")
+        await clerk.wait_for(lambda: len(clerk.answers) == 30)
+        await party.op({"kind": "annotation.add", "segment_id": "S3", "start": 0, "end": 2, "style": "comment",
+                        "body": "有异议"})
+        await clerk.op({"kind": "segment.delete", "segment_id": "S4", "base_rev": 1})
+        screen = await Client.connect(hub.ws_url(hid, inv["plaintiff"]["token"]), sync=False)
+        snap = await snapshot_of(screen)
+        assert snap["seq"] == clerk.seq and not screen.events  # nothing to replay
+        export = httpx.get(f"{hub.url}/api/hearings/{hid}/export", params={"format": "json",
+                                                                          "token": inv["judge"]["token"]}).json()
+        for key in ("hearing", "segments", "annotations", "locked", "proceedings", "evidence", "display"):
+            assert snap["state"][key] == export[key], key
+        assert "usage" not in snap["state"] and "next" not in snap["state"]
+        # Live events follow the snapshot, each once.
+        await clerk.op({"kind": "segment.add", "text": "新的一段。"})
+        await screen.wait_for(lambda: screen.seq == clerk.seq)
+        assert [e["event"]["segment"]["text"] for e in screen.events] == ["新的一段。"]
+        # A screen waiting to be admitted gets nothing until the judge admits it.
+        waiting = await Client.connect(hub.ws_url(hid, inv["defendant"]["token"]), sync=False)
+        await waiting.send_json({"type": "snapshot"})
+        await waiting.wait_for(lambda: waiting.of_type("waiting"))
+        assert not waiting.of_type("snapshot")
+        judge = await Client.connect(hub.ws_url(hid, inv["judge"]["token"]))
+        await judge.op({"kind": "participant.admit", "participant_id": inv["defendant"]["participant_id"]})
+        await waiting.wait_for(lambda: waiting.of_type("synced"))
+        assert waiting.of_type("snapshot")[0]["seq"] == judge.seq
+        assert [s["text"] for s in waiting.of_type("snapshot")[0]["state"]["segments"]][-1] == "新的一段。"
+        await screen.send_json({"type": "snapshot", "batch": "yes"})
+        await screen.wait_for(lambda: screen.of_type("error"))
+        assert screen.of_type("error")[0]["error"]["code"] == "invalid"
+        for c in (clerk, party, screen, waiting, judge):
+            await c.close()
+
+    run(main())

@@ -436,6 +436,13 @@ class TranscriptState:
             "annotations": [a.to_dict() for a in self.annotations.values()],
         }))
 
+    def view(self) -> dict[str, Any]:
+        """What a screen needs to show the hearing: the snapshot without the
+        state's own counters and the participants' usage."""
+        view = self.snapshot()
+        del view["next"], view["usage"]
+        return view
+
     def snapshot(self) -> dict[str, Any]:
         """Everything the state holds, as JSON; equal states give equal snapshots."""
         return {

@@ -3,8 +3,13 @@
     python -m tests.bench.ui_load [--segments 3000] [--annotations 2000] [--round-trips 30]
 
 * Time to first full render: navigation start → every segment and every
-  mark in the page (the page's own clock), median of 3 loads, against the
-  same page for an empty hearing loaded in the same run.
+  mark in the page (the page's own clock), median of 3 loads: as the page
+  opens a hearing (a snapshot of the state, then the events after it),
+  against the same page made to replay every event (batched) instead, and
+  the same page for an empty hearing, in the same run.
+* The hub's side alone: websocket open → ``synced`` for a client asking
+  for a snapshot, a batched replay and a plain replay (one message per
+  event), median of 5.
 * Scrolling: frame intervals while the transcript scrolls 200 px a frame
   for 2 s, p50/p99.
 * Annotation round trip between two browsers: a comment made on one seat
@@ -85,14 +90,42 @@ async def populate(hub: HubProcess, h: dict[str, Any], segments: int, annotation
         await c.close()
 
 
-async def full_render(context: Any, url: str, segments: int) -> float:
+#: Makes the page replay every event (batched) instead of asking for a
+#: snapshot: the page as it was before snapshots, for the baseline.
+REPLAY_HOOK = """
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    const m = JSON.parse(data);
+    if (m.type === "snapshot") data = JSON.stringify({ type: "sync", since: 0, batch: true });
+    return send.call(this, data);
+  };
+"""
+
+
+async def full_render(context: Any, url: str, segments: int, init: str | None = None) -> float:
     page = await context.new_page()
+    if init:
+        await page.add_init_script(init)
     await page.goto(url)
     await page.wait_for_function(f"() => document.querySelectorAll('#segments [data-segment-id]').length === {segments}"
                                  " && document.getElementById('status').textContent === '已连接'", timeout=120_000)
     ms = await page.evaluate("() => new Promise(r => requestAnimationFrame(() => r(performance.now())))")
     await page.close()
     return ms
+
+
+async def until_synced(url: str, first: dict[str, Any]) -> float:
+    """Milliseconds from opening a websocket to ``synced``, everything read."""
+    import json
+
+    import websockets
+    t0 = time.perf_counter()
+    async with websockets.connect(url, max_size=2**26, compression=None) as ws:
+        await ws.recv()
+        await ws.send(json.dumps(first))
+        while json.loads(await ws.recv())["type"] != "synced":
+            pass
+        return (time.perf_counter() - t0) * 1000
 
 
 async def scrolling(page: Any) -> list[float]:
@@ -124,6 +157,13 @@ async def main() -> None:
             print(f"ui_load: {args.segments} segments and {args.annotations} annotations written in "
                   f"{time.monotonic() - t0:.1f} s")
             inv = invites_by_role(h)
+            url = hub.ws_url(h["hearing_id"], inv["plaintiff"]["token"])
+            hub_side = {name: statistics.median([await until_synced(url, first) for _ in range(5)])
+                        for name, first in (("snapshot", {"type": "snapshot", "batch": True}),
+                                            ("batched", {"type": "sync", "since": 0, "batch": True}),
+                                            ("plain", {"type": "sync", "since": 0}))}
+            print("  websocket open → synced: " + ", ".join(f"{k} {v:.0f} ms" for k, v in hub_side.items())
+                  + f" (snapshot/plain {hub_side['snapshot'] / hub_side['plain']:.2f})")
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
                 context = await browser.new_context(viewport={"width": 1920, "height": 1080})
@@ -131,8 +171,11 @@ async def main() -> None:
                                           for _ in range(3)])
                 full = statistics.median([await full_render(context, inv["plaintiff"]["join_url"], args.segments)
                                           for _ in range(3)])
-                print(f"  first full render of the 3-hour hearing: median {full:.0f} ms "
-                      f"(the same page for an empty hearing: {base:.0f} ms)")
+                replayed = statistics.median([await full_render(context, inv["plaintiff"]["join_url"],
+                                                                args.segments, REPLAY_HOOK) for _ in range(3)])
+                print(f"  first full render of the 3-hour hearing: median {full:.0f} ms with a snapshot, "
+                      f"{replayed:.0f} ms replaying every event (ratio {full / replayed:.2f}); "
+                      f"the same page for an empty hearing: {base:.0f} ms")
 
                 seat = await context.new_page()
                 await seat.add_init_script(SENT_HOOK)

@@ -249,29 +249,72 @@ def test_a_screen_reconnects_after_the_hub_restarts_and_shows_the_same_transcrip
         hub.stop()
 
 
-def test_an_ink_stroke_round_trips(hub: HubProcess, browsers: Any) -> None:
+LONG = "原告认为被告未按合同约定的期限交付货物，应当承担违约责任并赔偿损失共计三十万元，被告对此有异议并申请调取银行流水。"
+WORD = LONG.index("三十万元")
+
+#: The boxes (viewport pixels) of characters [a, b) of a segment's text.
+CHAR_BOXES = """([id, a, b]) => {
+    const text = document.querySelector(`[data-segment-id="${id}"] .text`);
+    const walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    let pos = 0, node; const out = [];
+    while ((node = walker.nextNode())) {
+        for (let k = 0; k < node.textContent.length; k++, pos++) {
+            if (pos < a || pos >= b) continue;
+            range.setStart(node, k); range.setEnd(node, k + 1);
+            const r = range.getClientRects()[0];
+            out.push({x: r.left, y: r.top, w: r.width, h: r.height});
+        }
+    }
+    return out;
+}"""
+
+
+def test_an_ink_stroke_stays_on_the_words_it_was_drawn_on_at_every_size(hub: HubProcess, browsers: Any) -> None:
     async def main() -> None:
-        h, inv, clerk = await hearing_with(hub, TEXT)
+        h, inv, clerk = await hearing_with(hub, LONG)
         async with contextlib.asynccontextmanager(browsers)() as b:
             seat = await b.page(inv["plaintiff"]["join_url"], name="plaintiff", size=(1920, 1080), touch=True)
             phone = await b.page(inv["defendant"]["join_url"], name="defendant", size=(390, 844), touch=True)
             for page in (seat, phone):
                 await page.locator("[data-segment-id=S1]").wait_for()
+            # The plaintiff underlines 三十万元 with a finger on the big screen.
+            word = await seat.evaluate(CHAR_BOXES, ["S1", WORD, WORD + 4])
+            y = word[0]["y"] + word[0]["h"] + 2
             await seat.locator("#ink-toggle").click()
-            box = await seat.locator("[data-segment-id=S1]").bounding_box()
-            await seat.mouse.move(box["x"] + 20, box["y"] + 5)
+            left, right = word[0]["x"] + 2, word[-1]["x"] + word[-1]["w"] - 2
+            await seat.mouse.move(left, y)
             await seat.mouse.down()
-            for k in range(1, 25):
-                await seat.mouse.move(box["x"] + 20 + 15 * k, box["y"] + 5 + (k % 6) * 4)
+            for k in range(1, 13):
+                await seat.mouse.move(left + (right - left) * k / 12, y + (k % 2))
             await seat.mouse.up()
             stroke = phone.locator("[data-segment-id=S1] svg g.ink[data-annotation-id] path")
             await stroke.wait_for()
-            assert len(await stroke.get_attribute("d")) > 50
             await phone.screenshot(path=str(b.artifacts / "ink-390x844.png"))
             await seat.locator("#ink-toggle").click()  # off: selecting text works again
             doc = hub.transcript(h["hearing_id"], inv["judge"]["token"])
             ink = doc["annotations"][0]
-            assert ink["style"] == "ink" and ink["author"]["name"] == "张三" and ink["quote"] == TEXT
+            assert ink["style"] == "ink" and ink["author"]["name"] == "张三" and ink["quote"] == "三十万元"
+            # On the phone the sentence wraps elsewhere and the letters are
+            # smaller: the stroke is still under 三十万元.
+            for page in (phone, seat):
+                drawn = await page.evaluate("""() => {
+                    const r = document.querySelector('[data-segment-id="S1"] g.ink path').getBoundingClientRect();
+                    return {x: r.left, y: r.top, w: r.width, h: r.height};
+                }""")
+                there = await page.evaluate(CHAR_BOXES, ["S1", WORD, WORD + 4])
+                same_line = [c for c in there if abs(c["y"] - there[0]["y"]) < 2]
+                assert abs(drawn["x"] - there[0]["x"]) < 4, (drawn, there)
+                assert abs(drawn["x"] + drawn["w"] - (same_line[-1]["x"] + same_line[-1]["w"])) < 4 or \
+                    len(same_line) < len(there), (drawn, there)
+                assert 0 <= drawn["y"] - (there[0]["y"] + there[0]["h"]) < 8, (drawn, there)
+            # The phone turned sideways: drawn again where the words are now.
+            await phone.set_viewport_size({"width": 844, "height": 390})
+            await phone.wait_for_timeout(200)
+            drawn = await phone.evaluate("() => document.querySelector('[data-segment-id=\"S1\"] g.ink path')"
+                                         ".getBoundingClientRect().left")
+            there = await phone.evaluate(CHAR_BOXES, ["S1", WORD, WORD + 1])
+            assert abs(drawn - there[0]["x"]) < 4
             # The author removes it through its note.
             await seat.locator("[data-segment-id=S1] .note", has_text="手写").click()
             await seat.locator("#mark-info [data-action=remove]").click()

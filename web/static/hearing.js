@@ -434,9 +434,17 @@ function connect() {
       permissions = msg.permissions;
       document.body.dataset.role = p.role;
       document.getElementById("who").textContent = `${ROLE[p.role] || p.role} ${p.name}`;
-      ws.send(JSON.stringify({ type: "sync", since: t.seq, batch: true }));
+      // A new screen takes the hub's snapshot of the hearing and the events
+      // after it; a screen that reconnects asks for what it missed.
+      ws.send(JSON.stringify(t.seq === 0 ? { type: "snapshot", batch: true } : { type: "sync", since: t.seq, batch: true }));
     } else if (msg.type === "event") {
       onEvent(msg);
+    } else if (msg.type === "snapshot") {
+      if (t.seq === 0) {
+        t.load(msg.state, msg.seq);
+        document.getElementById("title").textContent = `${msg.state.hearing.court} ${msg.state.hearing.case_number} 庭审笔录`;
+        changed(null);
+      }
     } else if (msg.type === "events") {  // a batch of catch-up events
       for (const e of msg.events) onEvent(e);
     } else if (msg.type === "waiting") {

@@ -41,6 +41,27 @@ export class Transcript {
     this.seq = 0;
   }
 
+  // Take the hub's snapshot of the hearing at ``seq`` (a new screen's
+  // start; the events after it follow).
+  load(state, seq) {
+    this.apply({ kind: "hearing.created", hearing: state.hearing });
+    const p = this.proceedings;
+    p.status = state.proceedings.status;
+    p.admitted = new Set(state.proceedings.admitted);
+    p.muted = new Map(Object.entries(state.proceedings.muted));
+    this.segments = new Map(state.segments.map(s => [s.id, s]));
+    this.order = state.segments.map(s => s.id);
+    this.annotations = new Map();
+    this.bySegment = new Map();
+    for (const a of state.annotations) this.put(a);
+    this.locked = state.locked;
+    this.lockHash = state.lock_hash;
+    this.signatures = new Map(state.signatures.map(s => [s.participant.participant_id, s]));
+    this.evidence = new Map(state.evidence.map(e => [e.id, e]));
+    this.display = state.display;
+    this.seq = seq;
+  }
+
   // Apply one event; returns the ids of the segments whose rendering changed
   // and whether the order of segments changed.
   apply(ev) {

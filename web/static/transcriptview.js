@@ -24,7 +24,16 @@ export class TranscriptView {
     this.onTrouble = null;         // (Chinese sentence) => void, when a recording cannot be played
     this.showUnsure = false;       // mark words the recognizer was unsure of (for the clerk)
     this.editing = () => null;     // the id of a segment being edited, left alone
+    this.inked = new Map();        // segment id -> its shown annotations, for segments with ink
     jump.addEventListener("click", () => { this.toBottom(); jump.hidden = true; });
+    // Ink is drawn beside the characters it was drawn on: where they are
+    // depends on the width, so it is drawn again when the width changes.
+    let width = window.innerWidth;
+    window.addEventListener("resize", () => {
+      if (window.innerWidth === width) return;
+      width = window.innerWidth;
+      this.drawInk([...this.inked.keys()]);
+    });
     window.addEventListener("scroll", () => { if (this.atBottom()) jump.hidden = true; }, { passive: true });
   }
 
@@ -54,9 +63,19 @@ export class TranscriptView {
       if (!this.t.segments.has(id)) { li.remove(); this.items.delete(id); }
     }
     if (reordered || dirty === null) this.place();
+    this.drawInk(ids);
     this.renderPartials();
     if (follow) this.toBottom();
     else if (reordered) this.jump.hidden = false;
+  }
+
+  // Ink of the given segments, once they are on the page and laid out.
+  drawInk(ids) {
+    for (const id of ids) {
+      const li = this.items.get(id);
+      const shown = this.inked.get(id);
+      if (li && shown && li.isConnected) drawInk(li, shown);
+    }
   }
 
   // Put the segments in transcript order; new segments at the end (the
@@ -143,7 +162,8 @@ export class TranscriptView {
       struck.textContent = "（已删除，不计入笔录）";
       li.append(struck);
     }
-    drawInk(li, shown);
+    if (shown.some(a => a.style === "ink")) this.inked.set(seg.id, shown);
+    else this.inked.delete(seg.id);
     if (seg.evidence_id && this.onEvidence) {
       const view = document.createElement("button");
       view.className = "evidence";

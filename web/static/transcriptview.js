@@ -6,6 +6,10 @@ import { drawInk } from "/static/ink.js";
 import { ROLE, evidenceLabel } from "/static/transcript.js";
 
 const STYLE = { highlight: "标注", comment: "批注", ink: "手写", issue: "争议" };
+//: Segments rendered at once when the whole transcript is rendered; the rest
+//: follow, SLICE per frame.
+const EAGER = 150;
+const SLICE = 1000;
 
 export class TranscriptView {
   constructor(transcript, list, partialsEl, jump, recordingUrl) {
@@ -25,6 +29,7 @@ export class TranscriptView {
     this.showUnsure = false;       // mark words the recognizer was unsure of (for the clerk)
     this.editing = () => null;     // the id of a segment being edited, left alone
     this.inked = new Map();        // segment id -> its shown annotations, for segments with ink
+    this.filling = null;           // {pending: segment ids} while a long transcript is filled in
     jump.addEventListener("click", () => { this.toBottom(); jump.hidden = true; });
     // Ink is drawn beside the characters it was drawn on: where they are
     // depends on the width, so it is drawn again when the width changes.
@@ -44,8 +49,14 @@ export class TranscriptView {
   toBottom() { window.scrollTo(0, document.documentElement.scrollHeight); }
 
   // Re-render the given segments (all when dirty is null), then keep the
-  // reader's place: follow the end only if they were at the end.
-  update(dirty, reordered) {
+  // reader's place: follow the end only if they were at the end. A long
+  // transcript re-rendered whole (a new screen opening a 3-hour hearing)
+  // gets its last segments now, where the hearing goes on and the reader
+  // looks, and the earlier ones in slices on the following frames; with
+  // ``eager`` everything is rendered at once (search needs every segment).
+  update(dirty, reordered, eager = false) {
+    if (dirty === null && !eager && this.t.order.length > EAGER) { this.progressive(); return; }
+    if (dirty === null) this.filling = null;
     const follow = this.atBottom();
     const ids = dirty === null ? this.t.order : [...dirty];
     for (const id of ids) {
@@ -69,6 +80,35 @@ export class TranscriptView {
     else if (reordered) this.jump.hidden = false;
   }
 
+  progressive() {
+    const follow = this.atBottom();
+    const order = this.t.order;
+    for (const li of this.items.values()) li.remove();
+    this.items.clear();
+    this.placed = [];
+    this.list.replaceChildren();
+    const fill = { pending: order.slice(0, -EAGER) };
+    this.filling = fill;
+    this.update(new Set(order.slice(-EAGER)), true);
+    if (follow) this.toBottom();
+    const step = () => {
+      if (this.filling !== fill) return;  // another full render took over
+      const ids = fill.pending.splice(Math.max(0, fill.pending.length - SLICE), SLICE);
+      const fromBottom = document.documentElement.scrollHeight - window.scrollY;
+      for (const id of ids) {
+        const seg = this.t.segments.get(id);
+        if (seg && !this.items.has(id)) this.items.set(id, this.renderSegment(seg));
+      }
+      this.place();
+      this.drawInk(ids);
+      // Earlier segments went in above: the reader's view stays where it was.
+      window.scrollTo(0, document.documentElement.scrollHeight - fromBottom);
+      if (fill.pending.length) requestAnimationFrame(step);
+      else this.filling = null;
+    };
+    requestAnimationFrame(step);
+  }
+
   // Ink of the given segments, once they are on the page and laid out.
   drawInk(ids) {
     for (const id of ids) {
@@ -81,10 +121,14 @@ export class TranscriptView {
   // Put the segments in transcript order; new segments at the end (the
   // usual case, as the hearing goes on) are appended without touching the rest.
   place() {
-    const order = this.t.order;
+    // While a long transcript is still being filled in, only what is rendered.
+    const order = this.filling ? this.t.order.filter(id => this.items.has(id)) : this.t.order;
     const shown = this.placed || [];
-    const kept = shown.length <= order.length && shown.every((id, i) => order[i] === id && this.items.get(id)?.isConnected);
-    if (kept) this.list.append(...order.slice(shown.length).map(id => this.items.get(id)));
+    const same = (offset) => shown.length <= order.length
+      && shown.every((id, i) => order[i + offset] === id && this.items.get(id)?.isConnected);
+    const added = order.length - shown.length;
+    if (same(0)) this.list.append(...order.slice(shown.length).map(id => this.items.get(id)));
+    else if (same(added)) this.list.prepend(...order.slice(0, added).map(id => this.items.get(id)));  // filled in above
     else this.list.replaceChildren(...order.map(id => this.items.get(id)));
     this.placed = order.slice();
   }
@@ -100,12 +144,12 @@ export class TranscriptView {
     }));
   }
 
-  setAuthor(pid) { this.author = pid; this.update(null, true); }
+  setAuthor(pid) { this.author = pid; this.update(null, true, true); }
 
   // Marks the segments containing the query; returns how many there are.
   search(query) {
     this.query = query.trim();
-    this.update(null, true);
+    this.update(null, true, true);
     const first = this.list.querySelector(".hit");
     if (first) first.scrollIntoView({ block: "center" });
     return this.list.querySelectorAll(".hit").length;
@@ -123,7 +167,6 @@ export class TranscriptView {
     if (seg.start !== null && seg.end !== null && seg.speaker.role !== "observer" && !seg.deleted) {
       const play = document.createElement("button");
       play.className = "play";
-      play.append(playIcon());
       play.title = "播放这段录音";
       play.setAttribute("aria-label", "播放这段录音");
       play.addEventListener("click", () => this.play(seg, play));
@@ -247,17 +290,6 @@ function appendPlain(parent, text, from, to, unsure) {
     pos = e;
   }
   parent.append(text.slice(pos, to));
-}
-
-// A play triangle, drawn (a font may have no glyph for it).
-function playIcon() {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  path.setAttribute("d", "M7 4v16l13-8z");
-  svg.append(path);
-  return svg;
 }
 
 function speakerLabel(p) {

@@ -16,14 +16,17 @@ from typing import Callable
 import av
 import numpy as np
 
+from .endpointing import Endpointer
 from .engine import SAMPLE_RATE, Engine
 from .text import CourtText, with_offset
 from .words import Result, Word
 
 #: Audio is handed to the engine in pieces this long, so that an endpoint
-#: inside a large chunk is seen where it happens.
+#: inside a large chunk is seen where it happens; live, with our own
+#: endpointer (see ``endpointing``), in pieces short enough that it decides
+#: within 20 ms.
 PIECE_SECONDS = 0.1
-_PIECE_BYTES = int(SAMPLE_RATE * PIECE_SECONDS) * 2
+LIVE_PIECE_SECONDS = 0.02
 _LAYOUTS = {1: "mono", 2: "stereo"}
 
 
@@ -89,11 +92,14 @@ def as_int16(samples: np.ndarray | bytes, channels: int) -> np.ndarray:
 class SpeakerStream:
     def __init__(self, engine: Engine, speaker: str, on_result: Callable[[Result], None], *,
                  text: CourtText | None = None, partial_interval: float = 0.3,
-                 max_lag: float = 0.5, offset: float = 0.0, max_queue: float | None = None) -> None:
+                 max_lag: float = 0.5, offset: float = 0.0, max_queue: float | None = None,
+                 endpointer: Endpointer | None = None) -> None:
         """``partial_interval``: seconds of audio between partials at most;
         ``max_lag``: seconds queued beyond which partials are shed;
         ``offset``: stream-clock time of the first sample; ``max_queue``:
-        make ``feed`` block above this many queued seconds (files only)."""
+        make ``feed`` block above this many queued seconds (files only);
+        ``endpointer``: ends utterances sooner than the engine where the
+        pause is clear (live speech; files keep the engine's endpoints)."""
         self.speaker = speaker
         self.on_result = on_result
         self.text = text or CourtText()
@@ -105,6 +111,8 @@ class SpeakerStream:
         self.max_lag_seen = 0.0
         self.error: BaseException | None = None
         self._recognizer = engine.recognizer()
+        self.endpointer = endpointer
+        self._piece_bytes = int(SAMPLE_RATE * (LIVE_PIECE_SECONDS if endpointer else PIECE_SECONDS)) * 2
         self._resample = Resampler()
         self._queue: queue.SimpleQueue[_Chunk | None] = queue.SimpleQueue()
         self._queued = 0.0  # seconds of audio fed but not yet decoded
@@ -182,11 +190,19 @@ class SpeakerStream:
         return chunks
 
     def _decode(self, pcm: bytes) -> None:
-        for at in range(0, len(pcm), _PIECE_BYTES):
-            piece = pcm[at:at + _PIECE_BYTES]
+        for at in range(0, len(pcm), self._piece_bytes):
+            piece = pcm[at:at + self._piece_bytes]
             self._decoded += len(piece)
+            ep = self.endpointer
+            if ep is not None:
+                ep.observe(piece)
             if self._recognizer.accept(piece):
                 self._final(self._recognizer.result())
+                if ep is not None:
+                    ep.ended(early=False)
+            elif ep is not None and ep.pausing and ep.due(self._recognizer.partial()):
+                self._final(self._recognizer.flush())
+                ep.ended(early=True)
             else:
                 self._maybe_partial()
 

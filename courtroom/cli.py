@@ -133,7 +133,7 @@ def _media_config(args: argparse.Namespace) -> object:
     if args.turn and not (args.turn_user and args.turn_password):
         raise CommandError("--turn needs --turn-user and --turn-password")
     config = MediaConfig(rtc_configuration(args.stun, args.turn, args.turn_user, args.turn_password),
-                         recordings=args.data / "recordings")
+                         recordings=args.data / "recordings", early_endpoints=args.endpoints == "early")
     try:
         config.engine = VoskEngine(find_model(args.model))
         print(f"speech recognition: vosk model {config.engine.model_dir}", flush=True)
@@ -381,6 +381,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--network", action="append", default=[], metavar="NAME=ADDRESS",
                    help="a network the media hub is reachable on and its address there, e.g. "
                    "internet=203.0.113.5, court=10.1.2.3 (repeat; default: every interface)")
+    s.add_argument("--endpoints", choices=["early", "recognizer"], default="early",
+                   help="when a spoken line ends: early (default), as soon as the pause is clear (about 0.3 s "
+                   "after a complete clause, never after a word a sentence goes on from), or recognizer, at "
+                   "the recognizer's own fixed silence (0.5 s)")
     s.add_argument("--stun", help="STUN server for the hub's own candidates, e.g. stun:stun.court.example:3478")
     s.add_argument("--turn", help="TURN server (coturn) relaying for internet parties, e.g. turn:turn.court.example:3478")
     s.add_argument("--turn-user")

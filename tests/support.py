@@ -63,11 +63,12 @@ class HubProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def with_speech(cls, data: Path) -> HubProcess:
+    def with_speech(cls, data: Path, extra: list[str] | None = None) -> HubProcess:
         """A hub whose recognizer is the tone-language stand-in for vosk, with
-        media on this machine's address."""
+        media on this machine's address (and ``extra`` options)."""
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TONE_VOSK), os.environ.get("PYTHONPATH", "")]))
-        return cls(data, args=["--model", str(TONE_MODEL), "--network", f"test={media_address()}"], env=env)
+        return cls(data, args=["--model", str(TONE_MODEL), "--network", f"test={media_address()}", *(extra or [])],
+                   env=env)
 
     @property
     def key(self) -> Path:

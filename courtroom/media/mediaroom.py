@@ -45,6 +45,9 @@ class MediaConfig:
     text: CourtText = field(default_factory=CourtText)
     #: Where hearings' recordings go (``DATA/recordings``); None: not recorded.
     recordings: Path | None = None
+    #: End utterances sooner than the recognizer where the pause is clear
+    #: (asr.endpointing); off: the recognizer's own endpoints only.
+    early_endpoints: bool = True
 
 
 class MediaRoom:
@@ -132,7 +135,7 @@ class MediaRoom:
             self.speech[peer.participant_id] = SpeechTap(
                 publication, peer.publish["audio"].receiver.track, self.config.engine, self.text,
                 self.clock, lambda sid, r: self._recognized(participant, sid, r),
-                lambda: self.room.partial(participant.participant_id, ""))
+                lambda: self.room.partial(participant.participant_id, ""), self.config.early_endpoints)
         self.update()
         self.room.presence_changed()
 

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from aiortc.mediastreams import MediaStreamError
 
+from asr.endpointing import Endpointer
 from asr.engine import Engine
 from asr.stream import SpeakerStream
 from asr.text import CourtText
@@ -30,11 +31,13 @@ log = logging.getLogger(__name__)
 class SpeechTap:
     def __init__(self, publication: Publication, track: Any, engine: Engine, text: CourtText,
                  clock: Callable[[], float], on_result: Callable[[str, Result], None],
-                 on_end: Callable[[], None] = lambda: None) -> None:
+                 on_end: Callable[[], None] = lambda: None, early_endpoints: bool = True) -> None:
         """``clock``: seconds on the hearing's clock now; ``on_result`` is
         called on the event loop with (stream id, result); ``on_end`` on the
         loop once a stream has ended and given its last final (so an
-        interim line that led to nothing is cleared)."""
+        interim line that led to nothing is cleared); ``early_endpoints``:
+        end utterances where the pause is clear, not only at the
+        recognizer's fixed silence."""
         self.publication = publication
         self.engine = engine
         self.text = text
@@ -43,6 +46,9 @@ class SpeechTap:
         self.on_end = on_end
         self.stream: SpeakerStream | None = None
         self.stream_id = ""
+        #: Ends this speaker's utterances where the pause is clear; kept
+        #: across their streams, as it learns how they pause.
+        self.endpointer = Endpointer() if early_endpoints else None
         self._loop = asyncio.get_running_loop()
         self._track = track
         self._task = asyncio.ensure_future(self._run())
@@ -84,7 +90,7 @@ class SpeechTap:
                     self.stream = SpeakerStream(
                         self.engine, self.publication.participant_id,
                         lambda r: self._loop.call_soon_threadsafe(self.on_result, sid, r),
-                        text=self.text, offset=self.clock())
+                        text=self.text, offset=self.clock(), endpointer=self.endpointer)
                 channels = len(frame.layout.channels)
                 self.stream.feed(frame.to_ndarray().reshape(-1), frame.sample_rate, channels)
         except (MediaStreamError, asyncio.CancelledError):

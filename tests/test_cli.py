@@ -128,3 +128,11 @@ def test_transcribe_without_a_model_names_the_fix(tmp_path: Path) -> None:
     r = courtroom("transcribe", str(wav), "--model", str(tmp_path / "missing"))
     assert r.returncode == 2
     assert "courtroom models download small-cn" in r.stderr and "--model" in r.stderr
+
+
+def test_serve_refuses_an_emblem_it_cannot_show(tmp_path: Path) -> None:
+    for name, problem in (("missing.png", "no such file"), ("emblem.gif", "PNG, JPEG, WebP or SVG")):
+        if name.endswith(".gif"):
+            (tmp_path / name).write_bytes(b"GIF89a")
+        r = courtroom("serve", "--data", str(tmp_path / "data"), "--port", "0", "--emblem", str(tmp_path / name))
+        assert r.returncode == 2 and problem in r.stderr, r.stderr

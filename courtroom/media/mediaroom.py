@@ -180,8 +180,8 @@ class MediaRoom:
 
     def committed(self, event: dict[str, Any]) -> None:
         kind = event.get("kind", "")
-        if kind.startswith(("participant.", "hearing.")):
-            self.update()
+        if kind.startswith(("participant.", "hearing.")) or kind == "transcript.locked":
+            self.update()  # (a lock may have closed the hearing)
         elif kind == "vocabulary.changed":
             self.text = self._court_text()
             for tap in self.speech.values():

@@ -87,6 +87,9 @@ def test_three_browsers_each_receive_the_other_twos_audio_and_video(
             for r, p in pages.items():
                 assert await p.locator("#grid figure[data-participant-id]").count() == 2
                 await p.screenshot(path=str(b.artifacts / f"join-page-three-{r}.png"))
+            # Each picture carries its seat label (人民法院在线诉讼规则 Art. 24).
+            seats = await pages["judge"].locator("#grid figure[data-participant-id] .seat").all_text_contents()
+            assert sorted(seats) == ["原告", "被告"]
             # The defendant switches to another camera: the others keep receiving video.
             phone = pages["defendant"]
             options = await phone.locator("#camera-select option").all()
@@ -105,14 +108,25 @@ def test_three_browsers_each_receive_the_other_twos_audio_and_video(
             badge = pages["judge"].locator(f"#people li[data-participant-id={pid}] .presence[data-state=media]")
             await badge.wait_for()
             assert "麦克风开" in await badge.get_attribute("title")
+            assert await badge.locator("svg path").count() == 1  # drawn, not a glyph a font may lack
             # The judge shows the plaintiff's video on every screen, then ends it.
             await pages["judge"].locator(f"#people li[data-participant-id={pid}] [data-action=spotlight]").click()
             await pages["defendant"].locator(f"#grid figure.spotlight[data-participant-id={pid}]").wait_for()
             await pages["plaintiff"].locator("#self.spotlight").wait_for()
             await pages["defendant"].screenshot(path=str(b.artifacts / "join-page-spotlight-defendant.png"))
             assert await pages["defendant"].locator("#spotlight-stop").is_hidden()
-            await pages["judge"].locator("#spotlight-stop").click()
+            # Anyone may leave the full-screen picture on their own screen.
+            await pages["defendant"].locator("#spotlight-exit").click()
             await pages["defendant"].locator("figure.spotlight").wait_for(state="detached")
+            assert await pages["plaintiff"].locator("#self.spotlight").count() == 1
+            await pages["judge"].locator("#spotlight-stop").click()
+            await pages["plaintiff"].locator("figure.spotlight").wait_for(state="detached")
+            # 闭庭: the hearing's media ends on every screen.
+            await pages["judge"].locator("[data-action=end]").click()
+            await pages["judge"].locator("#confirm-ok").click()
+            for p in pages.values():
+                await p.locator("#grid figure[data-participant-id]").first.wait_for(state="detached")
+                assert await p.locator("#join").is_hidden() and await p.locator("#leave").is_hidden()
             assert not b.errors, b.errors
     run(main())
 

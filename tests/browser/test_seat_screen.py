@@ -156,6 +156,16 @@ def test_tapping_a_segment_plays_its_recording(tmp_path: Path, browsers: Any) ->
             assert r.status == 200 and r.headers["content-type"] == "audio/ogg"
             await page.wait_for_function("() => document.querySelector('button.play.playing') !== null")
             assert not b.errors, b.errors
+            # Relabelled to someone who was not recorded then: no recording,
+            # and the reader is told so.
+            judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["judge"]["token"]))
+            await judge.op({"kind": "segment.relabel", "segment_id": "S1", "base_rev": 1,
+                             "speaker": inv["defendant"]["participant_id"]})
+            await page.locator("[data-segment-id=S1] .speaker", has_text="李四").wait_for()
+            await page.locator("[data-segment-id=S1] button.play").click()
+            await page.locator("#toast", has_text="这段没有录音可播放").wait_for()
+            assert [e for e in b.errors if "/recording?" not in e] == []
+            await judge.close()
     try:
         run(main())
     finally:

@@ -519,9 +519,14 @@ def test_speech_cut_by_the_lock_is_shown_not_dropped_and_its_grey_line_cleared(
         unrecorded = judge.of_type("speech.unrecorded")[0]
         assert unrecorded["participant_id"] == pid and unrecorded["reason"] == "locked"
         assert unrecorded["text"].startswith("原告陈述")
-        # The speaker's grey line ends with a clearing partial.
+        # The speaker's grey line ends with a clearing partial, and the
+        # closed hearing is no longer recognized (the rest of the sentence
+        # is still being spoken).
         await judge.wait_for(lambda: [m["text"] for m in judge.of_type("partial")
                                       if m["participant_id"] == pid][-1] == "", timeout=5)
+        heard = len(judge.of_type("partial"))
+        await asyncio.sleep(2)
+        assert len(judge.of_type("partial")) == heard
         assert not segments_of(judge)
         await hang_up((judge, jt), (party, pt))
     run(main())

@@ -1,0 +1,55 @@
+"""What frames the hearing page: the court's emblem when the hub is given
+one, and a clear Chinese notice where a browser will not give the page its
+microphone (a page opened over plain HTTP from another machine)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from tests.browser.test_seat_screen import SEATS
+from tests.support import HubProcess, invites_by_role, media_address, run
+from tests.test_evidence_upload import png_bytes
+
+
+def test_the_emblem_and_the_https_notice(tmp_path: Path, browsers: Any) -> None:
+    emblem = tmp_path / "国徽.png"
+    emblem.write_bytes(png_bytes())
+    hub = HubProcess(tmp_path / "data", args=["--emblem", str(emblem), "--host", "0.0.0.0"]).start()
+
+    async def main() -> None:
+        h = hub.create_hearing(SEATS)
+        inv = invites_by_role(h)
+        # From another machine, over plain HTTP: not a secure context.
+        remote = inv["plaintiff"]["join_url"].replace("127.0.0.1", media_address())
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            page = await b.page(remote, name="plaintiff", size=(1920, 1080), touch=True)
+            await page.locator("#status", has_text="已连接").wait_for()
+            assert await page.locator("#emblem").is_visible()
+            assert await page.evaluate("() => document.getElementById('emblem').naturalWidth") > 0
+            assert await page.evaluate("() => window.isSecureContext") is False
+            await page.locator("#join").click()
+            await page.locator("#toast", has_text="HTTPS").wait_for()
+            assert "麦克风" in await page.locator("#toast").text_content()
+            assert not b.errors, b.errors
+    try:
+        run(main())
+    finally:
+        hub.stop()
+
+
+def test_without_an_emblem_the_page_shows_none(tmp_path: Path, browsers: Any) -> None:
+    hub = HubProcess(tmp_path / "data").start()
+
+    async def main() -> None:
+        h = hub.create_hearing(SEATS)
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            page = await b.page(invites_by_role(h)["judge"]["join_url"], name="judge")
+            await page.locator("#status", has_text="已连接").wait_for()
+            assert await page.locator("#emblem").is_hidden()
+            assert not b.errors, b.errors
+    try:
+        run(main())
+    finally:
+        hub.stop()

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from asr.text import DEFAULT_VOCABULARY
 from protocol import wellformed
+from protocol.limits import Close
 from transcript.canonical import canonical_json
 from transcript.errors import OpError
 from transcript.export import EXPORTERS
@@ -392,12 +393,12 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
             auth = await hub.authenticate(hearing_id, credential(ws))
         except HearingUnavailable as err:
             await ws.send_text(encode({"type": "error", "error": {"code": "unavailable", "message": str(err)}}))
-            await ws.close(1011)
+            await ws.close(Close.UNAVAILABLE)
             return
         if auth is None:
             await ws.send_text(encode({"type": "error", "error": {
                 "code": "forbidden", "message": "a valid invite token for this hearing is required"}}))
-            await ws.close(4401)
+            await ws.close(Close.REVOKED)
             return
         room, participant = auth
         await Session(ws, room, participant).run()

@@ -45,7 +45,7 @@ def serve(args: argparse.Namespace) -> int:
     from .logs import log_config
     from .ratelimit import RateLimit
     from transcript.quotas import Quotas
-    from .session import HARD_MESSAGE_LIMIT
+    from protocol.limits import HARD_MESSAGE_LIMIT
 
     media = _media_config(args)
 

@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from protocol import wellformed
+from protocol.limits import Close
 from transcript.errors import OpError
 from transcript.log import LogEntry, make_entry, speech_actor
 from transcript.model import Actor, Participant
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 PRESENCE_EVERY = 0.25
 #: Close code for a client whose invite token was revoked or replaced
 #: (the same as for a token that never was valid).
-CLOSE_REVOKED = 4401
+CLOSE_REVOKED = Close.REVOKED
 #: Characters of a client's op_id that go into a server log line.
 MAX_LOGGED_ID = 40
 
@@ -142,7 +143,7 @@ class Room:
     def submit(self, sender: Listener, op_id: str, op: Any) -> None:
         """Apply a client's op; the answer reaches ``sender`` once known."""
         if self.broken:
-            sender.close_soon(1011, "hearing is reloading")
+            sender.close_soon(Close.UNAVAILABLE, "hearing is reloading")
             return
         actor = sender.participant
         key = (actor.participant_id, op_id)
@@ -162,7 +163,7 @@ class Room:
             self.reject(sender, op_id, err)
             return
         if entry is None:
-            sender.close_soon(1011, "hearing is reloading")
+            sender.close_soon(Close.UNAVAILABLE, "hearing is reloading")
         else:
             self._append(entry, [sender])
 
@@ -342,7 +343,7 @@ class Room:
         self.broken = True
         waiting = {w for waiters in self._inflight.values() for w in waiters}
         for listener in list(self.listeners | waiting):
-            listener.close_soon(1011, reason)
+            listener.close_soon(Close.UNAVAILABLE, reason)
         self.listeners.clear()
         self._inflight.clear()
         if self.media is not None:

@@ -13,6 +13,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from protocol import wellformed
+from protocol.limits import MAX_OP_ID, MAX_PARTIAL, MESSAGE_LIMIT, Close
 from transcript.errors import OpError, shown
 from transcript.model import Participant
 from transcript.roles import SPEAKING_ROLES, permissions_of
@@ -23,19 +24,13 @@ from .room import Room, encode
 
 log = logging.getLogger(__name__)
 
-#: A message longer than this gets ``too_large``; the transport closes the
-#: socket (1009) above ``HARD_MESSAGE_LIMIT``.
-MESSAGE_LIMIT = 512 * 1024
-HARD_MESSAGE_LIMIT = 4 * 1024 * 1024
 #: A client is dropped as too slow when one message has waited this long to
 #: be written to its socket (it is not reading), or when more than this many
 #: messages, or characters of them, wait for it (bounding memory in bursts).
 SEND_TIMEOUT = 10.0
 QUEUE_LIMIT = 10_000
 QUEUE_CHARS_LIMIT = 16 * 1024 * 1024
-MAX_OP_ID = 128
-MAX_PARTIAL = 1_000
-CLOSE_TOO_SLOW = 4008
+CLOSE_TOO_SLOW = Close.TOO_SLOW
 #: Seconds between looks at whether a screen still reads its messages.
 WATCH_EVERY = 1.0
 #: Replayed events sent between two yields to the event loop.

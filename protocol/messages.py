@@ -1,0 +1,43 @@
+"""The hearing websocket's messages by name, and the ones a client sends.
+docs/protocol.md describes each; this module is where programs (the hub,
+devices, tests) take the names from, so no two spell them differently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Server → client.
+WELCOME = "welcome"
+EVENT = "event"
+EVENTS = "events"            # catch-up events, batched
+SNAPSHOT = "snapshot"        # also client → server: ask for one
+SYNCED = "synced"
+WAITING = "waiting"
+ACK = "ack"
+NACK = "nack"
+PARTIAL = "partial"          # also client → server
+PRESENCE = "presence"
+SPEECH_UNRECORDED = "speech.unrecorded"
+ERROR = "error"
+# Client → server.
+SYNC = "sync"
+OP = "op"
+#: Media signalling (``rtc.*``), both ways.
+RTC_FROM_CLIENT = ("rtc.join", "rtc.answer", "rtc.candidate", "rtc.leave")
+RTC_FROM_HUB = ("rtc.offer", "rtc.closed", "rtc.error")
+
+
+def sync(since: int, batch: bool = True) -> dict[str, Any]:
+    return {"type": SYNC, "since": since, "batch": batch}
+
+
+def snapshot(batch: bool = True) -> dict[str, Any]:
+    return {"type": SNAPSHOT, "batch": batch}
+
+
+def op(op_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {"type": OP, "op_id": op_id, "op": body}
+
+
+def partial(text: str) -> dict[str, Any]:
+    return {"type": PARTIAL, "text": text}

@@ -11,14 +11,14 @@ from typing import Callable, Iterator
 import av
 import numpy as np
 
+from .crosstalk import ChannelEnergy, drop_crosstalk
 from .engine import Engine
 from .stream import SpeakerStream
 from .text import CourtText
-from .words import Result, Word
+from .words import Result
 
 #: Seconds of audio a file's recognizers may have queued before reading waits.
 FILE_QUEUE_SECONDS = 20.0
-ENERGY_HOP = 0.01
 
 
 class TranscribeError(Exception):
@@ -67,62 +67,6 @@ def read_audio(path: Path) -> tuple[AudioInfo, Iterator[np.ndarray]]:
     return info, chunks()
 
 
-class _Energy:
-    """Per-channel loudness in 10 ms hops, to tell a speaker's own
-    microphone from a neighbour's that picked up the same words."""
-
-    def __init__(self, rate: int, channels: int) -> None:
-        self.hop = max(1, int(rate * ENERGY_HOP))
-        self._rest = np.zeros((0, channels))
-        self._rows: list[np.ndarray] = []
-
-    def add(self, chunk: np.ndarray) -> None:
-        data = np.concatenate([self._rest, chunk.astype(np.float64)])
-        whole = len(data) // self.hop * self.hop
-        if whole:
-            frames = data[:whole].reshape(-1, self.hop, data.shape[1])
-            self._rows.append((frames ** 2).mean(axis=1))
-        self._rest = data[whole:]
-
-    def done(self) -> np.ndarray:
-        return np.concatenate(self._rows) if self._rows else np.zeros((0, self._rest.shape[1]))
-
-
-def _loudness(energy: np.ndarray, channel: int, word: Word) -> float:
-    a, b = int(word.start / ENERGY_HOP), max(int(word.end / ENERGY_HOP), int(word.start / ENERGY_HOP) + 1)
-    span = energy[a:b, channel]
-    return float(span.mean()) if len(span) else 0.0
-
-
-def _overlap(a: Word, b: Word) -> float:
-    return max(0.0, min(a.end, b.end) - max(a.start, b.start)) / max(1e-6, min(a.end - a.start, b.end - b.start))
-
-
-def drop_crosstalk(results: list[Result], energy: np.ndarray, text: CourtText) -> list[Result]:
-    """Keep a word heard on several channels at once only on the channel
-    where it is loudest; rebuild (or drop) the utterances that lose words."""
-    words = [(r_i, w_i, int(r.speaker), w) for r_i, r in enumerate(results) for w_i, w in enumerate(r.words)]
-    words.sort(key=lambda x: x[3].start)
-    loud = {(r_i, w_i): _loudness(energy, ch, w) for r_i, w_i, ch, w in words}
-    dropped: set[tuple[int, int]] = set()
-    for k, (r_i, w_i, ch, w) in enumerate(words):
-        for r_j, w_j, ch2, w2 in words[k + 1:]:
-            if w2.start >= w.end:
-                break
-            if ch2 != ch and w2.word == w.word and _overlap(w, w2) > 0.5:
-                quieter = (r_i, w_i) if loud[(r_i, w_i)] < loud[(r_j, w_j)] else (r_j, w_j)
-                dropped.add(quieter)
-    out = []
-    for r_i, r in enumerate(results):
-        kept = [w for w_i, w in enumerate(r.words) if (r_i, w_i) not in dropped]
-        if len(kept) == len(r.words):
-            out.append(r)
-        elif kept:
-            line, kept_words = text.final(kept)
-            out.append(Result(r.speaker, line, tuple(kept_words)))
-    return out
-
-
 def transcribe(path: Path, engine: Engine, *, channels_as_speakers: bool = False,
                text: CourtText | None = None,
                progress: Callable[[float, float | None], None] | None = None) -> list[Result]:
@@ -140,7 +84,7 @@ def transcribe(path: Path, engine: Engine, *, channels_as_speakers: bool = False
     count = info.channels if channels_as_speakers else 1
     streams = [SpeakerStream(engine, str(c), collect, text=text, max_queue=FILE_QUEUE_SECONDS)
                for c in range(count)]
-    energy = _Energy(info.rate, info.channels) if channels_as_speakers else None
+    energy = ChannelEnergy(info.rate, info.channels) if channels_as_speakers else None
     read = 0.0
     try:
         for chunk in chunks:

@@ -524,9 +524,11 @@ def test_speech_cut_by_the_lock_is_shown_not_dropped_and_its_grey_line_cleared(
         # is still being spoken).
         await judge.wait_for(lambda: [m["text"] for m in judge.of_type("partial")
                                       if m["participant_id"] == pid][-1] == "", timeout=5)
-        heard = len(judge.of_type("partial"))
+        def spoken() -> int:
+            return len([m for m in judge.of_type("partial") if m["text"]])
+        heard = spoken()
         await asyncio.sleep(2)
-        assert len(judge.of_type("partial")) == heard
+        assert spoken() == heard  # (clearing partials may repeat: the refusal and the stream's end)
         assert not segments_of(judge)
         await hang_up((judge, jt), (party, pt))
     run(main())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -256,6 +258,32 @@ def keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def terminal(args: argparse.Namespace) -> int:
+    """A fixed terminal: joins with the system's microphone and loudspeaker
+    and stays in the hearing by itself."""
+    from devices.appliance import SYSTEMD_UNIT, Appliance
+    from devices.client import Revoked, websocket_url
+
+    if args.systemd_unit:
+        print(SYSTEMD_UNIT.format(python=sys.executable), end="")
+        return 0
+    if not args.join_url:
+        raise CommandError("--join-url is required: the invite link the court issued for this terminal")
+    try:
+        websocket_url(args.join_url)
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        asyncio.run(Appliance(args.join_url, args.input, args.output).run())
+    except Revoked as err:
+        raise CommandError(f"the hub no longer accepts this terminal's invite ({err}): ask the court for a new "
+                           "link") from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def export_format(given: str | None, output: str | None) -> str:
     """``--format``, else the output file's suffix (笔录.docx is Word), else text."""
     if given:
@@ -404,6 +432,14 @@ def parser() -> argparse.ArgumentParser:
                    help="what each participant may add to a hearing (0: no limit): annotations (default 5000), "
                    "annotation_bytes (8 MiB), evidence_items (100), evidence_bytes (200 MiB); repeat")
     s.set_defaults(run=serve)
+
+    tm = sub.add_parser("terminal", help="run a detention-centre or procuratorate terminal: join a hearing "
+                        "with this machine's microphone and loudspeaker and stay in it by itself")
+    tm.add_argument("--join-url", help="the invite link the court issued for this terminal")
+    tm.add_argument("--input", help="PortAudio input device (name or number; default: the system's)")
+    tm.add_argument("--output", help="PortAudio output device (default: the system's)")
+    tm.add_argument("--systemd-unit", action="store_true", help="print a systemd unit that runs the terminal")
+    tm.set_defaults(run=terminal)
 
     for name, fn, text in (("verify", verify, "check a hearing's hash chain and replay its log"),
                            ("export", export, "write a hearing's transcript")):

@@ -7,7 +7,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from tests.support import HubProcess
+from tests.support import HubProcess, PrivatePulse
 
 
 @pytest.fixture
@@ -35,3 +35,16 @@ def small_disk() -> Iterator[Callable[[Path, int], Path]]:
     yield mount
     for folder in mounted:
         subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.fixture
+def pulse(tmp_path: Path) -> Iterator[PrivatePulse]:
+    """A private PulseAudio with a mono sink ``mic`` (what a terminal's
+    microphone hears: its ``mic.monitor``) and a stereo sink ``speakers``.
+    Without PulseAudio the test skips, except under CI, where it fails."""
+    try:
+        server = PrivatePulse(tmp_path / "pulse").start({"mic": 1, "speakers": 2})
+    except FileNotFoundError as err:
+        pytest.fail(str(err)) if os.environ.get("CI") else pytest.skip(str(err))
+    yield server
+    server.stop()

@@ -251,3 +251,72 @@ def invites_by_role(hearing: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def env_flag(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0", "false")
+
+
+class PrivatePulse:
+    """A PulseAudio server of the test's own (its socket in a temporary
+    folder; nothing of the machine's sound is touched), with null sinks that
+    stand in for hardware: play into a sink with ``play`` and PortAudio
+    programs given ``env(source=SINK + ".monitor")`` hear it as their
+    microphone in real time; what they play into a sink can be read back
+    from its monitor with ``record``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.socket = folder / "native"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, sinks: dict[str, int]) -> PrivatePulse:
+        import shutil
+        for tool in ("pulseaudio", "pacat", "pactl"):
+            if shutil.which(tool) is None:
+                raise FileNotFoundError(f"{tool} is missing (apt-get install pulseaudio pulseaudio-utils "
+                                        "libportaudio2 libasound2-plugins)")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        modules = [f"module-native-protocol-unix socket={self.socket} auth-anonymous=1"]
+        modules += [f"module-null-sink sink_name={name} channels={channels} rate=48000"
+                    for name, channels in sinks.items()]
+        args = ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
+                "--disable-shm=yes", "--log-target=stderr"]
+        for module in modules:
+            args += ["-L", module]
+        self.log = open(self.folder / "pulse.log", "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "HOME": str(self.folder), "XDG_RUNTIME_DIR": str(self.folder)})
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if subprocess.run(["pactl", "list", "short", "sinks"], env=self.env(), capture_output=True).returncode == 0:
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"PulseAudio did not start: {(self.folder / 'pulse.log').read_text()[-500:]}")
+
+    def env(self, source: str | None = None, sink: str | None = None) -> dict[str, str]:
+        """The environment a PortAudio program uses these devices through."""
+        env = {**os.environ, "PULSE_SERVER": f"unix:{self.socket}", "HOME": str(self.folder),
+               "XDG_RUNTIME_DIR": str(self.folder)}
+        if source:
+            env["PULSE_SOURCE"] = source
+        if sink:
+            env["PULSE_SINK"] = sink
+        return env
+
+    def play(self, sink: str, pcm: Any, channels: int = 1) -> subprocess.Popen[bytes]:
+        """Play int16 samples (48 kHz) into ``sink`` in real time."""
+        proc = subprocess.Popen(["pacat", f"--device={sink}", "--rate=48000", f"--channels={channels}",
+                                 "--format=s16le", "--raw"], stdin=subprocess.PIPE, env=self.env())
+        assert proc.stdin is not None
+        proc.stdin.write(pcm.astype("<i2").tobytes())
+        proc.stdin.close()
+        return proc
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if hasattr(self, "log"):
+            self.log.close()

@@ -311,6 +311,18 @@ class PrivatePulse:
         proc.stdin.close()
         return proc
 
+    def record(self, source: str, seconds: float, channels: int = 2) -> Any:
+        """``seconds`` of what ``source`` (a sink's monitor) carries, as int16
+        samples shaped (n, channels)."""
+        import numpy as np
+        proc = subprocess.Popen(["parec", f"--device={source}", "--rate=48000", f"--channels={channels}",
+                                 "--format=s16le", "--raw"], stdout=subprocess.PIPE, env=self.env())
+        time.sleep(seconds)
+        proc.terminate()
+        data, _ = proc.communicate(timeout=5)
+        usable = len(data) // (2 * channels) * (2 * channels)
+        return np.frombuffer(data[:usable], dtype="<i2").reshape(-1, channels)
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()

@@ -17,6 +17,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from aiortc.contrib.media import MediaPlayer
+
+from devices.terminal import Terminal
 from tests.media.test_media_hub import segments_of
 from tests.support import ADMIN, SHARED, Client, HubProcess, PrivatePulse, invites_by_role, run
 
@@ -28,6 +31,17 @@ def words(text: str) -> np.ndarray:
     from tonespeech import synthesize  # type: ignore[import-not-found]
     pcm, _ = synthesize([(0.0, 0, text)], rate=48_000, channels=1, pad=0.3)
     return pcm[:, 0]
+
+
+def tone_wav(tmp_path: Path) -> Path:
+    from tests.asr.support import write_wav
+    t = np.arange(48_000) / 48_000
+    pcm = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16).reshape(-1, 1)
+    return write_wav(tmp_path / "tone.wav", pcm, 48_000)
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
 
 
 def start_terminal(pulse: PrivatePulse, join_url: str, log: Path) -> subprocess.Popen[bytes]:
@@ -68,6 +82,14 @@ def test_the_terminal_joins_by_itself_and_comes_back_after_the_hub(tmp_path: Pat
         await speak_and_hear(pulse, judge, "被告 答辩 意见", "被告答辩意见。")
         speech = [s for s in segments_of(judge) if s["text"] == "被告答辩意见。"]
         assert speech[0]["speaker"]["participant_id"] == pid
+        # The judge speaks from the courtroom: it comes out of the terminal's loudspeaker.
+        quiet = await asyncio.to_thread(pulse.record, "speakers.monitor", 1.0)
+        judge.terminal = Terminal(judge.send_json, audio=MediaPlayer(tone_wav(tmp_path), loop=True).audio)
+        await judge.terminal.join()
+        await media_connected(judge, inv["judge"]["participant_id"], 20)
+        heard = await asyncio.to_thread(pulse.record, "speakers.monitor", 2.0)
+        assert rms(quiet) < 50 and rms(heard) > 1000, (rms(quiet), rms(heard))
+        await judge.terminal.close()
         await judge.close()
 
         hub.kill()

@@ -233,6 +233,9 @@ function changed(result) {
     scheduled = false;
     const p = pending;
     pending = { dirty: new Set(), reordered: false, all: false };
+    // After 闭庭 the hearing's media ends on every screen (before the
+    // controls are drawn, so 退出音视频 goes with it).
+    if (t.proceedings.status === "ended" && media.joined) { media.leave(); notify("已闭庭，音视频已结束", "info"); }
     const correcting = permissions.includes("segment.edit") && !t.locked;
     if (correcting !== corrector.enabled) { corrector.enabled = correcting; view.showUnsure = correcting; p.all = true; }
     view.update(p.all ? null : p.dirty, p.reordered);
@@ -252,8 +255,6 @@ function changed(result) {
     renderComposer();
     $("empty").hidden = t.order.length > 0 || waiting || !me;
     if (t.locked) status("笔录已锁定");
-    // After 闭庭 the hearing's media ends on every screen.
-    if (t.proceedings.status === "ended" && media.joined) { media.leave(); notify("已闭庭，音视频已结束", "info"); }
   });
 }
 const render = () => changed({ dirty: [], reordered: false });

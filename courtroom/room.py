@@ -113,6 +113,9 @@ class Room:
         self.media: MediaRoom | None = None
         #: When the hearing sat, for the 笔录 (durable entries only).
         self.sittings = Sittings()
+        #: When each participant's last connection closed (ms since the epoch),
+        #: while this hub has run: a terminal that dropped out shows since when.
+        self._last_seen: dict[str, int] = {}
         #: The last snapshot message built, and the seq it shows.
         self._snapshot: tuple[int, str] | None = None
         self._presence: dict[str, dict[str, Any]] = {}
@@ -244,6 +247,8 @@ class Room:
         self.presence_changed()
 
     def leave(self, listener: Listener) -> None:
+        if listener in self.listeners:
+            self._last_seen[listener.participant.participant_id] = int(time.time() * 1000)
         self.listeners.discard(listener)
         for waiters in self._inflight.values():
             while listener in waiters:
@@ -312,7 +317,8 @@ class Room:
         connected = {listener.participant.participant_id for listener in self.listeners}
         media = self.media.presence() if self.media is not None else {}
         assert self.state.hearing is not None
-        return {pid: {"connected": pid in connected, **media.get(pid, {"media": "none"})}
+        return {pid: {"connected": pid in connected, **media.get(pid, {"media": "none"}),
+                      **({"last_seen": self._last_seen[pid]} if pid not in connected and pid in self._last_seen else {})}
                 for pid in self.state.hearing.participants}
 
     def presence_changed(self) -> None:

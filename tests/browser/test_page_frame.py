@@ -53,3 +53,28 @@ def test_without_an_emblem_the_page_shows_none(tmp_path: Path, browsers: Any) ->
         run(main())
     finally:
         hub.stop()
+
+
+def test_the_judge_sees_since_when_someone_is_gone(tmp_path: Path, browsers: Any) -> None:
+    from tests.support import Client
+    hub = HubProcess(tmp_path / "data").start()
+
+    async def main() -> None:
+        h = hub.create_hearing(SEATS)
+        inv = invites_by_role(h)
+        pid = inv["defendant"]["participant_id"]
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            judge = await b.page(inv["judge"]["join_url"], name="judge")
+            party = await b.page(inv["plaintiff"]["join_url"], name="plaintiff")
+            terminal = await Client.connect(hub.ws_url(h["hearing_id"], inv["defendant"]["token"]))
+            await judge.locator(f"#people li[data-participant-id={pid}] .presence[data-state=online]").wait_for()
+            await terminal.close()
+            await judge.locator(f"#people li[data-participant-id={pid}]", has_text="最后在线").wait_for()
+            assert "最后在线" in await judge.locator(f"#people li[data-participant-id={pid}] .presence").get_attribute("title")
+            await party.locator(f"#people li[data-participant-id={pid}] .presence[data-state=offline]").wait_for()
+            assert "最后在线" not in await party.locator(f"#people li[data-participant-id={pid}]").text_content()
+            assert not b.errors, b.errors
+    try:
+        run(main())
+    finally:
+        hub.stop()

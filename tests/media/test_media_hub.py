@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -466,6 +467,8 @@ def test_presence_tells_every_screen_who_is_connected_and_their_media(hub: HubPr
         latest = lambda: judge.of_type("presence")[-1]["participants"]  # noqa: E731
         await judge.wait_for(lambda: judge.of_type("presence"))  # it follows `synced`
         assert latest()[ids["judge"]]["connected"] and not latest()[ids["plaintiff"]]["connected"]
+        assert "last_seen" not in latest()[ids["plaintiff"]]  # never connected
+        t0 = time.time() * 1000
         party, pt = await joined(hub, h, "plaintiff", audio=AudioStreamTrack())
         await judge.wait_for(lambda: latest()[ids["plaintiff"]].get("media") == "connected"
                              and latest()[ids["plaintiff"]].get("audio"), timeout=15)
@@ -475,6 +478,9 @@ def test_presence_tells_every_screen_who_is_connected_and_their_media(hub: HubPr
         await party.close()
         await judge.wait_for(lambda: not latest()[ids["plaintiff"]]["connected"]
                              and latest()[ids["plaintiff"]]["media"] == "none", timeout=15)
+        # Since when a terminal that dropped out has been gone.
+        assert t0 <= latest()[ids["plaintiff"]]["last_seen"] <= time.time() * 1000
+        assert "last_seen" not in latest()[ids["judge"]]
         await judge.close()
     run(main())
 

@@ -115,6 +115,13 @@ $("sign-submit").addEventListener("click", () => {
 });
 
 // Connected or not, media, microphone and network quality, as the hub sees them.
+// 14:05 (today) or 11月23日 14:05, in the browser's own time zone.
+function clock(ms) {
+  const d = new Date(ms);
+  const hm = `${d.getHours()}:${String(d.getMinutes()).padStart(2, "0")}`;
+  return d.toDateString() === new Date().toDateString() ? hm : `${d.getMonth() + 1}月${d.getDate()}日 ${hm}`;
+}
+
 // Drawn, not typed: a court PC's fonts may have no emoji or symbol glyphs.
 const MIC = "M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1A7 7 0 0 0 19 11z";
 function icon(path) {
@@ -132,7 +139,11 @@ function presenceBadge(x) {
   const dot = document.createElement("span");
   dot.className = "dot";
   badge.append(dot);
-  if (!x || !x.connected) { badge.title = "未连接"; badge.dataset.state = "offline"; return badge; }
+  if (!x || !x.connected) {
+    badge.title = x && x.last_seen ? `未连接（最后在线 ${clock(x.last_seen)}）` : "未连接";
+    badge.dataset.state = "offline";
+    return badge;
+  }
   const parts = ["在线"];
   if (x.media === "connected") parts.push(x.audio ? "麦克风开" : "无麦克风", x.video ? "摄像头开" : "无摄像头");
   else if (x.media === "connecting") parts.push("音视频连接中");
@@ -342,8 +353,11 @@ function renderPeople() {
     li.dataset.participantId = p.participant_id;
     const admitted = proceedings.admitted.has(p.participant_id);
     const muted = proceedings.muted.has(p.participant_id);
+    const seen = presence[p.participant_id];
+    const staff = me && (me.role === "judge" || me.role === "clerk");
     li.textContent = `${ROLE[p.role] || p.role} ${p.name}（${SITE[p.site] || p.site}）` +
-      (admitted ? "" : " · 等候入庭") + (muted ? " · 已静音" : "");
+      (admitted ? "" : " · 等候入庭") + (muted ? " · 已静音" : "") +
+      (staff && seen && !seen.connected && seen.last_seen ? ` · 最后在线 ${clock(seen.last_seen)}` : "");
     li.prepend(presenceBadge(presence[p.participant_id]));
     const self = me && p.participant_id === me.participant_id;
     if (!ended && p.role !== "observer" && admitted && (judge || (self && (!muted || proceedings.muted.get(p.participant_id) === me.participant_id)))) {

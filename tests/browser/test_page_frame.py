@@ -78,3 +78,31 @@ def test_the_judge_sees_since_when_someone_is_gone(tmp_path: Path, browsers: Any
         run(main())
     finally:
         hub.stop()
+
+
+def test_the_judge_gives_a_party_a_new_link_and_the_old_one_stops(tmp_path: Path, browsers: Any) -> None:
+    hub = HubProcess(tmp_path / "data").start()
+
+    async def main() -> None:
+        h = hub.create_hearing(SEATS)
+        inv = invites_by_role(h)
+        pid = inv["plaintiff"]["participant_id"]
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            judge = await b.page(inv["judge"]["join_url"], name="judge")
+            party = await b.page(inv["plaintiff"]["join_url"], name="plaintiff")
+            await party.locator("#status", has_text="已连接").wait_for()
+            await judge.locator(f"#people li[data-participant-id={pid}] [data-action=reissue]").click()
+            await judge.locator("#confirm-text", has_text="原链接立即失效").wait_for()
+            await judge.locator("#confirm-ok").click()
+            await judge.locator("#link-dialog").wait_for(state="visible")
+            url = await judge.locator("#link-url").input_value()
+            assert url.startswith(hub.url) and "token=" in url and url != inv["plaintiff"]["join_url"]
+            assert "张三" in await judge.locator("#link-text").text_content()
+            await party.locator("#status", has_text="邀请链接无效").wait_for()  # the old page is cut off
+            fresh = await b.page(url, name="plaintiff-again")
+            await fresh.locator("#status", has_text="已连接").wait_for()
+            assert [e for e in b.errors if "plaintiff:" not in e] == [], b.errors
+    try:
+        run(main())
+    finally:
+        hub.stop()

@@ -293,6 +293,38 @@ function button(text, action, body, question) {
   return b;
 }
 
+// A participant's link went astray: the judge gives them a new one (the
+// old stops working at once) and hands it on, shown here to copy.
+function reissueButton(p) {
+  const b = document.createElement("button");
+  b.textContent = "更换链接";
+  b.dataset.action = "reissue";
+  b.onclick = async () => {
+    const label = `${ROLE[p.role] || p.role} ${p.name}`;
+    if (!(await ask(`为${label}更换参加链接？原链接立即失效，其已打开的页面会断开。`, "更换链接"))) return;
+    let r;
+    try {
+      r = await fetch(`/api/hearings/${hearingId}/participants/${encodeURIComponent(p.participant_id)}/invite?${who}`,
+                      { method: "POST" });
+    } catch {
+      notify("网络中断，链接未更换");
+      return;
+    }
+    if (!r.ok) { notify(`链接未更换：${await httpTrouble(r, "control")}`); return; }
+    const invite = await r.json();
+    $("link-text").textContent = `${label}的新参加链接（请通过安全方式交给本人）：`;
+    $("link-url").value = invite.join_url;
+    $("link-dialog").showModal();
+    $("link-url").select();
+  };
+  return b;
+}
+$("link-copy").addEventListener("click", async () => {
+  $("link-url").select();
+  try { await navigator.clipboard.writeText($("link-url").value); notify("链接已复制", "info"); }
+  catch { notify("请手动复制链接（已选中）", "info"); }
+});
+
 // The clerk's keyboard record: a line by a chosen speaker, at the end of the
 // transcript; with or without recognition, the whole record can be typed.
 let composerSpeakers = "";
@@ -369,6 +401,7 @@ function renderPeople() {
       const showing = t.display.view === "video" && t.display.participant_id === p.participant_id;
       if (!showing) li.append(button("展示画面", "spotlight", { kind: "display.set", view: "video", participant_id: p.participant_id }));
     }
+    if (judge && p.role !== "judge") li.append(reissueButton(p));
     if (judge && p.role !== "judge" && !ended) {
       li.append(admitted ? button("移出", "remove", { kind: "participant.remove", participant_id: p.participant_id })
                          : button("准许进入", "admit", { kind: "participant.admit", participant_id: p.participant_id }));
@@ -508,7 +541,11 @@ function connect() {
   };
   ws.onopen = () => { retries = 0; };
   ws.onclose = (e) => {
-    if (e.code === 4401) return;
+    if (e.code === 4401) {  // the link was revoked or replaced: coming back would not help
+      status("邀请链接无效或已失效，请向法院索取新的链接");
+      if (media.joined) media.leave();
+      return;
+    }
     status("连接中断，正在重连…");
     // Back off, with jitter, so that screens turned away by a busy hub (or
     // all reconnecting after a restart) do not come back all at once.

@@ -40,8 +40,9 @@ class Appliance:
         self.speaker: Loudspeaker | None = None
         self._admitted = asyncio.Event()
         self._device_backoff = Backoff(1.0, 30.0)
-        #: How many times media has (re)joined: for tests and the log.
+        #: How many times media has (re)joined, and on which connection last.
         self.joins = 0
+        self._joined_on = -1
 
     async def run(self) -> None:
         connection = asyncio.create_task(self.client.run())
@@ -106,8 +107,6 @@ class Appliance:
         self._joined_on = self.client.connections
         self.joins += 1
         await self.terminal.join()
-
-    _joined_on = -1
 
     def _track(self, participant_id: str, kind: str, track: MediaStreamTrack) -> None:
         if kind == "audio" and self.speaker is not None:

@@ -64,6 +64,8 @@ class Tap(queue.Queue):  # type: ignore[type-arg]
         super().__init__()
         self.on_frame = on_frame
         self.decode = False
+        #: For audio: the pass-through buffer, which also reads the levels.
+        self.levels: AudioPassThrough | None = None
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         if item is not None:
@@ -81,8 +83,22 @@ class AudioPassThrough:
 
     capacity = 16
 
+    def __init__(self) -> None:
+        #: The loudest audio level the publisher reported (RFC 6464 header
+        #: extension, -dBov: 0 loudest, 127 silence) since ``take_level``.
+        self._loudest: int | None = None
+
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        level = packet.extensions.audio_level
+        if level is not None:
+            self._loudest = level[1] if self._loudest is None else min(self._loudest, level[1])
         return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
+
+    def take_level(self) -> int | None:
+        """The loudest level since the last call, in dBov (0 loudest, -127
+        silence), or None if the publisher sends no levels."""
+        loudest, self._loudest = self._loudest, None
+        return None if loudest is None else -loudest
 
 
 _DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
@@ -100,7 +116,8 @@ def tap(receiver: RTCRtpReceiver, on_frame: Callable[[RTCRtpCodecParameters, Jit
     t = Tap(on_frame)
     setattr(receiver, _DECODER_QUEUE, t)
     if receiver.track is not None and receiver.track.kind == "audio":
-        setattr(receiver, _JITTER_BUFFER, AudioPassThrough())
+        t.levels = AudioPassThrough()
+        setattr(receiver, _JITTER_BUFFER, t.levels)
     return t
 
 

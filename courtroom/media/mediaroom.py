@@ -58,6 +58,8 @@ class MediaRoom:
         self.speech: dict[str, SpeechTap] = {}
         self._finals = 0
         self._loss: dict[str, float] = {}
+        #: The loudest level of each speaker's audio over the last look (dBov).
+        self._level: dict[str, int | None] = {}
         self._counts: dict[str, tuple[int, int]] = {}
         self._quality: asyncio.Task[None] | None = None
         self.text = self._court_text()
@@ -75,18 +77,23 @@ class MediaRoom:
             state = peer.pc.connectionState
             out[pid] = {"media": "connected" if state == "connected" else "connecting",
                         "audio": "audio" in peer.publications, "video": "video" in peer.publications,
-                        "loss": self._loss.get(pid)}
+                        "loss": self._loss.get(pid), "level": self._level.get(pid)}
         return out
 
     async def _watch_quality(self) -> None:
         """Every few seconds: packet loss of each speaker's audio (the
-        network quality the judge sees), then tell the screens if it changed."""
+        network quality the judge sees) and its loudest level (whether the
+        microphone hears anything), then tell the screens if it changed."""
         while True:
             await asyncio.sleep(QUALITY_INTERVAL)
             for pid, peer in list(self.peers.items()):
                 publication = peer.publications.get("audio")
                 if publication is None:
                     continue
+                if publication.tap.levels is not None:
+                    level = publication.tap.levels.take_level()
+                    # In 10 dB steps: presence goes to every screen, and only when it changes.
+                    self._level[pid] = None if level is None else int(round(level / 10) * 10)
                 try:
                     stats = await publication.receiver.getStats()
                 except Exception:  # the peer went away meanwhile
@@ -159,6 +166,7 @@ class MediaRoom:
             for kind in ("audio", "video"):
                 other.unsubscribe(peer.participant_id, kind)
         self._loss.pop(peer.participant_id, None)
+        self._level.pop(peer.participant_id, None)
         self._counts.pop(peer.participant_id, None)
         self.room.presence_changed()
 

@@ -456,7 +456,7 @@ def test_an_answer_with_no_codec_in_common_is_refused_and_the_offer_stays_open(h
     run(main())
 
 
-def test_presence_tells_every_screen_who_is_connected_and_their_media(hub: HubProcess) -> None:
+def test_presence_tells_every_screen_who_is_connected_and_their_media(hub: HubProcess, tmp_path: Path) -> None:
     from aiortc.mediastreams import AudioStreamTrack
 
     async def main() -> None:
@@ -474,6 +474,11 @@ def test_presence_tells_every_screen_who_is_connected_and_their_media(hub: HubPr
                              and latest()[ids["plaintiff"]].get("audio"), timeout=15)
         assert latest()[ids["plaintiff"]]["video"] is False
         await judge.wait_for(lambda: latest()[ids["plaintiff"]].get("loss") == 0.0, timeout=15)  # a clean line
+        assert latest()[ids["plaintiff"]]["level"] <= -60  # it sends silence: the judge is told
+        talker, tt = await joined(hub, h, "defendant", audio=MediaPlayer(speech_wav(tmp_path, "原告 陈述 诉讼 请求"),
+                                                                         loop=True).audio)
+        await judge.wait_for(lambda: (latest()[ids["defendant"]].get("level") or -200) > -30, timeout=15)
+        await hang_up((talker, tt))
         await pt.close()
         await party.close()
         await judge.wait_for(lambda: not latest()[ids["plaintiff"]]["connected"]

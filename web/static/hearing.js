@@ -122,6 +122,10 @@ function clock(ms) {
   return d.toDateString() === new Date().toDateString() ? hm : `${d.getMonth() + 1}月${d.getDate()}日 ${hm}`;
 }
 
+//: A microphone whose loudest sound over the last seconds stayed below this
+//: (dBov) hears nothing: the judge and the clerk are told.
+const SILENT_DB = -60;
+
 // Drawn, not typed: a court PC's fonts may have no emoji or symbol glyphs.
 const MIC = "M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1A7 7 0 0 0 19 11z";
 function icon(path) {
@@ -148,6 +152,7 @@ function presenceBadge(x) {
   if (x.media === "connected") parts.push(x.audio ? "麦克风开" : "无麦克风", x.video ? "摄像头开" : "无摄像头");
   else if (x.media === "connecting") parts.push("音视频连接中");
   if (typeof x.loss === "number") parts.push(x.loss < 0.02 ? "网络良好" : x.loss < 0.08 ? "网络一般" : "网络较差");
+  if (typeof x.level === "number") parts.push(x.level <= SILENT_DB ? "麦克风无声" : `音量 ${x.level} 分贝`);
   if (x.media === "connected" && x.audio) badge.append(icon(MIC));
   badge.title = parts.join(" · ");
   badge.dataset.state = x.media === "connected" ? "media" : "online";
@@ -389,7 +394,9 @@ function renderPeople() {
     const staff = me && (me.role === "judge" || me.role === "clerk");
     li.textContent = `${ROLE[p.role] || p.role} ${p.name}（${SITE[p.site] || p.site}）` +
       (admitted ? "" : " · 等候入庭") + (muted ? " · 已静音" : "") +
-      (staff && seen && !seen.connected && seen.last_seen ? ` · 最后在线 ${clock(seen.last_seen)}` : "");
+      (staff && seen && !seen.connected && seen.last_seen ? ` · 最后在线 ${clock(seen.last_seen)}` : "") +
+      (staff && seen && seen.connected && seen.audio && typeof seen.level === "number" && seen.level <= SILENT_DB
+        ? " · 麦克风无声" : "");
     li.prepend(presenceBadge(presence[p.participant_id]));
     const self = me && p.participant_id === me.participant_id;
     if (!ended && p.role !== "observer" && admitted && (judge || (self && (!muted || proceedings.muted.get(p.participant_id) === me.participant_id)))) {

@@ -89,7 +89,8 @@ export class Media {
   }
 
   async handle(msg) {
-    if (msg.type === "rtc.offer") await this.offer(msg);
+    // An offer still on its way when this page left (闭庭, 退出音视频) is not taken up.
+    if (msg.type === "rtc.offer") { if (this.joined) await this.offer(msg); }
     else if (msg.type === "rtc.closed") { this.joined = false; this.reset(); this.say(msg.message || "音视频已断开"); }
     else if (msg.type === "rtc.error") { this.joined = false; this.reset(); this.say("音视频连接失败，请重新加入音视频"); }
   }

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.test_seat_screen import SEATS
-from tests.support import HubProcess, invites_by_role, media_address, run
+from tests.support import Client, HubProcess, invites_by_role, media_address, run
 from tests.test_evidence_upload import png_bytes
 
 
@@ -39,9 +39,7 @@ def test_the_emblem_and_the_https_notice(tmp_path: Path, browsers: Any) -> None:
         hub.stop()
 
 
-def test_without_an_emblem_the_page_shows_none(tmp_path: Path, browsers: Any) -> None:
-    hub = HubProcess(tmp_path / "data").start()
-
+def test_without_an_emblem_the_page_shows_none(hub: HubProcess, browsers: Any) -> None:
     async def main() -> None:
         h = hub.create_hearing(SEATS)
         async with contextlib.asynccontextmanager(browsers)() as b:
@@ -49,16 +47,10 @@ def test_without_an_emblem_the_page_shows_none(tmp_path: Path, browsers: Any) ->
             await page.locator("#status", has_text="已连接").wait_for()
             assert await page.locator("#emblem").is_hidden()
             assert not b.errors, b.errors
-    try:
-        run(main())
-    finally:
-        hub.stop()
+    run(main())
 
 
-def test_the_judge_sees_since_when_someone_is_gone(tmp_path: Path, browsers: Any) -> None:
-    from tests.support import Client
-    hub = HubProcess(tmp_path / "data").start()
-
+def test_the_judge_sees_since_when_someone_is_gone(hub: HubProcess, browsers: Any) -> None:
     async def main() -> None:
         h = hub.create_hearing(SEATS)
         inv = invites_by_role(h)
@@ -74,15 +66,10 @@ def test_the_judge_sees_since_when_someone_is_gone(tmp_path: Path, browsers: Any
             await party.locator(f"#people li[data-participant-id={pid}] .presence[data-state=offline]").wait_for()
             assert "最后在线" not in await party.locator(f"#people li[data-participant-id={pid}]").text_content()
             assert not b.errors, b.errors
-    try:
-        run(main())
-    finally:
-        hub.stop()
+    run(main())
 
 
-def test_the_judge_gives_a_party_a_new_link_and_the_old_one_stops(tmp_path: Path, browsers: Any) -> None:
-    hub = HubProcess(tmp_path / "data").start()
-
+def test_the_judge_gives_a_party_a_new_link_and_the_old_one_stops(hub: HubProcess, browsers: Any) -> None:
     async def main() -> None:
         h = hub.create_hearing(SEATS)
         inv = invites_by_role(h)
@@ -102,7 +89,4 @@ def test_the_judge_gives_a_party_a_new_link_and_the_old_one_stops(tmp_path: Path
             fresh = await b.page(url, name="plaintiff-again")
             await fresh.locator("#status", has_text="已连接").wait_for()
             assert [e for e in b.errors if "plaintiff:" not in e] == [], b.errors
-    try:
-        run(main())
-    finally:
-        hub.stop()
+    run(main())

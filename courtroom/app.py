@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from asr.text import DEFAULT_VOCABULARY
 from protocol import wellformed
+from protocol.errors import envelope
 from protocol.limits import Close
 from transcript.canonical import canonical_json
 from transcript.errors import OpError
@@ -90,7 +91,7 @@ class Refused(Exception):
 
 
 def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **details}}, status_code=status)
+    return JSONResponse({"error": envelope(code, message, **details)}, status_code=status)
 
 
 _STATUS_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",

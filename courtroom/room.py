@@ -14,7 +14,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from protocol import wellformed
+from protocol import messages, wellformed
 from protocol.limits import Close
 from transcript.errors import OpError
 from transcript.log import LogEntry, make_entry, speech_actor
@@ -185,7 +185,7 @@ class Room:
             log.warning("hearing %s: speech of %s not recorded: %s", self.hearing_id, speaker.participant_id, err)
             self.partial(speaker.participant_id, "")
             text = op.get("text") if isinstance(op.get("text"), str) else ""
-            self._broadcast(encode({"type": "speech.unrecorded", "participant_id": speaker.participant_id,
+            self._broadcast(encode({"type": messages.SPEECH_UNRECORDED, "participant_id": speaker.participant_id,
                                     "text": text, "reason": err.code}))
             return
         if entry is not None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from protocol import wellformed
+from protocol import messages, wellformed
 from protocol.limits import MAX_OP_ID, MAX_PARTIAL, MESSAGE_LIMIT, Close
 from transcript.errors import OpError, shown
 from transcript.model import Participant
@@ -43,7 +43,6 @@ BATCH_CHARS = 256 * 1024
 BATCH_CHARS_PER_UNIT = 3_000
 #: Signalling messages waiting to be handled; beyond it they are refused.
 RTC_QUEUE = 256
-RTC_MESSAGES = ("rtc.join", "rtc.answer", "rtc.candidate", "rtc.leave")
 #: Where the ops that never come over the websocket are sent instead (the
 #: evidence's file must be stored first; a re-issued token goes back to the
 #: one who asked, never over a shared channel).
@@ -282,7 +281,7 @@ class Session:
             self.room.sync(self, 0)
         elif kind == "partial":
             self._partial(msg)
-        elif kind in RTC_MESSAGES:
+        elif kind in messages.RTC_FROM_CLIENT:
             if self.room.media is None:
                 self._error("unavailable", "this hub runs without media")
             elif self._rtc.full():

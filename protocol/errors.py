@@ -5,12 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-#: Codes a refused op (``nack``) carries.
-OP_CODES = ("forbidden", "invalid", "conflict", "locked", "not_found", "too_large")
-#: Further codes of ``error`` messages and HTTP answers.
-OTHER_CODES = ("unavailable", "unauthorized", "timeout", "rate_limited", "insufficient_storage", "failed")
-
-
 def envelope(code: str, message: str, **details: Any) -> dict[str, Any]:
     """An error as the wire carries it."""
     return {"code": code, "message": message, **details}

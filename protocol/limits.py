@@ -26,8 +26,3 @@ class Close(IntEnum):
     TOO_SLOW = 4008
     #: The credential is not (or no longer) valid: do not come back with it.
     REVOKED = 4401
-
-    @property
-    def retry(self) -> bool:
-        """Whether a client should reconnect (with the same credential)."""
-        return self is not Close.REVOKED

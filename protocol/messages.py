@@ -22,9 +22,9 @@ ERROR = "error"
 # Client → server.
 SYNC = "sync"
 OP = "op"
-#: Media signalling (``rtc.*``), both ways.
+#: Media signalling a client sends (the hub answers with ``rtc.offer``,
+#: ``rtc.closed``, ``rtc.error``).
 RTC_FROM_CLIENT = ("rtc.join", "rtc.answer", "rtc.candidate", "rtc.leave")
-RTC_FROM_HUB = ("rtc.offer", "rtc.closed", "rtc.error")
 
 
 def sync(since: int, batch: bool = True) -> dict[str, Any]:
@@ -37,7 +37,3 @@ def snapshot(batch: bool = True) -> dict[str, Any]:
 
 def op(op_id: str, body: dict[str, Any]) -> dict[str, Any]:
     return {"type": OP, "op_id": op_id, "op": body}
-
-
-def partial(text: str) -> dict[str, Any]:
-    return {"type": PARTIAL, "text": text}

@@ -63,6 +63,16 @@ class ChannelEnergy:
         return np.concatenate(self._rows) if self._rows else np.zeros((0, self._rest.shape[1]))
 
 
+def hop_energies(samples: np.ndarray, rate: int, channels: int = 1) -> np.ndarray:
+    """Loudness (mean square) of each whole ``HOP`` of interleaved samples,
+    channels mixed: what a live stream reports to ``LiveArbiter.levels``
+    with each piece of audio (a 20 ms Opus frame is two hops)."""
+    mono = samples.reshape(-1, channels).astype(np.float64).mean(axis=1)
+    hop = max(1, int(rate * HOP))
+    whole = len(mono) // hop
+    return (mono[:whole * hop].reshape(whole, hop) ** 2).mean(axis=1)
+
+
 def loudness(energy: np.ndarray, channel: int, word: Word) -> float:
     a = int(word.start / HOP)
     b = max(int(word.end / HOP), a + 1)
@@ -121,8 +131,12 @@ class _Levels:
             self.values, self.first = self.values[cut:], self.first + cut
 
     def over(self, word: Word) -> float | None:
-        a = int(word.start / HOP) - self.first
-        b = max(int(word.end / HOP), int(word.start / HOP) + 1) - self.first
+        return self.mean(word.start, word.end)
+
+    def mean(self, start: float, end: float) -> float | None:
+        """Mean loudness from ``start`` to ``end``, None where nothing is known."""
+        a = int(start / HOP) - self.first
+        b = max(int(end / HOP), int(start / HOP) + 1) - self.first
         if b <= 0 or a >= len(self.values):
             return None
         span = self.values[max(0, a):b]
@@ -221,6 +235,17 @@ class LiveArbiter:
             return now  # no levels for that time yet: assume it still talks
         loud = np.nonzero(levels.values[a:b] >= doubt.level / 10)[0]
         return doubt.end if not len(loud) else (levels.first + a + int(loud[-1]) + 1) * HOP
+
+    def loudest(self, channel: str, now: float, span: float = 0.5) -> bool:
+        """Whether ``channel`` was the loudest over the last ``span`` seconds
+        up to ``now``: its interim text is its speaker's own, not what it
+        overhears from a neighbour (which need not flicker on screens)."""
+        here = self._levels.get(channel)
+        mine = here.mean(now - span, now) if here is not None else None
+        if mine is None:
+            return True
+        return all((levels.mean(now - span, now) or 0.0) <= mine
+                   for c, levels in self._levels.items() if c != channel)
 
     @property
     def waiting(self) -> int:

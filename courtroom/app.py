@@ -8,15 +8,16 @@ import logging
 import re
 import secrets
 import urllib.parse
-from pathlib import Path
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Annotated, Any, AsyncIterator, TypeVar
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, WebSocket
+from fastapi import FastAPI, HTTPException, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,16 +28,19 @@ from protocol.limits import Close
 from transcript.canonical import canonical_json
 from transcript.errors import OpError
 from transcript.export import EXPORTERS
-from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME, evidence_name
 from transcript.model import Actor, Participant
+from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME, evidence_name
 from transcript.roles import PERMISSIONS, Role, Site
 
 from . import __doc__ as _doc
 from .access import Access, cookie_name, credential, is_participant_id
-from .hub import JOIN_QUEUE, HearingUnavailable, Hub
+from .bodies import Credential, Line, body_schema, parse_body
 from .bodylimit import BodyLimit
-from .headers import PAGE_CSP, SecurityHeaders
+from .equipment import Device
+from .equipment_api import equipment_routes
 from .evidence import EvidenceStore, UploadError
+from .headers import PAGE_CSP, SecurityHeaders
+from .hub import JOIN_QUEUE, HearingUnavailable, Hub
 from .invites import hash_token, new_token
 from .media.recording import audio_clip
 from .room import Reply, Room, encode
@@ -49,19 +53,6 @@ _EVIDENCE_UPLOAD = re.compile(r"/api/hearings/[^/]+/evidence")
 _NACK_STATUS = {"forbidden": 403, "invalid": 400, "too_large": 413, "conflict": 409, "locked": 409,
                 "not_found": 404}
 STATIC = resources.files("web") / "static"
-
-
-def _line(value: str) -> str:
-    """A name or title as people write it: one line of visible text."""
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-Line = Annotated[str, AfterValidator(_line)]
 
 
 class ParticipantIn(BaseModel):
@@ -78,6 +69,8 @@ class HearingIn(BaseModel):
     court: Line = Field(min_length=1, max_length=100)
     participants: list[ParticipantIn] = Field(min_length=1, max_length=200)
     waiting_room: bool = False
+    #: The courtroom it is held in: that courtroom's equipment joins it.
+    courtroom: Line | None = Field(default=None, min_length=1, max_length=64)
 
 
 class Refused(Exception):
@@ -97,26 +90,6 @@ def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse
 _STATUS_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "invalid", 408: "timeout", 413: "too_large", 429: "rate_limited", 503: "unavailable",
                  507: "insufficient_storage"}
-
-
-#: The token a request carries (header, ``?token=``, or the page's cookie).
-Credential = Annotated[str, Depends(credential)]
-M = TypeVar("M", bound=BaseModel)
-
-
-async def _parse(request: Request, model: type[M]) -> M:
-    """The request's JSON body as ``model``, read only now (after the caller
-    has checked who is asking) and never beyond the body limit."""
-    try:
-        return model.model_validate_json(await request.body())
-    except ValidationError as err:
-        problems = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in err.errors()]
-        raise RequestValidationError(problems) from None
-
-
-def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI for a body that the endpoint parses itself."""
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
 def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
@@ -180,20 +153,22 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
     def base_url(request: Request) -> str:
         return (public_url or str(request.base_url)).rstrip("/")
 
+    app.include_router(equipment_routes(hub, access, base_url))
+
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         media = hub.media
         return {"status": "ok", "service": "courtroom", "media": media is not None,
                 "asr": media is not None and media.engine is not None}
 
-    @app.post("/api/hearings", status_code=201, openapi_extra=_body_schema(HearingIn))
+    @app.post("/api/hearings", status_code=201, openapi_extra=body_schema(HearingIn))
     async def create_hearing(request: Request, token: Credential) -> dict[str, Any]:
         if not access.is_admin(token):  # before a byte of the body is read
             raise HTTPException(401, "the admin token is required")
-        body = await _parse(request, HearingIn)
+        body = await parse_body(request, HearingIn)
         info, tokens = await hub.create_hearing(
             body.case_number, body.title, body.court,
-            [(p.role, p.name, p.site) for p in body.participants], body.waiting_room)
+            [(p.role, p.name, p.site) for p in body.participants], body.waiting_room, body.courtroom)
         return {"hearing_id": info.hearing_id,
                 "invites": [invite(base_url(request), info.hearing_id, p, token) for p, token in tokens]}
 
@@ -391,7 +366,11 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
             hub.join_waiting -= 1
         await ws.accept()
         try:
-            auth = await hub.authenticate(hearing_id, credential(ws))
+            token = credential(ws)
+            auth = await hub.authenticate(hearing_id, token)
+            device = None
+            if auth is None:
+                auth, device = await device_auth(hearing_id, token)
         except HearingUnavailable as err:
             await ws.send_text(encode({"type": "error", "error": {"code": "unavailable", "message": str(err)}}))
             await ws.close(Close.UNAVAILABLE)
@@ -402,7 +381,18 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
             await ws.close(Close.REVOKED)
             return
         room, participant = auth
-        await Session(ws, room, participant).run()
+        await Session(ws, room, participant, device).run()
+
+    async def device_auth(hearing_id: str, token: str) -> tuple[tuple[Room, Participant] | None, Device | None]:
+        """A courtroom device's credential admits it to the hearings held in
+        its courtroom, as an observer seated there named after the device."""
+        device = await hub.device(token)
+        if device is None:
+            return None, None
+        room = await hub.room(hearing_id)
+        if room is None or room.state.hearing is None or room.state.hearing.courtroom != device.courtroom:
+            return None, None
+        return (room, Participant(device.device_id, Role.OBSERVER, device.name, Site.COURT)), device
 
     async def refuse_busy(ws: WebSocket) -> None:
         body = {"error": {"code": "unavailable", "message": "the hub is taking in many screens; try again shortly"}}

@@ -284,6 +284,50 @@ def terminal(args: argparse.Namespace) -> int:
     return 0
 
 
+def room(args: argparse.Namespace) -> int:
+    """A courtroom PC: joins whatever hearing its courtroom holds, every seat
+    microphone as its participant, and stays in it by itself."""
+    from devices.agent import CourtroomAgent
+    from devices.client import Revoked
+    from devices.roomconfig import ConfigError, load
+
+    if args.systemd_unit:
+        print(ROOM_UNIT.format(python=sys.executable), end="")
+        return 0
+    if not args.config:
+        raise CommandError("--config is required: the courtroom's room.toml (see README)")
+    try:
+        config = load(Path(args.config))
+    except ConfigError as err:
+        raise CommandError(str(err)) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        asyncio.run(CourtroomAgent(config).run())
+    except Revoked as err:
+        raise CommandError(f"{err}: ask court staff for a new device credential") from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+ROOM_UNIT = """\
+[Unit]
+Description=融合法庭 courtroom PC (seat microphones, loudspeakers)
+After=network-online.target sound.target
+Wants=network-online.target
+
+[Service]
+ExecStart={python} -m courtroom.cli room --config /etc/courtroom/room.toml
+Restart=always
+RestartSec=5
+User=courtroom
+SupplementaryGroups=audio
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
 def export_format(given: str | None, output: str | None) -> str:
     """``--format``, else the output file's suffix (笔录.docx is Word), else text."""
     if given:
@@ -440,6 +484,12 @@ def parser() -> argparse.ArgumentParser:
     tm.add_argument("--output", help="PortAudio output device (default: the system's)")
     tm.add_argument("--systemd-unit", action="store_true", help="print a systemd unit that runs the terminal")
     tm.set_defaults(run=terminal)
+
+    rm = sub.add_parser("room", help="run a courtroom PC: join the courtroom's current hearing with every seat "
+                        "microphone and the loudspeakers, and stay in it by itself")
+    rm.add_argument("--config", help="the courtroom's room.toml (hub, device credential, seats)")
+    rm.add_argument("--systemd-unit", action="store_true", help="print a systemd unit that runs the agent")
+    rm.set_defaults(run=room)
 
     for name, fn, text in (("verify", verify, "check a hearing's hash chain and replay its log"),
                            ("export", export, "write a hearing's transcript")):

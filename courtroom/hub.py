@@ -18,11 +18,13 @@ from typing import Any, Callable, TypeVar
 from transcript.heads import SignedHead, Signer, check_head
 from transcript.log import SYSTEM, ChainError, LogEntry, create_op, make_entry, replay, GENESIS_HASH
 from transcript.model import RULES, HearingInfo, Participant
+from transcript.proceedings import Status
 from transcript.roles import Role, Site
 from transcript.quotas import Quotas
 from transcript.state import TranscriptState
 from transcript.store import LogStore, checkpoint, open_database
 
+from .equipment import Device, EquipmentStore
 from .invites import InviteStore, new_token
 from .media.mediaroom import MediaConfig, MediaRoom
 from .ratelimit import Pace, RateLimit
@@ -88,10 +90,10 @@ class Hub:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def start(self) -> None:
-        def open_all() -> tuple[LogStore, InviteStore]:
+        def open_all() -> tuple[LogStore, InviteStore, EquipmentStore]:
             conn = open_database(self.db_path, autocheckpoint=False)
-            return LogStore(conn), InviteStore(conn)
-        self.log, self.invites = await self._run(open_all)
+            return LogStore(conn), InviteStore(conn), EquipmentStore(conn)
+        self.log, self.invites, self.equipment = await self._run(open_all)
         self._checkpoint_conn = await asyncio.get_running_loop().run_in_executor(
             self._checkpointer, open_database, self.db_path)
         self._committer = asyncio.create_task(self._commit_loop())
@@ -128,11 +130,12 @@ class Hub:
 
     async def create_hearing(self, case_number: str, title: str, court: str,
                              people: list[tuple[Role, str, Site]],
-                             waiting_room: bool = False) -> tuple[HearingInfo, list[tuple[Participant, str]]]:
+                             waiting_room: bool = False,
+                             courtroom: str | None = None) -> tuple[HearingInfo, list[tuple[Participant, str]]]:
         hearing_id = "h-" + secrets.token_hex(8)
         participants = [Participant("p-" + secrets.token_hex(6), role, name, site) for role, name, site in people]
         info = HearingInfo(hearing_id, case_number, title, court, {p.participant_id: p for p in participants},
-                           waiting_room, RULES)
+                           waiting_room, RULES, courtroom)
         state = TranscriptState()
         event = state.create(info)
         entry = make_entry(GENESIS_HASH, hearing_id, 1, SYSTEM, "create", int(time.time() * 1000),
@@ -141,6 +144,8 @@ class Hub:
 
         def also(conn: object) -> None:
             self.invites.insert(hearing_id, [(p.participant_id, t) for p, t in tokens])
+            if courtroom is not None:
+                self.equipment.place(hearing_id, courtroom, entry.ts_ms)
             self._sign([entry])
         await self._run(self.log.append, [entry], also)
         self._rooms[hearing_id] = self._room(hearing_id, state, [entry])
@@ -209,6 +214,43 @@ class Hub:
         if room is None or room.state.hearing is None:
             return None
         return room, room.state.hearing.participants[participant_id]
+
+    # -- courtroom equipment ------------------------------------------------------
+
+    async def issue_device(self, courtroom: str, name: str, actor: str) -> tuple[Device, str]:
+        device, token = await self._run(self.equipment.issue, courtroom, name, actor)
+        log.info("device %s (%s) issued for courtroom %s by %s", device.device_id, name, courtroom, actor)
+        return device, token
+
+    async def revoke_device(self, device_id: str, actor: str) -> Device | None:
+        """Revoke a device's credential; its connections close at once (4401)."""
+        device = await self._run(self.equipment.revoke, device_id, actor)
+        if device is not None:
+            log.info("device %s (%s) revoked by %s", device_id, device.name, actor)
+            for room in self._rooms.values():
+                room.revoked(device_id)
+        return device
+
+    async def equipment_report(self) -> tuple[list[Device], list[dict[str, Any]]]:
+        """Every device issued, and the log of issues and revocations."""
+        return await self._run(lambda: (self.equipment.all(), self.equipment.history()))
+
+    async def device(self, token: str) -> Device | None:
+        """The device a credential stands for, or None (unknown or revoked)."""
+        if not token or len(token) > 256:
+            return None
+        return await self._run(self.equipment.lookup, token)
+
+    async def current_hearing(self, courtroom: str) -> Room | None:
+        """The courtroom's newest hearing that has not ended, if any."""
+        for hearing_id in await self._run(self.equipment.hearings_in, courtroom):
+            try:
+                room = await self.room(hearing_id)
+            except HearingUnavailable:
+                continue
+            if room is not None and room.state.proceedings.status != Status.ENDED:
+                return room
+        return None
 
     def _derive(self, entries: list[LogEntry]) -> None:
         """What a batch changes besides the log, in its transaction: invites

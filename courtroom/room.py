@@ -22,6 +22,7 @@ from transcript.model import Actor, Participant
 from transcript.sittings import Sittings
 from transcript.state import Event, TranscriptState
 
+from .equipment import is_device_id
 from .ratelimit import TokenBucket
 from .refusals import Refusals
 
@@ -118,7 +119,9 @@ class Room:
         self._last_seen: dict[str, int] = {}
         #: The last snapshot message built, and the seq it shows.
         self._snapshot: tuple[int, str] | None = None
-        self._presence: dict[str, dict[str, Any]] = {}
+        self._presence: dict[str, Any] = {}
+        #: Devices that joined, by id → name (kept for their last_seen).
+        self._device_names: dict[str, str] = {}
         self._presence_due: asyncio.TimerHandle | None = None
         for e in entries:
             self._record(e)
@@ -244,6 +247,8 @@ class Room:
 
     def join(self, listener: Listener) -> None:
         self.listeners.add(listener)
+        if is_device_id(listener.participant.participant_id):
+            self._device_names[listener.participant.participant_id] = listener.participant.name
         self.presence_changed()
 
     def leave(self, listener: Listener) -> None:
@@ -260,7 +265,8 @@ class Room:
         participant not admitted (waiting, or removed by the judge) sees
         nothing of the hearing until the judge admits them, and then the
         sync completes."""
-        if listener.participant.participant_id not in self.state.proceedings.admitted:
+        pid = listener.participant.participant_id
+        if pid not in self.state.proceedings.admitted and not is_device_id(pid):
             listener.waiting_since = since
             listener.push(encode({"type": "waiting"}))
             return
@@ -274,7 +280,7 @@ class Room:
         else:
             listener.push_replay(self, since, self.committed_seq)
         listener.live = True
-        listener.push(encode({"type": "presence", "participants": self.presence()}))
+        listener.push(encode(self._presence_message()))
 
     def snapshot(self) -> tuple[int, str] | None:
         """The state as a ``snapshot`` message at a committed seq, built at
@@ -321,6 +327,32 @@ class Room:
                       **({"last_seen": self._last_seen[pid]} if pid not in connected and pid in self._last_seen else {})}
                 for pid in self.state.hearing.participants}
 
+    def devices(self) -> dict[str, dict[str, Any]]:
+        """The courtroom's equipment that has joined this hearing: its name,
+        whether it is connected (and its media), and when it was last seen."""
+        out: dict[str, dict[str, Any]] = {}
+        connected = {listener.participant.participant_id for listener in self.listeners}
+        media = self.media.peers if self.media is not None else {}
+        for device_id, name in self._device_names.items():
+            entry: dict[str, Any] = {"name": name, "connected": device_id in connected}
+            peer = media.get(device_id)
+            entry["media"] = "none" if peer is None else (
+                "connected" if peer.pc.connectionState == "connected" else "connecting")
+            if peer is not None:
+                entry["seats"] = sorted(peer.speakers())
+            if device_id not in connected and device_id in self._last_seen:
+                entry["last_seen"] = self._last_seen[device_id]
+            out[device_id] = entry
+        return out
+
+    def _presence_message(self) -> dict[str, Any]:
+        return {"type": "presence", "participants": self.presence(), "devices": self.devices()}
+
+    def revoked(self, connection_id: str) -> None:
+        """A device's credential was revoked: its connections close at once."""
+        for listener in self._of(connection_id):
+            listener.close_soon(CLOSE_REVOKED, "credential revoked")
+
     def presence_changed(self) -> None:
         """Something presence shows may have changed: tell every screen, at
         most once per ``PRESENCE_EVERY`` (hundreds of screens joining and
@@ -332,10 +364,10 @@ class Room:
         self._presence_due = None
         if self.broken:
             return
-        now = self.presence()
+        now = self._presence_message()
         if now != self._presence:
             self._presence = now
-            self._broadcast(encode({"type": "presence", "participants": now}))
+            self._broadcast(encode(now))
 
     def partial(self, participant_id: str, text: str) -> None:
         """Interim speech text: relayed to every synced screen, never stored.

@@ -14,10 +14,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from protocol import messages, wellformed
 from protocol.limits import MAX_OP_ID, MAX_PARTIAL, MESSAGE_LIMIT, Close
+from protocol.publish import PublishError, Source, default_sources, parse_sources
 from transcript.errors import OpError, shown
 from transcript.model import Participant
-from transcript.roles import SPEAKING_ROLES, permissions_of
+from transcript.roles import SPEAKING_ROLES, Site, permissions_of
 
+from .equipment import Device
 from .media.peer import Peer, SignallingError
 from .ratelimit import Pace
 from .room import Room, encode
@@ -62,10 +64,13 @@ class _Replay:
 
 
 class Session:
-    def __init__(self, ws: WebSocket, room: Room, participant: Participant) -> None:
+    def __init__(self, ws: WebSocket, room: Room, participant: Participant, device: Device | None = None) -> None:
+        """``device``: this is a courtroom's equipment (then ``participant``
+        stands for it: an observer seated in the courtroom, named after it)."""
         self.ws = ws
         self.room = room
         self.participant = participant
+        self.device = device
         self.live = False
         self.waiting_since: int | None = None
         self.wants_snapshot = False
@@ -119,10 +124,13 @@ class Session:
 
     async def run(self) -> None:
         room = self.room
-        await self.ws.send_text(encode({
+        welcome: dict[str, Any] = {
             "type": "welcome", "participant": self.participant.to_dict(),
             "permissions": permissions_of(self.participant.role), "seq": room.committed_seq,
-            "hearing_id": room.hearing_id, "limits": {"max_message_bytes": MESSAGE_LIMIT}}))
+            "hearing_id": room.hearing_id, "limits": {"max_message_bytes": MESSAGE_LIMIT}}
+        if self.device is not None:
+            welcome["device"] = self.device.to_dict()
+        await self.ws.send_text(encode(welcome))
         room.join(self)
         reader = asyncio.create_task(self._read())
         writer = asyncio.create_task(self._write())
@@ -311,6 +319,9 @@ class Session:
         if problem is not None:
             self.room.reject(self, op_id, OpError("invalid", problem))
             return
+        if self.device is not None:
+            self.room.reject(self, op_id, OpError("forbidden", "courtroom equipment sends no ops"))
+            return
         if size > MESSAGE_LIMIT:
             self.room.reject(self, op_id, OpError("too_large", f"messages are limited to {MESSAGE_LIMIT} bytes"))
             return
@@ -341,12 +352,10 @@ class Session:
         assert media is not None
         kind = msg["type"]
         if kind == "rtc.join":
-            if self.participant.participant_id not in self.room.state.proceedings.admitted:
+            if self.device is None and self.participant.participant_id not in self.room.state.proceedings.admitted:
                 raise SignallingError("forbidden", "waiting to be admitted by the judge")
-            audio, video = msg.get("audio", True), msg.get("video", True)
-            if not isinstance(audio, bool) or not isinstance(video, bool):
-                raise SignallingError("invalid", "audio and video must be true or false")
-            self._peer = await media.join(self.participant, self.push_json, audio, video)
+            self._peer = await media.join(self.participant, self.push_json, self._sources(msg),
+                                          in_courtroom=self.device is not None)
             return
         peer = self._peer
         if peer is None or media.peers.get(self.participant.participant_id) is not peer:
@@ -358,6 +367,40 @@ class Session:
         else:
             self._peer = None
             await peer.close()
+
+    def _sources(self, msg: dict[str, Any]) -> list[Source]:
+        """What an ``rtc.join`` may publish, each with its speaker: a
+        participant publishes only their own media (observers none); a
+        courtroom's equipment publishes only for participants seated in
+        the courtroom who speak."""
+        if "publish" in msg:
+            try:
+                sources = parse_sources(msg["publish"])
+            except PublishError as err:
+                raise SignallingError("invalid", str(err)) from None
+        else:
+            audio, video = msg.get("audio", True), msg.get("video", True)
+            if not isinstance(audio, bool) or not isinstance(video, bool):
+                raise SignallingError("invalid", "audio and video must be true or false")
+            sources = default_sources(audio, video)
+        me = self.participant.participant_id
+        hearing = self.room.state.hearing
+        assert hearing is not None
+        checked = []
+        for source in sources:
+            pid = source.participant_id or me
+            if self.device is None:
+                if pid != me:
+                    raise SignallingError("forbidden", "a participant publishes only their own media")
+                if self.participant.role not in SPEAKING_ROLES:
+                    continue  # observers publish nothing
+            else:
+                seat = hearing.participants.get(pid)
+                if seat is None or seat.site != Site.COURT or seat.role not in SPEAKING_ROLES:
+                    raise SignallingError("forbidden", f"track {source.name}: courtroom equipment publishes "
+                                                       "only for participants seated in the courtroom")
+            checked.append(Source(source.name, source.kind, pid))
+        return checked
 
     def push_json(self, message: dict[str, Any]) -> None:
         self.push(encode(message))

@@ -19,7 +19,7 @@ from aiortc import MediaStreamTrack
 
 from protocol import messages
 
-from .audio import Loudspeaker, Microphone
+from .audio import ChannelTrack, Loudspeaker, microphone
 from .client import Backoff, HearingClient
 from .terminal import Terminal
 
@@ -36,7 +36,7 @@ class Appliance:
         self.output_device = output_device
         self.client = HearingClient(join_url, on_message=self._message)
         self.terminal: Terminal | None = None
-        self.microphone: Microphone | None = None
+        self.microphone: ChannelTrack | None = None
         self.speaker: Loudspeaker | None = None
         self._admitted = asyncio.Event()
         self._device_backoff = Backoff(1.0, 30.0)
@@ -93,7 +93,7 @@ class Appliance:
 
     async def _join(self) -> None:
         try:
-            self.microphone = Microphone(self.input_device)
+            self.microphone = microphone(self.input_device)
             if self.speaker is None:
                 self.speaker = Loudspeaker(self.output_device)
             self._device_backoff.reset()

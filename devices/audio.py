@@ -1,5 +1,6 @@
-"""Sound devices through PortAudio (sounddevice): a microphone as an
-aiortc audio track, and a loudspeaker that plays the tracks received.
+"""Sound devices through PortAudio (sounddevice): a microphone, or each
+channel of a multi-channel interface, as an aiortc audio track, and a
+loudspeaker that plays the tracks received.
 
 PortAudio calls back on its own thread; the microphone hands each block to
 the event loop, the loudspeaker mixes whatever the received tracks have
@@ -28,32 +29,67 @@ BLOCK = RATE // 50
 QUEUE_BLOCKS = 50
 
 
-class Microphone(MediaStreamTrack):
-    """The input device's first channel as 48 kHz mono s16 frames."""
+class MicrophoneArray:
+    """An input device's channels, each its own track: the seat microphones
+    of a courtroom on one multi-channel audio interface, read by one
+    PortAudio stream so that the seats stay sample-aligned (what crosstalk
+    arbitration compares). ``tracks[i]`` is channel ``i`` (0-based) as 48
+    kHz mono s16 frames of 20 ms."""
 
-    kind = "audio"
-
-    def __init__(self, device: str | int | None = None) -> None:
-        super().__init__()
+    def __init__(self, device: str | int | None = None, channels: int = 1) -> None:
         import sounddevice
 
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[np.ndarray | BaseException] = asyncio.Queue(QUEUE_BLOCKS)
-        self._pts = 0
         self.device = device
-        self._stream = sounddevice.InputStream(samplerate=RATE, blocksize=BLOCK, channels=1, dtype="int16",
+        self.tracks = [ChannelTrack(self) for _ in range(channels)]
+        self._stream = sounddevice.InputStream(samplerate=RATE, blocksize=BLOCK, channels=channels, dtype="int16",
                                                device=device, callback=self._callback,
                                                finished_callback=self._finished)
         self._stream.start()
 
     def _callback(self, block: np.ndarray, frames: int, time: Any, status: Any) -> None:
-        self._loop.call_soon_threadsafe(self._put, block[:, 0].copy())
+        self._loop.call_soon_threadsafe(self._deliver, block.copy())
+
+    def _deliver(self, block: np.ndarray) -> None:
+        for i, track in enumerate(self.tracks):
+            track.put(block[:, i])
 
     def _finished(self) -> None:
-        if self.readyState == "live":
-            self._loop.call_soon_threadsafe(self._put, MediaStreamError("the microphone stopped"))
+        self._loop.call_soon_threadsafe(self._fail)
 
-    def _put(self, item: np.ndarray | BaseException) -> None:
+    def _fail(self) -> None:
+        for track in self.tracks:
+            if track.readyState == "live":
+                track.put(MediaStreamError("the microphone stopped"))
+
+    @property
+    def live(self) -> bool:
+        """Whether every channel still delivers (the device has not gone)."""
+        return all(t.readyState == "live" for t in self.tracks)
+
+    def stop(self) -> None:
+        for track in self.tracks:
+            if track.readyState == "live":
+                MediaStreamTrack.stop(track)
+        try:
+            self._stream.stop()
+            self._stream.close()
+        except Exception:  # the device is gone already
+            pass
+
+
+class ChannelTrack(MediaStreamTrack):
+    """One channel of a ``MicrophoneArray`` as an aiortc audio track."""
+
+    kind = "audio"
+
+    def __init__(self, array: MicrophoneArray) -> None:
+        super().__init__()
+        self.array = array
+        self._queue: asyncio.Queue[np.ndarray | BaseException] = asyncio.Queue(QUEUE_BLOCKS)
+        self._pts = 0
+
+    def put(self, item: np.ndarray | BaseException) -> None:
         if self._queue.full():
             self._queue.get_nowait()  # drop the oldest block: stay real time
         self._queue.put_nowait(item)
@@ -63,9 +99,9 @@ class Microphone(MediaStreamTrack):
             raise MediaStreamError
         item = await self._queue.get()
         if isinstance(item, BaseException):
-            self.stop()
+            MediaStreamTrack.stop(self)
             raise item
-        frame = av.AudioFrame.from_ndarray(item.reshape(1, -1), format="s16", layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(item).reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = RATE
         frame.pts = self._pts
         frame.time_base = fractions.Fraction(1, RATE)
@@ -73,12 +109,13 @@ class Microphone(MediaStreamTrack):
         return frame
 
     def stop(self) -> None:
-        super().stop()
-        try:
-            self._stream.stop()
-            self._stream.close()
-        except Exception:  # the device is gone already
-            pass
+        """Stopping a channel stops the whole device (one stream reads them all)."""
+        self.array.stop()
+
+
+def microphone(device: str | int | None = None) -> ChannelTrack:
+    """The input device's first channel (a terminal's microphone)."""
+    return MicrophoneArray(device, 1).tracks[0]
 
 
 class Loudspeaker:

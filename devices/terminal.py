@@ -15,6 +15,8 @@ from typing import Any, Awaitable, Callable
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.exceptions import InvalidStateError
 
+from protocol.publish import Source
+
 #: At most this long, a renegotiation waits for the connection to be set up.
 SETTLE_TIMEOUT = 10.0
 _LOCAL_RTP = "_RTCPeerConnection__localRtp"
@@ -24,11 +26,18 @@ _SENDER_STARTED = "_RTCRtpSender__started"
 class Terminal:
     def __init__(self, send: Callable[[dict[str, Any]], Awaitable[None]], *,
                  audio: MediaStreamTrack | None = None, video: MediaStreamTrack | None = None,
+                 sources: list[tuple[Source, MediaStreamTrack]] | None = None,
                  on_track: Callable[[str, str, MediaStreamTrack], None] | None = None) -> None:
-        """``on_track(participant_id, kind, track)`` for every track received."""
+        """Publishes ``audio`` and ``video`` as its participant's own, or
+        else each of ``sources`` (a courtroom PC: a track per seat, each
+        tagged with its participant, and its cameras). ``on_track(
+        participant_id, kind, track)`` for every track received."""
         self.send = send
-        self.audio = audio
-        self.video = video
+        self.sources: dict[str, tuple[Source, MediaStreamTrack]] = (
+            {source.name: (source, track) for source, track in sources} if sources is not None else
+            {kind: (Source(kind, kind), track) for kind, track in (("audio", audio), ("video", video))
+             if track is not None})
+        self._named = sources is not None
         self.on_track = on_track
         self.pc: RTCPeerConnection | None = None
         self.tracks: dict[str, dict[str, str]] = {}  # mid → {participant_id, kind}
@@ -38,7 +47,10 @@ class Terminal:
         self._state = asyncio.Event()
 
     async def join(self) -> None:
-        await self.send({"type": "rtc.join", "audio": self.audio is not None, "video": self.video is not None})
+        if self._named:
+            await self.send({"type": "rtc.join", "publish": [s.to_dict() for s, _ in self.sources.values()]})
+        else:
+            await self.send({"type": "rtc.join", "audio": "audio" in self.sources, "video": "video" in self.sources})
 
     async def leave(self) -> None:
         await self.send({"type": "rtc.leave"})
@@ -71,8 +83,8 @@ class Terminal:
             pass  # answer anyway: the hub gives up on an offer after 15 s
         self.tracks.update(msg.get("tracks", {}))
         await pc.setRemoteDescription(RTCSessionDescription(msg["sdp"], "offer"))
-        for kind, mid in msg.get("publish", {}).items():
-            track = self.audio if kind == "audio" else self.video
+        for name, mid in msg.get("publish", {}).items():
+            track = self.sources[name][1] if name in self.sources else None
             transceiver = next(t for t in pc.getTransceivers() if t.mid == mid)
             if track is not None and transceiver.sender.track is None:
                 transceiver.direction = "sendonly"

@@ -148,6 +148,8 @@ class HearingInfo:
     #: for new hearings without making an old log unverifiable (see
     #: ``RULES``).
     rules: int = 1
+    #: The courtroom it is held in (its equipment joins it), if any.
+    courtroom: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"hearing_id": self.hearing_id, "case_number": self.case_number, "title": self.title,
@@ -156,13 +158,16 @@ class HearingInfo:
             d["waiting_room"] = True
         if self.rules != 1:
             d["rules"] = self.rules
+        if self.courtroom is not None:
+            d["courtroom"] = self.courtroom
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> HearingInfo:
         parts = [Participant.from_dict(p) for p in d["participants"]]
         return cls(d["hearing_id"], d["case_number"], d["title"], d["court"],
-                   {p.participant_id: p for p in parts}, bool(d.get("waiting_room", False)), int(d.get("rules", 1)))
+                   {p.participant_id: p for p in parts}, bool(d.get("waiting_room", False)), int(d.get("rules", 1)),
+                   d.get("courtroom"))
 
 
 #: The rules new hearings are created under.

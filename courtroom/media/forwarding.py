@@ -122,11 +122,17 @@ def tap(receiver: RTCRtpReceiver, on_frame: Callable[[RTCRtpCodecParameters, Jit
 
 
 class Publication:
-    """A publisher's audio or video as the hub receives it."""
+    """A publisher's audio or video as the hub receives it: ``participant_id``
+    is whose speech or picture it is, ``owner`` the connection that sends it
+    (the same for a browser; a courtroom PC sends every seat's), ``name`` the
+    source's name on that connection."""
 
-    def __init__(self, participant_id: str, kind: str, receiver: RTCRtpReceiver) -> None:
+    def __init__(self, participant_id: str, kind: str, receiver: RTCRtpReceiver, *,
+                 owner: str | None = None, name: str | None = None) -> None:
         self.participant_id = participant_id
         self.kind = kind
+        self.owner = owner or participant_id
+        self.name = name or kind
         self.receiver = receiver
         self.codec: RTCRtpCodecParameters | None = None
         self.subscribers: set[ForwardedTrack] = set()
@@ -136,6 +142,11 @@ class Publication:
         self._keyframe_asked = 0.0
         self.tap = tap(receiver, self.deliver)
         self.codec_known = asyncio.Event()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Unique in a hearing: (connection, source name)."""
+        return self.owner, self.name
 
     def deliver(self, codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
         if self.codec is None or self.codec.mimeType != codec.mimeType:

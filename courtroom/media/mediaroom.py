@@ -1,5 +1,12 @@
-"""One hearing's media: a peer per connected participant, every heard
-publication forwarded to every other peer, each speaker's audio to ASR.
+"""One hearing's media: a peer per connection (a participant's browser or
+terminal, or a courtroom PC publishing every seat), every heard publication
+forwarded to every other peer, each speaker's audio to ASR.
+
+A connection that publishes several speakers' audio (the seat microphones
+of one courtroom) hears each word on every microphone near it; its finals
+go through one ``asr.crosstalk.LiveArbiter``, so a word is written once,
+under the seat where it was loudest. Such a connection plays into the
+courtroom, so it never receives the audio of anyone in the courtroom.
 
 It follows the hearing's proceedings after every committed control op: a
 muted or removed participant is no longer forwarded or transcribed, a
@@ -18,11 +25,13 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from aiortc import RTCConfiguration
 
+from asr.crosstalk import LiveArbiter
 from asr.engine import Engine
 from asr.text import CourtText, Vocabulary
 from asr.words import Result
 from transcript.model import Participant
-from transcript.roles import SPEAKING_ROLES
+from transcript.roles import Site
+from protocol.publish import Source
 
 from .forwarding import Publication
 from .peer import Peer
@@ -36,6 +45,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between looks at each speaker's packet loss.
 QUALITY_INTERVAL = 5.0
+#: Seconds between the crosstalk arbiters' looks at the clock.
+ARBITER_TICK = 0.1
 
 
 @dataclass(slots=True)
@@ -54,14 +65,19 @@ class MediaRoom:
     def __init__(self, room: Room, config: MediaConfig) -> None:
         self.room = room
         self.config = config
+        #: By connection: a participant's id, or a courtroom device's.
         self.peers: dict[str, Peer] = {}
-        self.speech: dict[str, SpeechTap] = {}
+        #: By publication key (connection, source name).
+        self.speech: dict[tuple[str, str], SpeechTap] = {}
+        #: Per connection publishing several speakers' audio.
+        self.arbiters: dict[str, LiveArbiter] = {}
         self._finals = 0
-        self._loss: dict[str, float] = {}
-        #: The loudest level of each speaker's audio over the last look (dBov).
-        self._level: dict[str, int | None] = {}
-        self._counts: dict[str, tuple[int, int]] = {}
+        #: Packet loss and loudest level (dBov) of each audio publication, by key.
+        self._loss: dict[tuple[str, str], float] = {}
+        self._level: dict[tuple[str, str], int | None] = {}
+        self._counts: dict[tuple[str, str], tuple[int, int]] = {}
         self._quality: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
         self.text = self._court_text()
 
     def _court_text(self) -> CourtText:
@@ -70,15 +86,27 @@ class MediaRoom:
         return self.config.text if terms is None else CourtText(Vocabulary(terms))
 
     def presence(self) -> dict[str, dict[str, Any]]:
-        """Each connected peer's media as screens show it: connection state,
-        whether audio and video arrive, and the audio's packet loss."""
-        out = {}
-        for pid, peer in self.peers.items():
-            state = peer.pc.connectionState
-            out[pid] = {"media": "connected" if state == "connected" else "connecting",
-                        "audio": "audio" in peer.publications, "video": "video" in peer.publications,
-                        "loss": self._loss.get(pid), "level": self._level.get(pid)}
+        """Each speaker's media as screens show it: connection state, whether
+        audio and video arrive, the audio's packet loss and level, and
+        ``via`` the device when a courtroom PC carries it (a seat)."""
+        out: dict[str, dict[str, Any]] = {}
+        for cid, peer in self.peers.items():
+            media = "connected" if peer.pc.connectionState == "connected" else "connecting"
+            for pid in peer.speakers() or {cid}:
+                pubs = [p for p in peer.publications.values() if p.participant_id == pid]
+                audio = next((p for p in pubs if p.kind == "audio"), None)
+                entry: dict[str, Any] = {
+                    "media": media, "audio": audio is not None, "video": any(p.kind == "video" for p in pubs),
+                    "loss": None if audio is None else self._loss.get(audio.key),
+                    "level": None if audio is None else self._level.get(audio.key)}
+                if pid != cid:
+                    entry["via"] = cid
+                if pid not in out or pid == cid:  # their own connection first
+                    out[pid] = entry
         return out
+
+    def publications(self) -> list[Publication]:
+        return [p for peer in self.peers.values() for p in peer.publications.values()]
 
     async def _watch_quality(self) -> None:
         """Every few seconds: packet loss of each speaker's audio (the
@@ -86,14 +114,14 @@ class MediaRoom:
         microphone hears anything), then tell the screens if it changed."""
         while True:
             await asyncio.sleep(QUALITY_INTERVAL)
-            for pid, peer in list(self.peers.items()):
-                publication = peer.publications.get("audio")
-                if publication is None:
+            for publication in self.publications():
+                if publication.kind != "audio":
                     continue
+                key = publication.key
                 if publication.tap.levels is not None:
                     level = publication.tap.levels.take_level()
                     # In 10 dB steps: presence goes to every screen, and only when it changes.
-                    self._level[pid] = None if level is None else int(round(level / 10) * 10)
+                    self._level[key] = None if level is None else int(round(level / 10) * 10)
                 try:
                     stats = await publication.receiver.getStats()
                 except Exception:  # the peer went away meanwhile
@@ -101,50 +129,100 @@ class MediaRoom:
                 inbound = [s for s in stats.values() if s.type == "inbound-rtp"]
                 received = sum(s.packetsReceived for s in inbound)
                 lost = sum(max(0, s.packetsLost) for s in inbound)
-                before = self._counts.get(pid, (0, 0))
-                self._counts[pid] = (received, lost)
+                before = self._counts.get(key, (0, 0))
+                self._counts[key] = (received, lost)
                 got, missed = received - before[0], lost - before[1]
                 if got + missed > 0:
-                    self._loss[pid] = round(missed / (got + missed), 3)
+                    self._loss[key] = round(missed / (got + missed), 3)
             self.room.presence_changed()
+
+    async def _tick_arbiters(self) -> None:
+        """Doubtful words are kept once their louder seat has been quiet
+        long enough: the arbiters need the clock even when nobody speaks."""
+        while True:
+            await asyncio.sleep(ARBITER_TICK)
+            now = self.clock()
+            for arbiter in list(self.arbiters.values()):
+                arbiter.tick(now)
 
     def clock(self) -> float:
         return max(0.0, time.time() - self.room.created_ms / 1000)
 
-    # -- participants ---------------------------------------------------------------
+    # -- connections ------------------------------------------------------------------
 
-    async def join(self, participant: Participant, signal: Callable[[dict[str, Any]], None],
-                   audio: bool, video: bool) -> Peer:
-        """(Re)connect a participant's media; an older connection of theirs ends."""
-        old = self.peers.pop(participant.participant_id, None)
+    async def join(self, connection: Participant, signal: Callable[[dict[str, Any]], None],
+                   sources: list[Source], in_courtroom: bool = False) -> Peer:
+        """(Re)connect a connection's media; an older connection of the same
+        id ends. ``sources`` come checked, each with its speaker set;
+        ``in_courtroom``: it plays into the courtroom (a courtroom PC's
+        loudspeakers), so it gets no audio of anyone in the courtroom."""
+        old = self.peers.pop(connection.participant_id, None)
         if old is not None:
             await old.close()
-        speaks = participant.role in SPEAKING_ROLES
-        peer = Peer(participant.participant_id, signal, self.config.rtc, self._published, self._closed,
+        peer = Peer(connection.participant_id, signal, self.config.rtc, self._published, self._closed,
                     self.room.presence_changed)
-        self.peers[participant.participant_id] = peer
+        peer.in_courtroom = in_courtroom
+        self.peers[connection.participant_id] = peer
         if self._quality is None:
             self._quality = asyncio.ensure_future(self._watch_quality())
         for other in list(self.peers.values()):
             for publication in other.publications.values():
-                if other is not peer and publication.codec is not None:
+                if other is not peer and publication.codec is not None and self._wants(peer, publication):
                     peer.subscribe(publication)
-        peer.start(audio and speaks, video and speaks)
+        peer.start(sources)
         return peer
+
+    def _wants(self, peer: Peer, publication: Publication) -> bool:
+        """Whether ``peer`` receives ``publication``: never its own, and in
+        the courtroom never the courtroom's own voices (no echo loop)."""
+        if publication.owner == peer.participant_id:
+            return False
+        if peer.in_courtroom and publication.kind == "audio":
+            speaker = self.room.state.hearing.participants.get(publication.participant_id) \
+                if self.room.state.hearing is not None else None
+            return speaker is not None and speaker.site != Site.COURT
+        return True
 
     def _published(self, peer: Peer, publication: Publication) -> None:
         asyncio.ensure_future(self._forward_when_ready(peer, publication))
         if self.config.recordings is not None:
+            label = publication.kind if publication.name in ("audio", "video") else publication.name
             publication.recorder = TrackRecorder(self.config.recordings / self.room.hearing_id,
-                                                 peer.participant_id, publication.kind, self.clock)
+                                                 publication.participant_id, label, self.clock,
+                                                 kind=publication.kind)
         if publication.kind == "audio" and self.config.engine is not None:
-            participant = self.room.state.participant(peer.participant_id)
-            self.speech[peer.participant_id] = SpeechTap(
-                publication, peer.publish["audio"].receiver.track, self.config.engine, self.text,
-                self.clock, lambda sid, r: self._recognized(participant, sid, r),
-                lambda: self.room.partial(participant.participant_id, ""), self.config.early_endpoints)
+            self._transcribe(peer, publication)
         self.update()
         self.room.presence_changed()
+
+    def _transcribe(self, peer: Peer, publication: Publication) -> None:
+        speaker = self.room.state.participant(publication.participant_id)
+        key = publication.key
+        seats = sum(1 for s in peer.sources.values() if s.kind == "audio") > 1
+        arbiter = None
+        if seats:
+            arbiter = self.arbiters.get(peer.participant_id)
+            if arbiter is None:
+                arbiter = self.arbiters[peer.participant_id] = LiveArbiter(
+                    lambda channel, result: self._write(self.room.state.participant(channel), result), self.text)
+                if self._ticker is None:
+                    self._ticker = asyncio.ensure_future(self._tick_arbiters())
+
+        def recognized(stream_id: str, result: Result) -> None:
+            if not result.final:
+                if result.text and (arbiter is None or arbiter.loudest(speaker.participant_id, self.clock())):
+                    self.room.partial(speaker.participant_id, result.text)
+            elif arbiter is not None:
+                arbiter.final(speaker.participant_id, result)
+            else:
+                self._write(speaker, result)
+
+        levels = None if arbiter is None else (
+            lambda start, energies: arbiter.levels(speaker.participant_id, start, energies))
+        self.speech[key] = SpeechTap(
+            publication, peer.publish[publication.name].receiver.track, self.config.engine, self.text,
+            self.clock, recognized, lambda: self.room.partial(speaker.participant_id, ""),
+            self.config.early_endpoints, on_levels=levels)
 
     async def _forward_when_ready(self, peer: Peer, publication: Publication) -> None:
         """Subscribers need the publisher's codec: wait for its first frame."""
@@ -152,37 +230,38 @@ class MediaRoom:
         if self.peers.get(peer.participant_id) is not peer:
             return
         for other in list(self.peers.values()):
-            if other is not peer:
+            if other is not peer and self._wants(other, publication):
                 other.subscribe(publication)
 
     def _closed(self, peer: Peer) -> None:
         if self.peers.get(peer.participant_id) is peer:
             del self.peers[peer.participant_id]
-        tap = self.speech.get(peer.participant_id)
-        if tap is not None and tap.publication in peer.publications.values():
-            tap.close()
-            del self.speech[peer.participant_id]
-        for other in self.peers.values():
-            for kind in ("audio", "video"):
-                other.unsubscribe(peer.participant_id, kind)
-        self._loss.pop(peer.participant_id, None)
-        self._level.pop(peer.participant_id, None)
-        self._counts.pop(peer.participant_id, None)
+            self.arbiters.pop(peer.participant_id, None)
+        for publication in peer.publications.values():
+            key = publication.key
+            tap = self.speech.get(key)
+            if tap is not None and tap.publication is publication:
+                tap.close()
+                del self.speech[key]
+            for other in self.peers.values():
+                other.unsubscribe(key)
+            self._loss.pop(key, None)
+            self._level.pop(key, None)
+            self._counts.pop(key, None)
         self.room.presence_changed()
 
     # -- recognition ----------------------------------------------------------------
 
-    def _recognized(self, speaker: Participant, stream_id: str, result: Result) -> None:
-        if not result.final:
-            if result.text:
-                self.room.partial(speaker.participant_id, result.text)
-            return
+    def _write(self, speaker: Participant, result: Result) -> None:
+        """A final result, written as the speaker's segment."""
         self._finals += 1
         op: dict[str, Any] = {"kind": "segment.add", "text": result.text,
                               "words": [w.to_dict() for w in result.words]}
         if result.start is not None and result.end is not None:
             op["start"], op["end"] = round(result.start, 3), round(result.end, 3)
-        self.room.submit_speech(speaker, f"{stream_id}-{self._finals}", op)
+        stream = next((t.stream_id for t in self.speech.values()
+                       if t.publication.participant_id == speaker.participant_id), "0")
+        self.room.submit_speech(speaker, f"{stream}-{self._finals}", op)
 
     # -- proceedings ----------------------------------------------------------------
 
@@ -194,30 +273,33 @@ class MediaRoom:
             self.text = self._court_text()
             for tap in self.speech.values():
                 tap.use_text(self.text)
+            for arbiter in self.arbiters.values():
+                arbiter.text = self.text
 
     def update(self) -> None:
         """Bring forwarding, recognition and connections in line with the
-        proceedings as they stand."""
+        proceedings as they stand: a seat is heard as its participant is."""
         proceedings = self.room.state.proceedings
-        for pid, peer in list(self.peers.items()):
-            if pid not in proceedings.admitted:
+        for cid, peer in list(self.peers.items()):
+            if cid not in proceedings.admitted and not peer.in_courtroom:
                 peer.signal({"type": "rtc.closed", "reason": "removed", "message": "您已被移出庭审"})
                 asyncio.ensure_future(peer.close())
                 continue
-            heard = proceedings.heard(pid)
             for publication in peer.publications.values():
+                heard = proceedings.heard(publication.participant_id)
                 publication.enabled = heard
                 if publication.recorder is not None:
                     publication.recorder.set_active(heard and proceedings.recording)
-            tap = self.speech.get(pid)
-            if tap is not None:
-                tap.set_active(heard and proceedings.recording)
+                tap = self.speech.get(publication.key)
+                if tap is not None:
+                    tap.set_active(heard and proceedings.recording)
 
     def close_soon(self) -> None:
         asyncio.ensure_future(self.close())
 
     async def close(self) -> None:
-        if self._quality is not None:
-            self._quality.cancel()
+        for task in (self._quality, self._ticker):
+            if task is not None:
+                task.cancel()
         for peer in list(self.peers.values()):
             await peer.close()

@@ -1,11 +1,13 @@
 """One participant's peer connection with the hub.
 
 The hub always makes the offers, so two offers never cross (no glare): the
-participant asks to join with what it will publish, the hub offers one
-receive-only section per published kind and one send-only section per other
-participant's track, and renegotiates whenever those change, one offer at a
-time. The participant answers, attaching its microphone and camera to the
-sections named in ``publish``.
+participant asks to join with what it will publish (its ``Source`` list:
+a browser's microphone and camera, or a courtroom PC's seat microphones and
+cameras, each tagged with the participant it belongs to), the hub offers
+one receive-only section per source and one send-only section per track of
+the others it receives, and renegotiates whenever those change, one offer
+at a time. The participant answers, attaching each source to the section
+named for it in ``publish``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from aiortc import (RTCConfiguration, RTCIceCandidate, RTCPeerConnection, RTCRtp
                     RTCSessionDescription)
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.sdp import candidate_from_sdp
+
+from protocol.publish import Source
 
 from .forwarding import ForwardedTrack, Publication, TranscodedTrack
 
@@ -68,8 +72,12 @@ class Peer:
                                                      bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
         self._ice_servers = [{"urls": s.urls, **({"username": s.username, "credential": s.credential}
                                                  if s.username else {})} for s in config.iceServers or []]
+        #: What this connection publishes, by source name; each source's
+        #: ``participant_id`` is set (the speaker).
+        self.sources: dict[str, Source] = {}
         self.publish: dict[str, RTCRtpTransceiver] = {}
         self.publications: dict[str, Publication] = {}
+        #: By the publication's (connection, source name).
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
         self._spare: list[RTCRtpTransceiver] = []
         self._on_publish = on_publish
@@ -79,17 +87,24 @@ class Peer:
         self._answer: asyncio.Future[None] | None = None
         self._candidates = 0
         self._closed = False
+        #: A courtroom PC playing into the courtroom (see MediaRoom._wants).
+        self.in_courtroom = False
         self._negotiator = asyncio.ensure_future(self._negotiate_loop())
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
 
-    def start(self, audio: bool, video: bool) -> None:
-        for kind, wanted in (("audio", audio), ("video", video)):
-            if wanted:
-                t = self.pc.addTransceiver(kind, direction="recvonly")
-                t.setCodecPreferences(preferences(kind))
-                self.publish[kind] = t
+    def start(self, sources: list[Source]) -> None:
+        """Receive these sources (each with its speaker set)."""
+        for source in sources:
+            t = self.pc.addTransceiver(source.kind, direction="recvonly")
+            t.setCodecPreferences(preferences(source.kind))
+            self.sources[source.name] = source
+            self.publish[source.name] = t
         self.renegotiate()
+
+    def speakers(self) -> set[str]:
+        """The participants whose media this connection publishes."""
+        return {s.participant_id for s in self.sources.values() if s.participant_id is not None}
 
     def renegotiate(self) -> None:
         self._dirty.set()
@@ -97,7 +112,7 @@ class Peer:
     # -- subscriptions ------------------------------------------------------------
 
     def subscribe(self, publication: Publication) -> None:
-        key = (publication.participant_id, publication.kind)
+        key = publication.key
         if key in self.subscriptions or self._closed:
             return
         assert publication.codec is not None
@@ -117,8 +132,9 @@ class Peer:
         self.subscriptions[key] = Subscription(publication, transceiver, track)
         self.renegotiate()
 
-    def unsubscribe(self, participant_id: str, kind: str) -> None:
-        sub = self.subscriptions.pop((participant_id, kind), None)
+    def unsubscribe(self, key: tuple[str, str]) -> None:
+        """Stop receiving a publication, by its (connection, source name)."""
+        sub = self.subscriptions.pop(key, None)
         if sub is None:
             return
         sub.publication.unsubscribe(sub.track)
@@ -163,12 +179,13 @@ class Peer:
     async def _negotiate(self) -> None:
         offer = await self.pc.createOffer()
         await self.pc.setLocalDescription(offer)
-        tracks = {s.transceiver.mid: {"participant_id": s.publication.participant_id, "kind": s.publication.kind}
+        tracks = {s.transceiver.mid: {"participant_id": s.publication.participant_id, "kind": s.publication.kind,
+                                      "name": s.publication.name}
                   for s in self.subscriptions.values()}
         self._answer = asyncio.get_running_loop().create_future()
         self._candidates = 0
         self.signal({"type": "rtc.offer", "sdp": self.pc.localDescription.sdp, "tracks": tracks,
-                     "publish": {kind: t.mid for kind, t in self.publish.items()},
+                     "publish": {name: t.mid for name, t in self.publish.items()},
                      "ice_servers": self._ice_servers})
         try:
             await asyncio.wait_for(self._answer, ANSWER_TIMEOUT)
@@ -219,11 +236,14 @@ class Peer:
 
     def _on_track(self, track: Any) -> None:
         transceiver = next(t for t in self.pc.getTransceivers() if t.receiver.track is track)
-        kind = next((k for k, t in self.publish.items() if t is transceiver), None)
-        if kind is None:
+        name = next((n for n, t in self.publish.items() if t is transceiver), None)
+        if name is None:
             return
-        publication = Publication(self.participant_id, kind, transceiver.receiver)
-        self.publications[kind] = publication
+        source = self.sources[name]
+        assert source.participant_id is not None
+        publication = Publication(source.participant_id, source.kind, transceiver.receiver,
+                                  owner=self.participant_id, name=name)
+        self.publications[name] = publication
         self._on_publish(self, publication)
 
     async def _on_state(self) -> None:

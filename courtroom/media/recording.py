@@ -195,10 +195,15 @@ class TrackRecorder:
     """One publication's recording. ``active`` follows whether the
     participant is heard; each active stretch is one file."""
 
-    def __init__(self, folder: Path, participant_id: str, kind: str, clock: Callable[[], float]) -> None:
+    def __init__(self, folder: Path, participant_id: str, label: str, clock: Callable[[], float],
+                 kind: str | None = None) -> None:
+        """``label`` goes in the file's name (``audio``, ``video``, or a
+        source's own name such as ``document``); ``kind`` is the media
+        (the label where not given)."""
         self.folder = folder
         self.participant_id = participant_id
-        self.kind = kind
+        self.label = label
+        self.kind = kind or label
         self.clock = clock
         self.active = False
         self.path: Path | None = None
@@ -232,7 +237,7 @@ class TrackRecorder:
     def _open(self, ext: str) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         start_ms = int(self.clock() * 1000)
-        self.path = self.folder / f"{self.participant_id}-{self.kind}-{start_ms:012d}.{ext}"
+        self.path = self.folder / f"{self.participant_id}-{self.label}-{start_ms:012d}.{ext}"
         return self.path
 
     def _write_audio(self, data: bytes, timestamp: int) -> None:

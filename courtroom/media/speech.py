@@ -15,8 +15,10 @@ import logging
 import time
 from typing import Any, Callable
 
+import numpy as np
 from aiortc.mediastreams import MediaStreamError
 
+from asr.crosstalk import hop_energies
 from asr.endpointing import Endpointer
 from asr.engine import Engine
 from asr.stream import SpeakerStream
@@ -31,19 +33,27 @@ log = logging.getLogger(__name__)
 class SpeechTap:
     def __init__(self, publication: Publication, track: Any, engine: Engine, text: CourtText,
                  clock: Callable[[], float], on_result: Callable[[str, Result], None],
-                 on_end: Callable[[], None] = lambda: None, early_endpoints: bool = True) -> None:
+                 on_end: Callable[[], None] = lambda: None, early_endpoints: bool = True,
+                 on_levels: Callable[[float, np.ndarray], None] | None = None) -> None:
         """``clock``: seconds on the hearing's clock now; ``on_result`` is
         called on the event loop with (stream id, result); ``on_end`` on the
         loop once a stream has ended and given its last final (so an
         interim line that led to nothing is cleared); ``early_endpoints``:
         end utterances where the pause is clear, not only at the
-        recognizer's fixed silence."""
+        recognizer's fixed silence; ``on_levels(start, energies)`` gets the
+        loudness of the audio recognized, in ``asr.crosstalk.HOP`` hops
+        from ``start`` on the hearing's clock (for crosstalk between seats)."""
         self.publication = publication
         self.engine = engine
         self.text = text
         self.clock = clock
         self.on_result = on_result
         self.on_end = on_end
+        self.on_levels = on_levels
+        #: The current stream's start on the hearing's clock, and the
+        #: samples (per channel) fed to it since.
+        self._offset = 0.0
+        self._fed = 0
         self.stream: SpeakerStream | None = None
         self.stream_id = ""
         #: Ends this speaker's utterances where the pause is clear; kept
@@ -87,12 +97,18 @@ class SpeechTap:
                 if self.stream is None:
                     self.stream_id = f"{int(time.time() * 1000):x}"
                     sid = self.stream_id
+                    self._offset, self._fed = self.clock(), 0
                     self.stream = SpeakerStream(
                         self.engine, self.publication.participant_id,
                         lambda r: self._loop.call_soon_threadsafe(self.on_result, sid, r),
-                        text=self.text, offset=self.clock(), endpointer=self.endpointer)
+                        text=self.text, offset=self._offset, endpointer=self.endpointer)
                 channels = len(frame.layout.channels)
-                self.stream.feed(frame.to_ndarray().reshape(-1), frame.sample_rate, channels)
+                samples = frame.to_ndarray().reshape(-1)
+                self.stream.feed(samples, frame.sample_rate, channels)
+                if self.on_levels is not None:
+                    self.on_levels(self._offset + self._fed / frame.sample_rate,
+                                   hop_energies(samples, frame.sample_rate, channels))
+                self._fed += len(samples) // channels
         except (MediaStreamError, asyncio.CancelledError):
             pass
         except Exception:

@@ -258,6 +258,14 @@ def keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def device_logging() -> None:
+    """What a terminal or courtroom PC logs: its own waiting and joining,
+    not every ICE check of the media libraries."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    for noisy in ("aioice", "aiortc"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def terminal(args: argparse.Namespace) -> int:
     """A fixed terminal: joins with the system's microphone and loudspeaker
     and stays in the hearing by itself."""
@@ -273,7 +281,7 @@ def terminal(args: argparse.Namespace) -> int:
         websocket_url(args.join_url)
     except ValueError as err:
         raise CommandError(str(err)) from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    device_logging()
     try:
         asyncio.run(Appliance(args.join_url, args.input, args.output).run())
     except Revoked as err:
@@ -300,7 +308,7 @@ def room(args: argparse.Namespace) -> int:
         config = load(Path(args.config))
     except ConfigError as err:
         raise CommandError(str(err)) from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    device_logging()
     try:
         asyncio.run(CourtroomAgent(config).run())
     except Revoked as err:

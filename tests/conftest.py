@@ -40,10 +40,12 @@ def small_disk() -> Iterator[Callable[[Path, int], Path]]:
 @pytest.fixture
 def pulse(tmp_path: Path) -> Iterator[PrivatePulse]:
     """A private PulseAudio with a mono sink ``mic`` (what a terminal's
-    microphone hears: its ``mic.monitor``) and a stereo sink ``speakers``.
+    microphone hears: its ``mic.monitor``), a stereo sink ``speakers``, and
+    for a courtroom a 4-channel sink ``room`` (its seat microphones:
+    ``room.monitor``) and a stereo ``ceiling`` (its loudspeakers).
     Without PulseAudio the test skips, except under CI, where it fails."""
     try:
-        server = PrivatePulse(tmp_path / "pulse").start({"mic": 1, "speakers": 2})
+        server = PrivatePulse(tmp_path / "pulse").start({"mic": 1, "speakers": 2, "room": 4, "ceiling": 2})
     except FileNotFoundError as err:
         pytest.fail(str(err)) if os.environ.get("CI") else pytest.skip(str(err))
     yield server

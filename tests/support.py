@@ -253,6 +253,15 @@ def env_flag(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0", "false")
 
 
+#: ALSA's channel order, which PortAudio's ALSA path (the pulse plugin)
+#: asks PulseAudio for. Sinks and players use the same map, so that seat i
+#: stays channel i (with PulseAudio's own default map it remixes them).
+ALSA_CHANNEL_MAPS = {
+    1: "mono", 2: "front-left,front-right", 4: "front-left,front-right,rear-left,rear-right",
+    6: "front-left,front-right,rear-left,rear-right,front-center,lfe",
+    8: "front-left,front-right,rear-left,rear-right,front-center,lfe,side-left,side-right"}
+
+
 class PrivatePulse:
     """A PulseAudio server of the test's own (its socket in a temporary
     folder; nothing of the machine's sound is touched), with null sinks that
@@ -274,8 +283,8 @@ class PrivatePulse:
                                         "libportaudio2 libasound2-plugins)")
         self.folder.mkdir(parents=True, exist_ok=True)
         modules = [f"module-native-protocol-unix socket={self.socket} auth-anonymous=1"]
-        modules += [f"module-null-sink sink_name={name} channels={channels} rate=48000"
-                    for name, channels in sinks.items()]
+        modules += [f"module-null-sink sink_name={name} channels={channels} rate=48000 "
+                    f"channel_map={ALSA_CHANNEL_MAPS[channels]}" for name, channels in sinks.items()]
         args = ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
                 "--disable-shm=yes", "--log-target=stderr"]
         for module in modules:
@@ -305,7 +314,8 @@ class PrivatePulse:
     def play(self, sink: str, pcm: Any, channels: int = 1) -> subprocess.Popen[bytes]:
         """Play int16 samples (48 kHz) into ``sink`` in real time."""
         proc = subprocess.Popen(["pacat", f"--device={sink}", "--rate=48000", f"--channels={channels}",
-                                 "--format=s16le", "--raw"], stdin=subprocess.PIPE, env=self.env())
+                                 f"--channel-map={ALSA_CHANNEL_MAPS[channels]}", "--format=s16le", "--raw"],
+                                stdin=subprocess.PIPE, env=self.env())
         assert proc.stdin is not None
         proc.stdin.write(pcm.astype("<i2").tobytes())
         proc.stdin.close()
@@ -316,7 +326,8 @@ class PrivatePulse:
         samples shaped (n, channels)."""
         import numpy as np
         proc = subprocess.Popen(["parec", f"--device={source}", "--rate=48000", f"--channels={channels}",
-                                 "--format=s16le", "--raw"], stdout=subprocess.PIPE, env=self.env())
+                                 f"--channel-map={ALSA_CHANNEL_MAPS[channels]}", "--format=s16le", "--raw"],
+                                stdout=subprocess.PIPE, env=self.env())
         time.sleep(seconds)
         proc.terminate()
         data, _ = proc.communicate(timeout=5)

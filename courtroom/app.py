@@ -230,12 +230,19 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
 
     @app.post("/api/hearings/{hearing_id}/evidence", status_code=201)
     async def upload_evidence(hearing_id: str, request: Request, token: Credential,
-                              name: str = Query(min_length=1, max_length=MAX_NAME)) -> dict[str, Any]:
+                              name: str = Query(min_length=1, max_length=MAX_NAME),
+                              capture: str | None = Query(None, max_length=64)) -> dict[str, Any]:
         """A photo or document, as the request body. Stored (fsync'd) under its
         SHA-256, then filed as an ``evidence.add`` op of the uploader; the
         answer comes after that op is durable. The same file from the same
-        participant again gives the first answer."""
-        room, participant = await participant_room(hearing_id, token)
+        participant again gives the first answer. With ``capture``: a
+        courtroom device's photo that a participant asked for, filed as
+        theirs (see ``captures``)."""
+        device_id = None
+        if capture is not None:
+            room, participant, device_id = await captured_for(hearing_id, token, capture)
+        else:
+            room, participant = await participant_room(hearing_id, token)
         # Everything that can be known before a byte is stored is checked first.
         if "evidence.add" not in PERMISSIONS[participant.role]:
             raise HTTPException(403, f"{participant.role.value} may not file evidence")
@@ -261,7 +268,24 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
                 e.sha256 == stored.sha256 for e in room.state.evidence.values()))
         item = next(e for e in reversed(room.state.evidence.values())
                     if e.sha256 == stored.sha256 and e.uploader.participant_id == participant.participant_id)
+        if capture is not None and device_id is not None:
+            room.captures.take(capture, device_id)  # filed: good once
         return {"evidence": item.to_dict(), "seq": answer["seq"]}
+
+    async def captured_for(hearing_id: str, token: str, capture_id: str) -> tuple[Room, Participant, str]:
+        """The room and the participant a device's capture is filed for: the
+        device's credential must be good, the capture waiting for it, and
+        the participant still admitted."""
+        device = await hub.device(token)
+        if device is None:
+            raise HTTPException(401, "a valid device credential is required")
+        room = await hub.room(hearing_id)
+        capture = room.captures.peek(capture_id, device.device_id) if room is not None else None
+        if room is None or capture is None or capture.source == "fingerprint":
+            raise HTTPException(404, "no such capture waiting for this device")
+        if capture.requester_id not in room.state.proceedings.admitted:
+            raise HTTPException(403, "the participant who asked is not admitted")
+        return room, room.state.participant(capture.requester_id), device.device_id
 
     @app.get("/api/hearings/{hearing_id}/evidence/{evidence_id}")
     async def evidence_file(hearing_id: str, evidence_id: str, token: Credential) -> FileResponse:

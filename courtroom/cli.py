@@ -295,12 +295,12 @@ def terminal(args: argparse.Namespace) -> int:
 def room(args: argparse.Namespace) -> int:
     """A courtroom PC: joins whatever hearing its courtroom holds, every seat
     microphone as its participant, and stays in it by itself."""
-    from devices.agent import CourtroomAgent
+    from devices.agent import SYSTEMD_UNIT, CourtroomAgent
     from devices.client import Revoked
     from devices.roomconfig import ConfigError, load
 
     if args.systemd_unit:
-        print(ROOM_UNIT.format(python=sys.executable), end="")
+        print(SYSTEMD_UNIT.format(python=sys.executable), end="")
         return 0
     if not args.config:
         raise CommandError("--config is required: the courtroom's room.toml (see README)")
@@ -316,24 +316,6 @@ def room(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
-
-
-ROOM_UNIT = """\
-[Unit]
-Description=融合法庭 courtroom PC (seat microphones, loudspeakers)
-After=network-online.target sound.target
-Wants=network-online.target
-
-[Service]
-ExecStart={python} -m courtroom.cli room --config /etc/courtroom/room.toml
-Restart=always
-RestartSec=5
-User=courtroom
-SupplementaryGroups=audio
-
-[Install]
-WantedBy=multi-user.target
-"""
 
 
 def export_format(given: str | None, output: str | None) -> str:

@@ -63,8 +63,9 @@ def equipment_routes(hub: Hub, access: Access, base_url: Callable[[Request], str
 
     @router.get("/api/devices/current")
     async def current(request: Request, token: Credential) -> dict[str, Any]:
-        """The hearing the device's courtroom holds now (the newest that has
-        not ended), and the websocket to join it with the same credential."""
+        """The hearing the device's courtroom holds now (see
+        ``Hub.current_hearing``), and the websocket to join it with the same
+        credential."""
         device = await hub.device(token)
         if device is None:
             raise HTTPException(401, "a valid device credential is required")

@@ -242,15 +242,20 @@ class Hub:
         return await self._run(self.equipment.lookup, token)
 
     async def current_hearing(self, courtroom: str) -> Room | None:
-        """The courtroom's newest hearing that has not ended, if any."""
+        """The hearing the courtroom holds now: the newest in session (or
+        adjourned), else the newest not yet opened, else the newest that has
+        ended (its parties still sign the record, some with the courtroom's
+        fingerprint readers)."""
+        best: tuple[int, Room] | None = None
+        rank = {Status.IN_SESSION: 0, Status.PAUSED: 0, Status.NOT_STARTED: 1, Status.ENDED: 2}
         for hearing_id in await self._run(self.equipment.hearings_in, courtroom):
             try:
                 room = await self.room(hearing_id)
             except HearingUnavailable:
                 continue
-            if room is not None and room.state.proceedings.status != Status.ENDED:
-                return room
-        return None
+            if room is not None and (best is None or rank[room.state.proceedings.status] < best[0]):
+                best = (rank[room.state.proceedings.status], room)
+        return None if best is None else best[1]
 
     def _derive(self, entries: list[LogEntry]) -> None:
         """What a batch changes besides the log, in its transaction: invites

@@ -22,6 +22,7 @@ from transcript.model import Actor, Participant
 from transcript.sittings import Sittings
 from transcript.state import Event, TranscriptState
 
+from .captures import Captures
 from .equipment import is_device_id
 from .ratelimit import TokenBucket
 from .refusals import Refusals
@@ -122,6 +123,10 @@ class Room:
         self._presence: dict[str, Any] = {}
         #: Devices that joined, by id → name (kept for their last_seen).
         self._device_names: dict[str, str] = {}
+        #: Photos and prints asked of the courtroom's devices, not yet done.
+        self.captures = Captures()
+        #: Per device: the participants whose seat has a fingerprint reader.
+        self.readers: dict[str, list[str]] = {}
         self._presence_due: asyncio.TimerHandle | None = None
         for e in entries:
             self._record(e)
@@ -340,6 +345,9 @@ class Room:
                 "connected" if peer.pc.connectionState == "connected" else "connecting")
             if peer is not None:
                 entry["seats"] = sorted(peer.speakers())
+                entry["cameras"] = sorted(name for name, source in peer.sources.items() if source.kind == "video")
+            if device_id in connected and self.readers.get(device_id):
+                entry["fingerprints"] = self.readers[device_id]
             if device_id not in connected and device_id in self._last_seen:
                 entry["last_seen"] = self._last_seen[device_id]
             out[device_id] = entry
@@ -347,6 +355,17 @@ class Room:
 
     def _presence_message(self) -> dict[str, Any]:
         return {"type": "presence", "participants": self.presence(), "devices": self.devices()}
+
+    def to_connection(self, connection_id: str, message: dict[str, Any]) -> bool:
+        """Send to every live connection of a participant or device; whether
+        there was one."""
+        listeners = [listener for listener in self._of(connection_id) if listener.live]
+        for listener in listeners:
+            listener.push(encode(message))
+        return bool(listeners)
+
+    def is_connected(self, connection_id: str) -> bool:
+        return any(listener.live for listener in self._of(connection_id))
 
     def revoked(self, connection_id: str) -> None:
         """A device's credential was revoked: its connections close at once."""

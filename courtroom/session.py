@@ -14,10 +14,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from protocol import messages, wellformed
 from protocol.limits import MAX_OP_ID, MAX_PARTIAL, MESSAGE_LIMIT, Close
-from protocol.publish import PublishError, Source, default_sources, parse_sources
+from protocol.publish import KINDS, PublishError, Source, default_sources, parse_sources
 from transcript.errors import OpError, shown
 from transcript.model import Participant
-from transcript.roles import SPEAKING_ROLES, Site, permissions_of
+from transcript.ops import evidence_name, parse_op
+from transcript.roles import PERMISSIONS, SPEAKING_ROLES, Site, permissions_of
 
 from .equipment import Device
 from .media.peer import Peer, SignallingError
@@ -289,6 +290,12 @@ class Session:
             self.room.sync(self, 0)
         elif kind == "partial":
             self._partial(msg)
+        elif kind == messages.DEVICE_CAPTURE:
+            self._capture(msg)
+        elif kind in (messages.DEVICE_CAPTURE_DONE, messages.DEVICE_CAPTURE_FAILED):
+            self._device_capture(msg)
+        elif kind == messages.DEVICE_READERS:
+            self._device_readers(msg)
         elif kind in messages.RTC_FROM_CLIENT:
             if self.room.media is None:
                 self._error("unavailable", "this hub runs without media")
@@ -354,8 +361,11 @@ class Session:
         if kind == "rtc.join":
             if self.device is None and self.participant.participant_id not in self.room.state.proceedings.admitted:
                 raise SignallingError("forbidden", "waiting to be admitted by the judge")
+            receive = msg.get("receive", list(KINDS))
+            if not isinstance(receive, list) or not set(receive) <= set(KINDS):
+                raise SignallingError("invalid", "receive must be a list of kinds: audio, video")
             self._peer = await media.join(self.participant, self.push_json, self._sources(msg),
-                                          in_courtroom=self.device is not None)
+                                          in_courtroom=self.device is not None, receive=frozenset(receive))
             return
         peer = self._peer
         if peer is None or media.peers.get(self.participant.participant_id) is not peer:
@@ -394,13 +404,100 @@ class Session:
                     raise SignallingError("forbidden", "a participant publishes only their own media")
                 if self.participant.role not in SPEAKING_ROLES:
                     continue  # observers publish nothing
-            else:
+            elif not (pid == me and source.kind == "video"):  # its own: the room's, the document camera
                 seat = hearing.participants.get(pid)
                 if seat is None or seat.site != Site.COURT or seat.role not in SPEAKING_ROLES:
                     raise SignallingError("forbidden", f"track {source.name}: courtroom equipment publishes "
                                                        "only for participants seated in the courtroom")
             checked.append(Source(source.name, source.kind, pid))
         return checked
+
+    def _capture(self, msg: dict[str, Any]) -> None:
+        """A participant asks a courtroom device for a photo from a camera
+        (filed as their evidence) or for their print from the fingerprint
+        reader at their seat (given back to them for their signature); see
+        ``captures``."""
+        if self.device is not None:
+            self._error("forbidden", "devices take captures, they do not ask for them")
+            return
+        if not self.live:
+            self._error("forbidden", "waiting to be admitted by the judge")
+            return
+        device_id, source = msg.get("device_id"), msg.get("source", "document")
+        me = self.participant.participant_id
+        if source == "fingerprint":
+            if "signature.add" not in PERMISSIONS[self.participant.role]:
+                self._error("forbidden", f"{self.participant.role.value} does not sign")
+                return
+            if not self.room.state.locked or me in self.room.state.signatures:
+                self._error("conflict", "a print is taken to sign the locked transcript, once")
+                return
+            if not isinstance(device_id, str) or me not in self.room.readers.get(device_id, []) \
+                    or not self.room.is_connected(device_id):
+                self._error("not_found", "no fingerprint reader at this participant's seat")
+                return
+            name = "指纹"
+        else:
+            if "evidence.add" not in PERMISSIONS[self.participant.role]:
+                self._error("forbidden", f"{self.participant.role.value} may not file evidence")
+                return
+            try:
+                name = evidence_name(msg.get("name"))
+            except OpError as err:
+                self._error("invalid", str(err))
+                return
+            media = self.room.media
+            peer = media.peers.get(device_id) if media is not None and isinstance(device_id, str) else None
+            if peer is None or not isinstance(source, str) or source not in peer.sources \
+                    or peer.sources[source].kind != "video":
+                self._error("not_found", "that camera is not in this hearing")
+                return
+        assert isinstance(device_id, str) and isinstance(source, str)
+        capture = self.room.captures.request(device_id, me, source, name)
+        self.room.to_connection(device_id, {"type": messages.DEVICE_CAPTURE, "capture_id": capture.capture_id,
+                                            "source": source, "name": name, "participant_id": me})
+        self.push_json({"type": messages.DEVICE_CAPTURE, "capture_id": capture.capture_id, "source": source,
+                        "status": "requested"})
+
+    def _device_capture(self, msg: dict[str, Any]) -> None:
+        """A device's answer to a capture: a print (done), or why it could
+        not (failed); the participant who asked is told."""
+        capture_id = msg.get("capture_id")
+        capture = self.room.captures.peek(capture_id, self.participant.participant_id) \
+            if self.device is not None and isinstance(capture_id, str) else None
+        if capture is None:
+            self._error("not_found", "no such capture waiting for this device")
+            return
+        answer: dict[str, Any] = {"type": messages.DEVICE_CAPTURE, "capture_id": capture_id, "source": capture.source}
+        if msg["type"] == messages.DEVICE_CAPTURE_DONE:
+            try:  # a print is what signature.add will take: a PNG or JPEG data URL
+                parse_op({"kind": "signature.add", "fingerprint": msg.get("fingerprint")})
+            except OpError as err:
+                self._error("invalid", str(err))
+                return
+            if capture.source != "fingerprint":
+                self._error("invalid", "photos are uploaded as evidence, not sent here")
+                return
+            answer.update(status="done", fingerprint=msg["fingerprint"])
+        else:
+            answer.update(status="failed", message=str(msg.get("message", ""))[:200] or "设备未能完成采集")
+        self.room.captures.take(capture_id, self.participant.participant_id)
+        self.room.to_connection(capture.requester_id, answer)
+
+    def _device_readers(self, msg: dict[str, Any]) -> None:
+        """A device's fingerprint readers, by the participant seated at each."""
+        pids = msg.get("fingerprint", [])
+        hearing = self.room.state.hearing
+        assert hearing is not None
+        if self.device is None:
+            self._error("forbidden", "only courtroom equipment has readers")
+        elif not isinstance(pids, list) or len(pids) > 64 or not all(
+                isinstance(p, str) and p in hearing.participants and hearing.participants[p].site == Site.COURT
+                for p in pids):
+            self._error("invalid", "fingerprint must list participants seated in the courtroom")
+        else:
+            self.room.readers[self.participant.participant_id] = list(dict.fromkeys(pids))
+            self.room.presence_changed()
 
     def push_json(self, message: dict[str, Any]) -> None:
         self.push(encode(message))

@@ -1,12 +1,15 @@
 """The courtroom agent: the small PC of a 融合法庭 that joins whatever
 hearing its courtroom holds, publishing every seat microphone as the
-speech of the participant in that seat, and playing the remote parties on
-the courtroom's loudspeakers (never the courtroom's own seats: the hub
-does not send them to it).
+speech of the participant in that seat and its cameras (a room camera
+as its seat's participant, or as the courtroom's picture; the document
+camera, whose photo a participant can file as evidence), and playing the
+remote parties on the courtroom's loudspeakers (never the courtroom's own
+seats: the hub does not send them to it).
 
 It runs unattended. With its device credential it asks the hub which
-hearing the courtroom holds now; while there is none it waits; once the
-hearing ends it waits for the next. Whatever fails (the network, the hub,
+hearing the courtroom holds now; while there is none it waits; it stays
+in a hearing after 闭庭 (the parties sign, some with its fingerprint
+readers) until the courtroom holds the next one. Whatever fails (the network, the hub,
 the audio interface) it comes back by itself with backoff, and its log
 says what it is waiting for. A credential the court revoked ends it.
 
@@ -17,8 +20,10 @@ and the sound devices: no part of the hub.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -29,10 +34,12 @@ from aiortc import MediaStreamTrack
 from protocol import messages
 from protocol.publish import Source
 
-from .audio import Loudspeaker, MicrophoneArray
+from .audio import MicrophoneArray
+from .camera import Camera
+from .fingerprint import FingerprintReader, LibfprintReader, ReaderError
 from .client import Backoff, HearingClient, Revoked
 from .roomconfig import RoomConfig, Seat, match_seats
-from .terminal import Terminal
+from .soundmedia import SoundMedia, systemd_unit
 
 log = logging.getLogger("courtroom.room")
 
@@ -40,6 +47,8 @@ log = logging.getLogger("courtroom.room")
 POLL = 3.0
 #: How often the agent looks at its media and devices (seconds).
 CHECK_EVERY = 1.0
+#: How often, while in a hearing, it asks whether the courtroom holds another.
+RECHECK = 5.0
 HTTP_TIMEOUT = 10.0
 
 
@@ -51,18 +60,17 @@ class CourtroomAgent:
     def __init__(self, config: RoomConfig) -> None:
         self.config = config
         self.client: HearingClient | None = None
-        self.terminal: Terminal | None = None
-        self.microphones: MicrophoneArray | None = None
-        self.speaker: Loudspeaker | None = None
+        self.media = SoundMedia(lambda: MicrophoneArray(config.input, config.channels, encoded=True),
+                                self._sources, config.output)
+        #: By track name (``camera-N``, ``document``); opened at the first hearing.
+        self.cameras: dict[str, Camera] = {}
+        #: Fingerprint readers by what the seats name.
+        self.readers: dict[str, FingerprintReader] = {}
         #: The current hearing's participants, its status, and who is seated where.
         self.participants: list[dict[str, Any]] = []
         self.status = ""
         self.seats: dict[Seat, dict[str, Any]] = {}
         self._hub_backoff = Backoff(1.0, 30.0)
-        self._device_backoff = Backoff(1.0, 30.0)
-        self._joined_on = -1
-        #: How many times media has (re)joined.
-        self.joins = 0
         self._said = ""
 
     def _say(self, message: str, *args: Any) -> None:
@@ -105,9 +113,9 @@ class CourtroomAgent:
                 self._hub_backoff.reset()
                 await self._attend(found)
         finally:
-            await self._leave()
-            if self.speaker is not None:
-                self.speaker.close()
+            await self.media.close()
+            for camera in self.cameras.values():
+                camera.stop()
 
     async def _attend(self, found: dict[str, Any]) -> None:
         """Be in one hearing until it ends (or the hub stops holding it)."""
@@ -118,18 +126,34 @@ class CourtroomAgent:
                                     on_message=self._message)
         self._say("joining hearing %s", hearing_id)
         connection = asyncio.create_task(self.client.run())
+        checked = time.monotonic()
         try:
-            while not connection.done() and self.status != "ended":
-                await self._keep_media()
+            while not connection.done():
+                await self.media.keep(self.client, self.client.live.is_set() and bool(self.seats))
                 await asyncio.wait({connection}, timeout=CHECK_EVERY)
+                if time.monotonic() - checked >= RECHECK:
+                    checked = time.monotonic()
+                    if await self._moved_on(hearing_id):
+                        break
             if connection.done():
                 connection.result()  # Revoked ends the agent
         finally:
             connection.cancel()
-            await self._leave()
+            await self.media.leave()
             await self.client.close()
             self.client = None
-        self._say("hearing %s has ended", hearing_id)
+        self._say("left hearing %s", hearing_id)
+
+    async def _moved_on(self, hearing_id: str) -> bool:
+        """Whether the courtroom now holds another hearing (the hub still
+        gives an ended one while its parties sign, until the next begins)."""
+        try:
+            found = await asyncio.get_running_loop().run_in_executor(None, self._current)
+        except NoHearing:
+            return True
+        except (OSError, ValueError):
+            return False  # the hub is away: the connection's own retries say so
+        return found["hearing_id"] != hearing_id
 
     def _snapshot(self, seq: int, state: dict[str, Any]) -> None:
         hearing = state.get("hearing") or {}
@@ -145,12 +169,13 @@ class CourtroomAgent:
     async def _message(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type", "")
         if kind == messages.SYNCED:
-            self._seat()
-        elif kind.startswith("rtc.") and self.terminal is not None:
-            # Not awaited: events keep flowing while an offer is answered.
-            asyncio.ensure_future(self.terminal.handle(msg))
+            await self._seat()
+        elif kind.startswith("rtc."):
+            self.media.handle(msg)
+        elif kind == messages.DEVICE_CAPTURE and "status" not in msg:
+            asyncio.ensure_future(self._print(msg) if msg.get("source") == "fingerprint" else self._capture(msg))
 
-    def _seat(self) -> None:
+    async def _seat(self) -> None:
         seats = match_seats(self.config.seats, self.participants)
         if seats != self.seats:
             self.seats = seats
@@ -161,57 +186,75 @@ class CourtroomAgent:
                                 seat.channel, seat.role)
                 else:
                     log.info("seat %d: %s %s", seat.channel, seat.role, p["name"])
+        # Which seated participants can give a print here (every connection).
+        assert self.client is not None
+        await self.client.send({"type": messages.DEVICE_READERS, "fingerprint": [
+            p["participant_id"] for seat, p in self.seats.items() if seat.fingerprint is not None]})
 
     # -- media --------------------------------------------------------------------------
 
-    async def _keep_media(self) -> None:
-        client = self.client
-        assert client is not None
-        if not client.live.is_set() or not self.seats:
-            if self.terminal is not None:
-                await self._leave()
-            return
-        broken = self.terminal is not None and (
-            (self.terminal.pc is not None and self.terminal.pc.connectionState in ("failed", "closed"))
-            or (self.microphones is not None and not self.microphones.live)
-            or self._joined_on != client.connections)
-        if broken:
-            log.warning("media lost; joining again")
-            await self._leave()
-        if self.terminal is None:
-            await self._join()
-
-    async def _join(self) -> None:
-        client = self.client
-        assert client is not None
-        try:
-            self.microphones = MicrophoneArray(self.config.input, self.config.channels)
-            if self.speaker is None:
-                self.speaker = Loudspeaker(self.config.output)
-            self._device_backoff.reset()
-        except Exception as err:  # PortAudio: no such device, busy, unplugged
-            wait = self._device_backoff.next()
-            log.warning("waiting for the audio interface (%s); trying again in %.0f s", err, wait)
-            self.microphones = None
-            await asyncio.sleep(wait)
-            return
+    def _sources(self, microphones: MicrophoneArray) -> list[tuple[Source, MediaStreamTrack]]:
+        """Each seated participant's microphone, and each camera: as its
+        seat's participant where it has one seated, else as the courtroom's."""
         sources: list[tuple[Source, MediaStreamTrack]] = [
-            (Source(seat.source_name, "audio", p["participant_id"]), self.microphones.tracks[seat.channel - 1])
+            (Source(seat.source_name, "audio", p["participant_id"]), microphones.tracks[seat.channel - 1])
             for seat, p in sorted(self.seats.items(), key=lambda sp: sp[0].channel)]
-        self.terminal = Terminal(client.send, sources=sources, on_track=self._track)
-        self._joined_on = client.connections
-        self.joins += 1
-        await self.terminal.join()
-        log.info("media joined: %d seat microphones", len(sources))
+        by_channel = {seat.channel: p["participant_id"] for seat, p in self.seats.items()}
+        for config in self.config.cameras:
+            camera = self.cameras.get(config.name)
+            if camera is None:
+                camera = self.cameras[config.name] = Camera(config.device, config.size)
+            sources.append((Source(config.name, "video", by_channel.get(config.seat or 0)), camera.track()))
+        return sources
 
-    def _track(self, participant_id: str, kind: str, track: MediaStreamTrack) -> None:
-        if kind == "audio" and self.speaker is not None:
-            self.speaker.play(track)
+    async def _print(self, msg: dict[str, Any]) -> None:
+        """A participant at a seat with a reader asked to give their print
+        (to sign the record): wait for their finger, send the print back."""
+        client = self.client
+        seat = next((s for s, p in self.seats.items() if p["participant_id"] == msg.get("participant_id")), None)
+        try:
+            if seat is None or seat.fingerprint is None:
+                raise ReaderError("no fingerprint reader at this seat")
+            reader = self.readers.get(seat.fingerprint)
+            if reader is None:
+                reader = self.readers[seat.fingerprint] = LibfprintReader(seat.fingerprint)
+            log.info("seat %d: waiting for a finger on %s", seat.channel, reader.name)
+            image = await asyncio.get_running_loop().run_in_executor(None, reader.capture)
+            answer = {"type": messages.DEVICE_CAPTURE_DONE, "capture_id": msg.get("capture_id"),
+                      "fingerprint": "data:image/png;base64," + base64.b64encode(image).decode("ascii")}
+            log.info("seat %d: print taken", seat.channel)
+        except ReaderError as err:
+            log.warning("print for %s failed: %s", msg.get("participant_id"), err)
+            answer = {"type": messages.DEVICE_CAPTURE_FAILED, "capture_id": msg.get("capture_id"),
+                      "message": f"指纹采集失败：{str(err)[:100]}"}
+        if client is not None:
+            await client.send(answer)
 
-    async def _leave(self) -> None:
-        terminal, self.terminal = self.terminal, None
-        if terminal is not None:
-            await terminal.close()
-        if self.microphones is not None:
-            self.microphones.stop()
-            self.microphones = None
+    async def _capture(self, msg: dict[str, Any]) -> None:
+        """A participant asked for a photo from a camera, to file as their
+        evidence: take the camera's latest picture and upload it with the
+        capture's id (the hub files it as theirs)."""
+        client = self.client
+        capture_id, source, name = msg.get("capture_id"), msg.get("source"), msg.get("name", "")
+        camera = self.cameras.get(source) if isinstance(source, str) else None
+        try:
+            if camera is None or client is None or client.welcome is None:
+                raise LookupError(f"no camera {source} here")
+            photo = camera.photo()
+            hearing_id = client.welcome["hearing_id"]
+            query = urllib.parse.urlencode({"name": name, "capture": capture_id})
+            request = urllib.request.Request(
+                f"{self.config.hub}/api/hearings/{hearing_id}/evidence?{query}", data=photo, method="POST",
+                headers={"Authorization": f"Bearer {self.config.credential}", "Content-Type": "image/jpeg"})
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: urllib.request.urlopen(request, timeout=HTTP_TIMEOUT).close())
+            log.info("photo from %s filed as evidence %s", source, name)
+        except Exception as err:  # no picture yet, the hub refused it, the network
+            log.warning("photo from %s for %s failed: %s", source, name, err)
+            if client is not None:
+                await client.send({"type": messages.DEVICE_CAPTURE_FAILED, "capture_id": capture_id,
+                                   "message": f"高拍仪未能拍照：{str(err)[:100]}"})
+
+
+SYSTEMD_UNIT = systemd_unit("融合法庭 courtroom PC (seat microphones, loudspeakers)",
+                            "room --config /etc/courtroom/room.toml")

@@ -5,8 +5,8 @@ the sound device) it comes back by itself. Nobody at the terminal types
 anything; its log says what it is waiting for.
 
 It speaks the wire protocol only: ``client.HearingClient`` keeps the
-connection and the sync, ``terminal.Terminal`` answers the hub's media
-offers, ``audio`` opens the devices.
+connection and the sync, ``soundmedia.SoundMedia`` its microphone and
+loudspeaker in the hearing.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ import asyncio
 import logging
 from typing import Any
 
-from aiortc import MediaStreamTrack
-
 from protocol import messages
+from protocol.publish import Source
 
-from .audio import ChannelTrack, Loudspeaker, microphone
-from .client import Backoff, HearingClient
-from .terminal import Terminal
+from .audio import MicrophoneArray
+from .client import HearingClient
+from .soundmedia import SoundMedia, systemd_unit
 
 log = logging.getLogger("courtroom.terminal")
 
@@ -32,30 +31,21 @@ CHECK_EVERY = 1.0
 class Appliance:
     def __init__(self, join_url: str, input_device: str | None = None, output_device: str | None = None) -> None:
         self.join_url = join_url
-        self.input_device = input_device
-        self.output_device = output_device
         self.client = HearingClient(join_url, on_message=self._message)
-        self.terminal: Terminal | None = None
-        self.microphone: ChannelTrack | None = None
-        self.speaker: Loudspeaker | None = None
+        self.media = SoundMedia(lambda: MicrophoneArray(input_device, 1),
+                                lambda mics: [(Source("audio", "audio"), mics.tracks[0])], output_device, named=False)
         self._admitted = asyncio.Event()
-        self._device_backoff = Backoff(1.0, 30.0)
-        #: How many times media has (re)joined, and on which connection last.
-        self.joins = 0
-        self._joined_on = -1
 
     async def run(self) -> None:
         connection = asyncio.create_task(self.client.run())
         try:
             while not connection.done():
-                await self._keep_media()
+                await self.media.keep(self.client, self.client.live.is_set() and self._admitted.is_set())
                 await asyncio.wait({connection}, timeout=CHECK_EVERY)
             connection.result()
         finally:
             connection.cancel()
-            await self._leave()
-            if self.speaker is not None:
-                self.speaker.close()
+            await self.media.close()
 
     async def _message(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type", "")
@@ -65,78 +55,12 @@ class Appliance:
         elif kind == messages.WAITING:
             self._admitted.clear()
             log.info("waiting for the judge to admit this terminal")
-            await self._leave()
-        elif kind.startswith("rtc.") and self.terminal is not None:
-            # Not awaited: answering an offer may wait for the connection to
-            # settle, and events must keep flowing meanwhile (the hub sends
-            # one offer at a time, so they stay in order).
-            asyncio.ensure_future(self.terminal.handle(msg))
-
-    async def _keep_media(self) -> None:
-        """Media joined whenever the hearing is live for this terminal; a
-        dead connection or a stopped microphone is replaced."""
-        live = self.client.live.is_set() and self._admitted.is_set()
-        if not live:
-            if self.terminal is not None:
-                await self._leave()
-            return
-        broken = self.terminal is not None and (
-            self.terminal.removed is not None
-            or (self.terminal.pc is not None and self.terminal.pc.connectionState in ("failed", "closed"))
-            or (self.microphone is not None and self.microphone.readyState != "live")
-            or self._joined_on != self.client.connections)
-        if broken:
-            log.warning("media lost; joining again")
-            await self._leave()
-        if self.terminal is None:
-            await self._join()
-
-    async def _join(self) -> None:
-        try:
-            self.microphone = microphone(self.input_device)
-            if self.speaker is None:
-                self.speaker = Loudspeaker(self.output_device)
-            self._device_backoff.reset()
-        except Exception as err:  # PortAudio: no such device, device busy, unplugged
-            wait = self._device_backoff.next()
-            log.warning("waiting for the sound device (%s); trying again in %.0f s", err, wait)
-            self.microphone = None
-            await asyncio.sleep(wait)
-            return
-        self.terminal = Terminal(self.client.send, audio=self.microphone, on_track=self._track)
-        self._joined_on = self.client.connections
-        self.joins += 1
-        await self.terminal.join()
-
-    def _track(self, participant_id: str, kind: str, track: MediaStreamTrack) -> None:
-        if kind == "audio" and self.speaker is not None:
-            self.speaker.play(track)
-
-    async def _leave(self) -> None:
-        terminal, self.terminal = self.terminal, None
-        if terminal is not None:
-            await terminal.close()
-        if self.microphone is not None:
-            self.microphone.stop()
-            self.microphone = None
+            await self.media.leave()
+        elif kind.startswith("rtc."):
+            self.media.handle(msg)
 
 
-SYSTEMD_UNIT = """\
-[Unit]
-Description=融合法庭 terminal (joins its hearing by itself)
-After=network-online.target sound.target
-Wants=network-online.target
-
-[Service]
-# The invite link the court issued for this terminal.
-Environment=COURTROOM_JOIN_URL=https://hub.court.example/hearings/h-...?token=...
-ExecStart={python} -m courtroom.cli terminal --join-url ${{COURTROOM_JOIN_URL}}
-Restart=always
-RestartSec=5
-# A user with access to the sound devices (audio group, or a PulseAudio session).
-User=courtroom
-SupplementaryGroups=audio
-
-[Install]
-WantedBy=multi-user.target
-"""
+SYSTEMD_UNIT = systemd_unit(
+    "融合法庭 terminal (joins its hearing by itself)", "terminal --join-url ${{COURTROOM_JOIN_URL}}",
+    "# The invite link the court issued for this terminal.\n"
+    "Environment=COURTROOM_JOIN_URL=https://hub.court.example/hearings/h-...?token=...\n")

@@ -25,10 +25,23 @@ Example::
     [[seat]]
     channel = 2
     role = "clerk"
+
+    [[seat]]
+    channel = 4
+    role = "defendant"
+    fingerprint = "goodixmoc"  # its fingerprint reader (libfprint driver, or part of its name)
+
+    [[camera]]                # a room camera: "/dev/video0" (V4L2), a video file, or "test"
+    device = "/dev/video0"
+    seat = 1                  # optional: shown as that seat's participant
+
+    [document_camera]         # 高拍仪: its picture, and photos filed as evidence on request
+    device = "/dev/video2"
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 import urllib.parse
 from dataclasses import dataclass
@@ -51,11 +64,23 @@ class Seat:
     role: str
     #: A participant's name, where the role alone does not say who sits here.
     name: str | None = None
+    #: The fingerprint reader at this seat: a libfprint driver id or part of its name.
+    fingerprint: str | None = None
 
     @property
     def source_name(self) -> str:
         """The name its track is published under."""
         return f"seat-{self.channel}"
+
+
+@dataclass(frozen=True, slots=True)
+class CameraConfig:
+    #: The track's name: ``camera-N`` for room cameras, ``document`` for the document camera.
+    name: str
+    device: str
+    #: The seat (its channel) whose participant the picture shows, if any.
+    seat: int | None = None
+    size: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +90,7 @@ class RoomConfig:
     seats: tuple[Seat, ...]
     input: str | int | None = None
     output: str | int | None = None
+    cameras: tuple[CameraConfig, ...] = ()
 
     @property
     def channels(self) -> int:
@@ -97,9 +123,12 @@ def parse(data: dict[str, Any], base: Path) -> RoomConfig:
     seats = []
     for i, raw in enumerate(data.get("seat", []), 1):
         where = f"seat {i}"
-        if not isinstance(raw, dict) or set(raw) - {"channel", "role", "name"}:
-            raise ConfigError(f"{where}: a seat has channel, role and (optionally) name")
+        if not isinstance(raw, dict) or set(raw) - {"channel", "role", "name", "fingerprint"}:
+            raise ConfigError(f"{where}: a seat has channel, role and (optionally) name and fingerprint")
         channel, role, name = raw.get("channel"), raw.get("role"), raw.get("name")
+        reader = raw.get("fingerprint")
+        if reader is not None and (not isinstance(reader, str) or not reader.strip()):
+            raise ConfigError(f"{where}: fingerprint names the seat's reader (its libfprint driver or name)")
         if not isinstance(channel, int) or isinstance(channel, bool) or not 1 <= channel <= MAX_CHANNELS:
             raise ConfigError(f"{where}: channel must be the input's number, 1 to {MAX_CHANNELS}")
         if role not in SEAT_ROLES:
@@ -108,11 +137,28 @@ def parse(data: dict[str, Any], base: Path) -> RoomConfig:
             raise ConfigError(f"{where}: name must be a participant's name")
         if any(s.channel == channel for s in seats):
             raise ConfigError(f"{where}: channel {channel} is already seat {[s.channel for s in seats].index(channel) + 1}")
-        seats.append(Seat(channel, role, name.strip() if name else None))
+        seats.append(Seat(channel, role, name.strip() if name else None, reader))
     if not seats:
         raise ConfigError("no [[seat]]: name at least one seat microphone")
+    cameras = [_camera(raw, f"camera-{i}", f"camera {i}", seats) for i, raw in enumerate(data.get("camera", []), 1)]
+    if "document_camera" in data:
+        cameras.append(_camera(data["document_camera"], "document", "document_camera", seats))
     return RoomConfig(hub.rstrip("/"), credential, tuple(seats),
-                      _device(audio.get("input"), "audio.input"), _device(audio.get("output"), "audio.output"))
+                      _device(audio.get("input"), "audio.input"), _device(audio.get("output"), "audio.output"),
+                      tuple(cameras))
+
+
+def _camera(raw: Any, name: str, where: str, seats: list[Seat]) -> CameraConfig:
+    if not isinstance(raw, dict) or set(raw) - {"device", "seat", "size"}:
+        raise ConfigError(f"{where}: a camera has device and (optionally) seat and size")
+    device, seat, size = raw.get("device"), raw.get("seat"), raw.get("size")
+    if not isinstance(device, str) or not device:
+        raise ConfigError(f"{where}: device must be /dev/videoN, a video file, or \"test\"")
+    if seat is not None and (isinstance(seat, bool) or seat not in [s.channel for s in seats]):
+        raise ConfigError(f"{where}: seat must be the channel of a [[seat]]")
+    if size is not None and (not isinstance(size, str) or not re.fullmatch(r"[1-9][0-9]{1,4}x[1-9][0-9]{1,4}", size)):
+        raise ConfigError(f"{where}: size is WIDTHxHEIGHT, e.g. \"1280x720\"")
+    return CameraConfig(name, device, seat, size)
 
 
 def load(path: Path) -> RoomConfig:

@@ -27,17 +27,20 @@ class Terminal:
     def __init__(self, send: Callable[[dict[str, Any]], Awaitable[None]], *,
                  audio: MediaStreamTrack | None = None, video: MediaStreamTrack | None = None,
                  sources: list[tuple[Source, MediaStreamTrack]] | None = None,
-                 on_track: Callable[[str, str, MediaStreamTrack], None] | None = None) -> None:
+                 on_track: Callable[[str, str, MediaStreamTrack], None] | None = None,
+                 receive: tuple[str, ...] = ("audio", "video")) -> None:
         """Publishes ``audio`` and ``video`` as its participant's own, or
         else each of ``sources`` (a courtroom PC: a track per seat, each
         tagged with its participant, and its cameras). ``on_track(
-        participant_id, kind, track)`` for every track received."""
+        participant_id, kind, track)`` for every track received; ``receive``:
+        the kinds it takes (a program with no screen: audio only)."""
         self.send = send
         self.sources: dict[str, tuple[Source, MediaStreamTrack]] = (
             {source.name: (source, track) for source, track in sources} if sources is not None else
             {kind: (Source(kind, kind), track) for kind, track in (("audio", audio), ("video", video))
              if track is not None})
         self._named = sources is not None
+        self.receive = receive
         self.on_track = on_track
         self.pc: RTCPeerConnection | None = None
         self.tracks: dict[str, dict[str, str]] = {}  # mid → {participant_id, kind}
@@ -47,10 +50,14 @@ class Terminal:
         self._state = asyncio.Event()
 
     async def join(self) -> None:
+        join: dict[str, Any] = {"type": "rtc.join"}
         if self._named:
-            await self.send({"type": "rtc.join", "publish": [s.to_dict() for s, _ in self.sources.values()]})
+            join["publish"] = [s.to_dict() for s, _ in self.sources.values()]
         else:
-            await self.send({"type": "rtc.join", "audio": "audio" in self.sources, "video": "video" in self.sources})
+            join.update(audio="audio" in self.sources, video="video" in self.sources)
+        if set(self.receive) != {"audio", "video"}:
+            join["receive"] = list(self.receive)
+        await self.send(join)
 
     async def leave(self) -> None:
         await self.send({"type": "rtc.leave"})

@@ -22,6 +22,16 @@ ERROR = "error"
 # Client → server.
 SYNC = "sync"
 OP = "op"
+#: A participant asks a courtroom's document camera for a photo as evidence;
+#: the hub passes it on to the device (same type), which answers with the
+#: upload, or with ``device.capture.failed``.
+DEVICE_CAPTURE = "device.capture"
+DEVICE_CAPTURE_FAILED = "device.capture.failed"
+#: A device's fingerprint print for the participant who asked (the print
+#: comes back to them; their own ``signature.add`` carries it).
+DEVICE_CAPTURE_DONE = "device.capture.done"
+#: A device says which seated participants have a fingerprint reader.
+DEVICE_READERS = "device.readers"
 #: Media signalling a client sends (the hub answers with ``rtc.offer``,
 #: ``rtc.closed``, ``rtc.error``).
 RTC_FROM_CLIENT = ("rtc.join", "rtc.answer", "rtc.candidate", "rtc.leave")

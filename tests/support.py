@@ -311,11 +311,13 @@ class PrivatePulse:
             env["PULSE_SINK"] = sink
         return env
 
-    def play(self, sink: str, pcm: Any, channels: int = 1) -> subprocess.Popen[bytes]:
-        """Play int16 samples (48 kHz) into ``sink`` in real time."""
+    def play(self, sink: str, pcm: Any, channels: int = 1, latency_ms: int | None = None) -> subprocess.Popen[bytes]:
+        """Play int16 samples (48 kHz) into ``sink`` in real time
+        (``latency_ms``: pacat's buffer, for timing measurements)."""
+        latency = [f"--latency-msec={latency_ms}"] if latency_ms is not None else []
         proc = subprocess.Popen(["pacat", f"--device={sink}", "--rate=48000", f"--channels={channels}",
-                                 f"--channel-map={ALSA_CHANNEL_MAPS[channels]}", "--format=s16le", "--raw"],
-                                stdin=subprocess.PIPE, env=self.env())
+                                 f"--channel-map={ALSA_CHANNEL_MAPS[channels]}", "--format=s16le", "--raw",
+                                 *latency], stdin=subprocess.PIPE, env=self.env())
         assert proc.stdin is not None
         proc.stdin.write(pcm.astype("<i2").tobytes())
         proc.stdin.close()

@@ -88,7 +88,7 @@ def test_a_device_finds_its_courtrooms_hearing_and_nothing_else(hub: HubProcess)
         await c.close()
     run(main())
 
-    # The hearing ended: the courtroom holds none.
+    # Ended, it is still the courtroom's (its parties sign) until another is held there.
     judge = invites_by_role(hearing)["judge"]["token"]
 
     async def end() -> None:
@@ -96,7 +96,9 @@ def test_a_device_finds_its_courtrooms_hearing_and_nothing_else(hub: HubProcess)
         assert (await c.op({"kind": "hearing.end"}))["type"] == "ack"
         await c.close()
     run(end())
-    assert httpx.get(current, headers=bearer(device["credential"])).status_code == 404
+    assert httpx.get(current, headers=bearer(device["credential"])).json()["hearing_id"] == hearing["hearing_id"]
+    later = hub.create_hearing(PEOPLE, courtroom=ROOM)
+    assert httpx.get(current, headers=bearer(device["credential"])).json()["hearing_id"] == later["hearing_id"]
 
 
 def test_revoking_closes_the_device_at_once_and_the_judge_sees_it(hub: HubProcess) -> None:

@@ -151,17 +151,21 @@ class MediaRoom:
     # -- connections ------------------------------------------------------------------
 
     async def join(self, connection: Participant, signal: Callable[[dict[str, Any]], None],
-                   sources: list[Source], in_courtroom: bool = False) -> Peer:
+                   sources: list[Source], in_courtroom: bool = False,
+                   receive: frozenset[str] = frozenset({"audio", "video"})) -> Peer:
         """(Re)connect a connection's media; an older connection of the same
         id ends. ``sources`` come checked, each with its speaker set;
         ``in_courtroom``: it plays into the courtroom (a courtroom PC's
-        loudspeakers), so it gets no audio of anyone in the courtroom."""
+        loudspeakers), so it gets no audio of anyone in the courtroom;
+        ``receive``: the kinds it takes at all (a courtroom PC with no screen
+        takes no video: it would only decode it to throw it away)."""
         old = self.peers.pop(connection.participant_id, None)
         if old is not None:
             await old.close()
         peer = Peer(connection.participant_id, signal, self.config.rtc, self._published, self._closed,
                     self.room.presence_changed)
         peer.in_courtroom = in_courtroom
+        peer.receives = receive
         self.peers[connection.participant_id] = peer
         if self._quality is None:
             self._quality = asyncio.ensure_future(self._watch_quality())
@@ -175,7 +179,7 @@ class MediaRoom:
     def _wants(self, peer: Peer, publication: Publication) -> bool:
         """Whether ``peer`` receives ``publication``: never its own, and in
         the courtroom never the courtroom's own voices (no echo loop)."""
-        if publication.owner == peer.participant_id:
+        if publication.owner == peer.participant_id or publication.kind not in peer.receives:
             return False
         if peer.in_courtroom and publication.kind == "audio":
             speaker = self.room.state.hearing.participants.get(publication.participant_id) \

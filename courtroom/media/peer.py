@@ -89,6 +89,8 @@ class Peer:
         self._closed = False
         #: A courtroom PC playing into the courtroom (see MediaRoom._wants).
         self.in_courtroom = False
+        #: The kinds of the others' media it takes.
+        self.receives: frozenset[str] = frozenset({"audio", "video"})
         self._negotiator = asyncio.ensure_future(self._negotiate_loop())
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)

@@ -29,6 +29,10 @@ from .forwarding import Publication
 
 log = logging.getLogger(__name__)
 
+#: The longest stretch of lost audio filled with silence (seconds); a
+#: longer jump in timestamps is a new start, not a loss.
+MAX_GAP = 5.0
+
 
 class SpeechTap:
     def __init__(self, publication: Publication, track: Any, engine: Engine, text: CourtText,
@@ -54,6 +58,7 @@ class SpeechTap:
         #: samples (per channel) fed to it since.
         self._offset = 0.0
         self._fed = 0
+        self._first_pts: int | None = None
         self.stream: SpeakerStream | None = None
         self.stream_id = ""
         #: Ends this speaker's utterances where the pause is clear; kept
@@ -104,6 +109,10 @@ class SpeechTap:
                         text=self.text, offset=self._offset, endpointer=self.endpointer)
                 channels = len(frame.layout.channels)
                 samples = frame.to_ndarray().reshape(-1)
+                gap = self._gap(frame)
+                if gap:  # lost or dropped audio: silence keeps the words on the clock
+                    self.stream.feed(np.zeros(gap * channels, samples.dtype), frame.sample_rate, channels)
+                    self._fed += gap
                 self.stream.feed(samples, frame.sample_rate, channels)
                 if self.on_levels is not None:
                     self.on_levels(self._offset + self._fed / frame.sample_rate,
@@ -115,6 +124,20 @@ class SpeechTap:
             log.exception("speech recognition of %s stopped", self.publication.participant_id)
         finally:
             self._end_stream()
+
+    def _gap(self, frame: Any) -> int:
+        """Samples missing before this frame, by its RTP timestamp (its pts):
+        audio lost on the network, or dropped by a publisher that fell
+        behind. Seat microphones are compared word by word in time
+        (crosstalk), so a seat that lost 100 ms must not run 100 ms early."""
+        pts = frame.pts
+        if pts is None:
+            return 0
+        if self._fed == 0 or self._first_pts is None:
+            self._first_pts = pts
+            return 0
+        missing = (pts - self._first_pts - self._fed) % 2 ** 32  # RTP timestamps wrap
+        return missing if missing <= MAX_GAP * frame.sample_rate else 0
 
     def close(self) -> None:
         self.publication.tap.decode = False

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from aiortc.contrib.media import MediaPlayer
 
 from devices.roomconfig import SEAT_ROLES
 from devices.terminal import Terminal
 from tests.devices.test_appliance import rms, tone_wav
 from tests.media.test_media_hub import segments_of
-from tests.support import ADMIN, SHARED, Client, HubProcess, PrivatePulse, invites_by_role, run
+from tests.devices.prints import press, synthetic_print
+from tests.support import ADMIN, SHARED, Client, HubProcess, PrivatePulse, env_flag, invites_by_role, run
 from transcript.roles import SPEAKING_ROLES
 
 ROOM = "第一法庭"
@@ -180,3 +182,143 @@ def test_the_agent_says_what_is_wrong_with_its_config(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "courtroom.cli", "room", "--systemd-unit"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and "room --config" in r.stdout and "Restart=always" in r.stdout
+
+
+def test_cameras_and_a_document_camera_photo_filed_as_the_askers_evidence(tmp_path: Path,
+                                                                           pulse: PrivatePulse) -> None:
+    hub = HubProcess.with_speech(tmp_path / "data").start()
+    device = issue_device(hub)
+    h = hub.create_hearing(PEOPLE + [{"role": "observer", "name": "旁听"}], courtroom=ROOM)
+    inv = invites_by_role(h)
+    config = room_config(tmp_path, hub, device["credential"])
+    config.write_text(config.read_text(encoding="utf-8") + '\n[[camera]]\ndevice = "test"\nsize = "320x240"\nseat = 1\n'
+                      '\n[document_camera]\ndevice = "test"\nsize = "640x480"\n', encoding="utf-8")
+    log = tmp_path / "agent.log"
+    agent = start_agent(pulse, config, log)
+
+    async def main() -> None:
+        judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["judge"]["token"]))
+        await seats_connected(judge, [inv["judge"]["participant_id"]], 30)
+
+        def device_state() -> dict[str, Any]:
+            return judge.of_type("presence")[-1].get("devices", {}).get(device["device_id"], {})
+        await judge.wait_for(lambda: device_state().get("cameras") == ["camera-1", "document"], timeout=20)
+        # The seat camera is the judge's picture; the document camera the courtroom's own.
+        await judge.wait_for(lambda: judge.of_type("presence")[-1]["participants"]
+                             [inv["judge"]["participant_id"]].get("video") is True, timeout=20)
+
+        plaintiff = await Client.connect(hub.ws_url(h["hearing_id"], inv["plaintiff"]["token"]))
+        observer = await Client.connect(hub.ws_url(h["hearing_id"], inv["observer"]["token"]))
+        ask = {"type": "device.capture", "device_id": device["device_id"], "source": "document", "name": "借条原件"}
+        await observer.send_json(ask)
+        await observer.wait_for(lambda: bool(observer.of_type("error")))
+        assert observer.of_type("error")[0]["error"]["code"] == "forbidden"
+        for wrong in ({"device_id": "d-000000000000"}, {"source": "camera-9"}, {"name": ""}):
+            before = len(plaintiff.of_type("error"))
+            await plaintiff.send_json({**ask, **wrong})
+            await plaintiff.wait_for(lambda: len(plaintiff.of_type("error")) > before)
+        await plaintiff.send_json(ask)
+
+        def filed() -> list[dict[str, Any]]:
+            return [e["event"]["evidence"] for e in judge.events if e["event"]["kind"] == "evidence.added"]
+        await judge.wait_for(lambda: bool(filed()), timeout=20)
+        item = filed()[0]
+        assert item["name"] == "借条原件" and item["media_type"] == "image/jpeg"
+        assert item["uploader"]["participant_id"] == inv["plaintiff"]["participant_id"]
+        requested = plaintiff.of_type("device.capture")
+        assert requested and requested[0]["status"] == "requested"
+        # The capture id was good once: the device cannot file it again.
+        r = await asyncio.to_thread(
+            httpx.post, f"{hub.url}/api/hearings/{h['hearing_id']}/evidence",
+            params={"name": "再来一张", "capture": requested[0]["capture_id"]},
+            headers={"Authorization": f"Bearer {device['credential']}"}, content=b"\xff\xd8\xff\xe0")
+        assert r.status_code == 404
+        photo = await asyncio.to_thread(
+            httpx.get, f"{hub.url}/api/hearings/{h['hearing_id']}/evidence/{item['id']}",
+            headers={"Authorization": f"Bearer {inv['judge']['token']}"})
+        assert photo.status_code == 200 and photo.content[:2] == b"\xff\xd8" and len(photo.content) > 2000
+        # The judge approves it as any other evidence.
+        assert (await judge.op({"kind": "evidence.approve", "evidence_id": item["id"]}))["type"] == "ack"
+        for c in (judge, plaintiff, observer):
+            await c.close()
+
+    try:
+        run(main())
+        assert "photo from document filed as evidence 借条原件" in log.read_text()
+    finally:
+        agent.kill()
+        hub.stop()
+
+
+def test_one_touch_fingerprint_from_the_seat_reader_goes_into_the_signature(tmp_path: Path,
+                                                                          pulse: PrivatePulse) -> None:
+    """The real libfprint, with its virtual_image driver (as libfprint tests
+    itself): the defendant's seat has a reader; at signing their screen asks
+    for a print, the agent captures it, and the defendant's own signature
+    carries it into the record and the 笔录."""
+    try:
+        from devices.fingerprint import readers
+        readers()
+    except Exception as err:  # noqa: BLE001
+        message = f"libfprint is not available ({err}): apt-get install gir1.2-fprint-2.0; pip install PyGObject"
+        pytest.fail(message) if env_flag("CI") else pytest.skip(message)
+    hub = HubProcess.with_speech(tmp_path / "data").start()
+    device = issue_device(hub)
+    h = hub.create_hearing(PEOPLE, courtroom=ROOM)
+    inv = invites_by_role(h)
+    defendant = inv["defendant"]["participant_id"]
+    config = room_config(tmp_path, hub, device["credential"])
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'channel = 4\nrole = "defendant"\n', 'channel = 4\nrole = "defendant"\nfingerprint = "virtual_image"\n'),
+        encoding="utf-8")
+    reader = tmp_path / "reader.sock"
+    log = tmp_path / "agent.log"
+    agent = subprocess.Popen([sys.executable, "-m", "courtroom.cli", "room", "--config", str(config)],
+                             stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                             env={**pulse.env(source="room.monitor", sink="ceiling"), "FP_VIRTUAL_IMAGE": str(reader)})
+
+    async def main() -> None:
+        judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["judge"]["token"]))
+        dc = await Client.connect(hub.ws_url(h["hearing_id"], inv["defendant"]["token"]))
+        pc = await Client.connect(hub.ws_url(h["hearing_id"], inv["plaintiff"]["token"]))
+
+        def readers_now() -> list[str]:
+            presence = judge.of_type("presence")
+            return presence[-1].get("devices", {}).get(device["device_id"], {}).get("fingerprints", []) \
+                if presence else []
+        await judge.wait_for(lambda: readers_now() == [defendant], timeout=30)
+        ask = {"type": "device.capture", "device_id": device["device_id"], "source": "fingerprint"}
+
+        async def error_for(client: Client) -> str:
+            before = len(client.of_type("error"))
+            await client.send_json(ask)
+            await client.wait_for(lambda: len(client.of_type("error")) > before)
+            return client.of_type("error")[-1]["error"]["code"]
+        assert await error_for(dc) == "conflict"  # not locked yet: nothing to sign
+        for op in ({"kind": "hearing.end"}, {"kind": "transcript.lock"}):
+            assert (await judge.op(op))["type"] == "ack"
+        assert await error_for(pc) == "not_found"  # no reader at the plaintiff's seat
+        await asyncio.sleep(6)  # the agent looked again, and stays in the ended hearing for the signing
+        await dc.send_json(ask)
+        await asyncio.to_thread(press, reader, synthetic_print(1))
+        await dc.wait_for(lambda: any(m.get("status") == "done" for m in dc.of_type("device.capture")), timeout=30)
+        done = next(m for m in dc.of_type("device.capture") if m.get("status") == "done")
+        assert done["fingerprint"].startswith("data:image/png;base64,")
+        answer = await dc.op({"kind": "signature.add", "fingerprint": done["fingerprint"]})
+        assert answer["type"] == "ack"
+        await judge.wait_for(lambda: any(e["event"]["kind"] == "signature.added" for e in judge.events))
+        signed = next(e["event"] for e in judge.events if e["event"]["kind"] == "signature.added")
+        assert signed["signature"]["fingerprint"] == done["fingerprint"]
+        assert signed["signature"]["transcript_hash"]
+        for c in (judge, dc, pc):
+            await c.close()
+
+    try:
+        run(main())
+        text = httpx.get(f"{hub.url}/api/hearings/{h['hearing_id']}/export", params={"format": "txt"},
+                         headers={"Authorization": f"Bearer {inv['judge']['token']}"}).text
+        assert "李四" in text and "指纹" in text
+        assert "print taken" in log.read_text()
+    finally:
+        agent.kill()
+        hub.stop()

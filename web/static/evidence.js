@@ -21,6 +21,28 @@ export class EvidencePanel {
     for (const input of document.querySelectorAll("#evidence-actions input")) {
       input.addEventListener("change", () => { if (input.files[0]) this.upload(input.files[0]); input.value = ""; });
     }
+    // The courtroom's document camera (高拍仪): its photo is filed as this
+    // participant's evidence, like an upload.
+    this.devices = {};  // presence's devices
+    this.send = () => {};  // the page's raw message sender
+    document.getElementById("capture-document").addEventListener("click", () => this.capture());
+  }
+
+  documentCamera() {
+    const found = Object.entries(this.devices).find(([, d]) => d.connected && (d.cameras || []).includes("document"));
+    return found ? found[0] : null;
+  }
+
+  capture() {
+    const device = this.documentCamera();
+    if (!device) return;
+    const name = `高拍仪照片 ${new Date().toLocaleTimeString("zh-CN", { hour12: false })}`;
+    this.send({ type: "device.capture", device_id: device, source: "document", name });
+  }
+
+  captured(msg) {
+    if (msg.status === "requested") this.status("正在用高拍仪拍照…", "info");
+    else if (msg.status === "failed") this.status(msg.message || "高拍仪未能拍照，请重试");
   }
 
   url(id) { return `/api/hearings/${this.hearingId}/evidence/${id}?${this.as}`; }
@@ -43,6 +65,7 @@ export class EvidencePanel {
     const { permissions } = this.who();
     const can = (kind) => permissions.includes(kind);
     document.getElementById("evidence-actions").hidden = !can("evidence.add");
+    document.getElementById("capture-document").hidden = !can("evidence.add") || !this.documentCamera();
     document.getElementById("evidence").hidden = !can("evidence.add") && this.t.evidence.size === 0;
     const pastedIds = new Set();
     if (this.t.evidence.size) for (const s of this.t.segments.values()) if (s.evidence_id) pastedIds.add(s.evidence_id);

@@ -86,6 +86,7 @@ const ink = new Ink($("segments"), $("ink-toggle"), op);
 const corrector = new Corrector(t, view, op, (text) => notify(text));
 view.editing = () => corrector.editing;
 const evidence = new EvidencePanel(t, hearingId, who, op, notify, () => ({ me, permissions }));
+evidence.send = send;
 view.onEvidence = (id) => evidence.viewer.open(t.evidence.get(id));
 
 // Tapping a mark shows who made it, with 删除 for its author (and the judge).
@@ -109,9 +110,31 @@ info.querySelector("[data-action=close]").addEventListener("click", () => { info
 
 const pad = new SignaturePad($("signature"));
 $("sign-clear").addEventListener("click", () => pad.clear());
+// One-touch fingerprint (一键指纹): the reader at this participant's seat, on
+// the courtroom's equipment, takes the print; it comes back here and goes
+// into this participant's own signature.
+let fingerprint = null;
+function readerDevice() {
+  const found = me && Object.entries(devices).find(([, d]) => d.connected && (d.fingerprints || []).includes(me.participant_id));
+  return found ? found[0] : null;
+}
+$("sign-fingerprint").addEventListener("click", () => {
+  const device = readerDevice();
+  if (device) send({ type: "device.capture", device_id: device, source: "fingerprint" });
+});
+function fingerprintCaptured(msg) {
+  if (msg.status === "requested") notify("请将手指放在指纹采集器上", "info");
+  else if (msg.status === "failed") notify(msg.message || "指纹采集失败，请重试");
+  else if (msg.status === "done") {
+    fingerprint = msg.fingerprint;
+    $("fingerprint-preview").src = fingerprint;
+    $("fingerprint-preview").hidden = false;
+    notify("指纹已采集，请确认签名", "info");
+  }
+}
 $("sign-submit").addEventListener("click", () => {
-  if (pad.empty) { notify("请先在签名区签名"); return; }
-  op({ kind: "signature.add", image: pad.png() });
+  if (pad.empty && !fingerprint) { notify("请先在签名区签名"); return; }
+  op({ kind: "signature.add", ...(pad.empty ? {} : { image: pad.png() }), ...(fingerprint ? { fingerprint } : {}) });
 });
 
 // Connected or not, media, microphone and network quality, as the hub sees them.
@@ -143,12 +166,12 @@ function presenceBadge(x) {
   const dot = document.createElement("span");
   dot.className = "dot";
   badge.append(dot);
-  if (!x || !x.connected) {
+  if (!x || (!x.connected && !x.via)) {  // (a seat is heard through the courtroom's microphones)
     badge.title = x && x.last_seen ? `未连接（最后在线 ${clock(x.last_seen)}）` : "未连接";
     badge.dataset.state = "offline";
     return badge;
   }
-  const parts = ["在线"];
+  const parts = [x.connected ? "在线" : "座席麦克风"];
   if (x.media === "connected") parts.push(x.audio ? "麦克风开" : "无麦克风", x.video ? "摄像头开" : "无摄像头");
   else if (x.media === "connecting") parts.push("音视频连接中");
   if (typeof x.loss === "number") parts.push(x.loss < 0.02 ? "网络良好" : x.loss < 0.08 ? "网络一般" : "网络较差");
@@ -218,6 +241,7 @@ function renderSigning() {
   const mine = me && t.signatures.has(me.participant_id);
   const signs = permissions.includes("signature.add");
   $("sign-pad").hidden = mine || !signs;
+  $("sign-fingerprint").hidden = mine || !signs || !readerDevice();
   $("sign-hint").textContent = mine ? "您已签名。"
     : signs ? "笔录已由审判员锁定，内容不再改动。请核对后在下方签名。"
     : "笔录已由审判员锁定，内容不再改动。以下为各方签名情况。";
@@ -414,11 +438,27 @@ function renderPeople() {
                          : button("准许进入", "admit", { kind: "participant.admit", participant_id: p.participant_id }));
     }
     return li;
-  }));
+  }), ...deviceItems());
   const joinButton = document.getElementById("join");
   joinButton.hidden = media.joined || !me || !proceedings.admitted.has(me.participant_id) || ended;
   document.getElementById("leave").hidden = !media.joined;
   document.getElementById("waiting").hidden = !isWaiting();
+}
+
+// The courtroom's equipment (its PC with the seat microphones and cameras),
+// for the judge and the clerk: whether it is in the hearing, since when not.
+function deviceItems() {
+  if (!me || (me.role !== "judge" && me.role !== "clerk")) return [];
+  return Object.entries(devices).map(([id, d]) => {
+    const li = document.createElement("li");
+    li.dataset.deviceId = id;
+    const seats = (d.seats || []).length;
+    li.textContent = `法庭设备 ${d.name}` + (d.connected
+      ? (d.media === "connected" ? ` · 已接入（${seats} 个座席麦克风${(d.cameras || []).length ? "、摄像头" : ""}）` : " · 在线")
+      : ` · 离线${d.last_seen ? `（最后在线 ${clock(d.last_seen)}）` : ""}`);
+    li.prepend(presenceBadge({ connected: d.connected, media: d.media, audio: seats > 0, video: (d.cameras || []).length > 0 }));
+    return li;
+  });
 }
 
 // The hub shows a participant nothing of the hearing until the judge admits
@@ -426,7 +466,8 @@ function renderPeople() {
 let waitingNow = false;
 function isWaiting() { return Boolean(me) && (waitingNow || !t.proceedings.admitted.has(me.participant_id)); }
 
-let presence = {};  // participant_id -> {connected, media, audio, video, loss}
+let presence = {};  // participant_id -> {connected, media, audio, video, loss, level, via}
+let devices = {};   // device_id -> {name, connected, media, seats, cameras, last_seen}
 document.getElementById("join").onclick = () => media.join().then(render).catch((e) => notify(mediaTrouble(e)));
 document.getElementById("leave").onclick = () => { media.leave(); render(); };
 
@@ -528,7 +569,10 @@ function connect() {
       if (onNack) onNack(msg.error);
       else notify(explain(msg.error));
     } else if (msg.type === "presence") {
-      presence = msg.participants; render();
+      presence = msg.participants; devices = msg.devices || {}; evidence.devices = devices; render();
+    } else if (msg.type === "device.capture") {
+      if (msg.source === "fingerprint") fingerprintCaptured(msg);
+      else evidence.captured(msg);
     } else if (msg.type === "partial") {
       if (msg.text) t.partials.set(msg.participant_id, msg.text);
       else t.partials.delete(msg.participant_id);  // the speaker's stream ended

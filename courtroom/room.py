@@ -344,7 +344,7 @@ class Room:
             entry["media"] = "none" if peer is None else (
                 "connected" if peer.pc.connectionState == "connected" else "connecting")
             if peer is not None:
-                entry["seats"] = sorted(peer.speakers())
+                entry["seats"] = sorted(p for p in peer.speakers() if p != device_id)
                 entry["cameras"] = sorted(name for name, source in peer.sources.items() if source.kind == "video")
             if device_id in connected and self.readers.get(device_id):
                 entry["fingerprints"] = self.readers[device_id]

@@ -66,9 +66,8 @@ class CourtroomAgent:
         self.cameras: dict[str, Camera] = {}
         #: Fingerprint readers by what the seats name.
         self.readers: dict[str, FingerprintReader] = {}
-        #: The current hearing's participants, its status, and who is seated where.
+        #: The current hearing's participants, and who is seated where.
         self.participants: list[dict[str, Any]] = []
-        self.status = ""
         self.seats: dict[Seat, dict[str, Any]] = {}
         self._hub_backoff = Backoff(1.0, 30.0)
         self._said = ""
@@ -121,7 +120,7 @@ class CourtroomAgent:
         """Be in one hearing until it ends (or the hub stops holding it)."""
         hearing_id = found["hearing_id"]
         url = found["ws_url"] + "?" + urllib.parse.urlencode({"token": self.config.credential})
-        self.status, self.participants = "", []
+        self.participants = []
         self.client = HearingClient(url, on_event=self._event, on_snapshot=self._snapshot,
                                     on_message=self._message)
         self._say("joining hearing %s", hearing_id)
@@ -158,13 +157,10 @@ class CourtroomAgent:
     def _snapshot(self, seq: int, state: dict[str, Any]) -> None:
         hearing = state.get("hearing") or {}
         self.participants = hearing.get("participants", [])
-        self.status = state.get("proceedings", {}).get("status", "")
 
     def _event(self, seq: int, event: dict[str, Any]) -> None:
         if event.get("kind") == "hearing.created":
             self.participants = event["hearing"]["participants"]
-        if "status" in event:
-            self.status = event["status"]
 
     async def _message(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type", "")

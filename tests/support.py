@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import httpx
 import websockets
@@ -238,6 +238,23 @@ class Client:
         await self.ws.close()
         if self._reader:
             await self._reader
+
+
+async def back_after_restart(hub: HubProcess, url: str, connected: Callable[[Client], Awaitable[Any]],
+                             most: float = 10.0) -> Client:
+    """``kill -9`` of the hub and a restart; a screen at ``url`` then waits
+    until ``connected`` (a device or terminal back in the hearing), which
+    must take at most ``most`` seconds from the restart. The screen is
+    returned, open."""
+    hub.kill()
+    await asyncio.sleep(2)
+    await asyncio.to_thread(hub.start)
+    back = time.monotonic()
+    screen = await Client.connect(url)
+    await connected(screen)
+    took = time.monotonic() - back
+    assert took <= most, f"back in the hearing {took:.1f} s after the hub"
+    return screen
 
 
 def run(coro: Any) -> Any:

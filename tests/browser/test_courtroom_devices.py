@@ -13,21 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.devices.prints import press, synthetic_print
+from tests.devices.prints import need_libfprint, press, synthetic_print
 from tests.devices.test_agent import PEOPLE, ROOM, issue_device, room_config
-from tests.support import Client, HubProcess, PrivatePulse, env_flag, invites_by_role, run
+from tests.support import Client, HubProcess, PrivatePulse, invites_by_role, run
 
 
 def test_device_state_document_camera_and_fingerprint_on_the_pages(tmp_path: Path, pulse: PrivatePulse,
                                                                     browsers: Any) -> None:
-    try:
-        from devices.fingerprint import readers
-        readers()
-    except Exception as err:  # noqa: BLE001
-        message = f"libfprint is not available ({err})"
-        pytest.fail(message) if env_flag("CI") else pytest.skip(message)
+    need_libfprint()
     hub = HubProcess.with_speech(tmp_path / "data").start()
     device = issue_device(hub)
     h = hub.create_hearing(PEOPLE, courtroom=ROOM)

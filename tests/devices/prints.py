@@ -13,6 +13,19 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+from tests.support import env_flag
+
+
+def need_libfprint() -> None:
+    """libfprint through PyGObject, or the test skips (fails under CI)."""
+    try:
+        from devices.fingerprint import readers
+        readers()
+    except Exception as err:  # noqa: BLE001
+        message = f"libfprint is not available ({err}): apt-get install gir1.2-fprint-2.0; pip install PyGObject"
+        pytest.fail(message) if env_flag("CI") else pytest.skip(message)
 
 
 def synthetic_print(seed: int = 1, width: int = 256, height: int = 360) -> np.ndarray:

@@ -270,6 +270,7 @@ def terminal(args: argparse.Namespace) -> int:
     """A fixed terminal: joins with the system's microphone and loudspeaker
     and stays in the hearing by itself."""
     from devices.appliance import SYSTEMD_UNIT, Appliance
+    from devices.kiosk import Kiosk
     from devices.client import Revoked, websocket_url
 
     if args.systemd_unit:
@@ -283,7 +284,8 @@ def terminal(args: argparse.Namespace) -> int:
         raise CommandError(str(err)) from None
     device_logging()
     try:
-        asyncio.run(Appliance(args.join_url, args.input, args.output).run())
+        screen = Kiosk(args.join_url, args.browser) if args.screen else None
+        asyncio.run(Appliance(args.join_url, args.input, args.output, screen).run())
     except Revoked as err:
         raise CommandError(f"the hub no longer accepts this terminal's invite ({err}): ask the court for a new "
                            "link") from None
@@ -472,6 +474,9 @@ def parser() -> argparse.ArgumentParser:
     tm.add_argument("--join-url", help="the invite link the court issued for this terminal")
     tm.add_argument("--input", help="PortAudio input device (name or number; default: the system's)")
     tm.add_argument("--output", help="PortAudio output device (default: the system's)")
+    tm.add_argument("--screen", action="store_true", help="show the others' pictures on this machine's screen "
+                    "(a fullscreen Chromium, started again if it exits)")
+    tm.add_argument("--browser", default="chromium", help="the browser for --screen (default: chromium)")
     tm.add_argument("--systemd-unit", action="store_true", help="print a systemd unit that runs the terminal")
     tm.set_defaults(run=terminal)
 

@@ -44,6 +44,8 @@ BATCH_CHARS = 256 * 1024
 #: characters (measured: 600 events in one 240 KB batch, 1.3 ms; one event
 #: message, 16 µs), which is what it takes from the replay pace.
 BATCH_CHARS_PER_UNIT = 3_000
+#: A watching-only media connection's id: its participant's, and this.
+WATCH_SUFFIX = "~watch"
 #: Signalling messages waiting to be handled; beyond it they are refused.
 RTC_QUEUE = 256
 #: Where the ops that never come over the websocket are sent instead (the
@@ -364,11 +366,18 @@ class Session:
             receive = msg.get("receive", list(KINDS))
             if not isinstance(receive, list) or not set(receive) <= set(KINDS):
                 raise SignallingError("invalid", "receive must be a list of kinds: audio, video")
-            self._peer = await media.join(self.participant, self.push_json, self._sources(msg),
-                                          in_courtroom=self.device is not None, receive=frozenset(receive))
+            sources = self._sources(msg)
+            # A participant's screen that only watches (a terminal's kiosk
+            # picture: it publishes nothing) is a connection of its own: it
+            # does not replace the one that carries their microphone.
+            watch = self.device is None and msg.get("publish") == []
+            connection = self.participant.participant_id + (WATCH_SUFFIX if watch else "")
+            self._peer = await media.join(self.participant, self.push_json, sources,
+                                          in_courtroom=self.device is not None, receive=frozenset(receive),
+                                          connection_id=connection)
             return
         peer = self._peer
-        if peer is None or media.peers.get(self.participant.participant_id) is not peer:
+        if peer is None or media.peers.get(peer.participant_id) is not peer:
             raise SignallingError("conflict", "not joined: send rtc.join first")
         if kind == "rtc.answer":
             await peer.answer(msg.get("sdp"))

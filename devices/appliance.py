@@ -20,6 +20,7 @@ from protocol.publish import Source
 
 from .audio import MicrophoneArray
 from .client import HearingClient
+from .kiosk import Kiosk
 from .soundmedia import SoundMedia, systemd_unit
 
 log = logging.getLogger("courtroom.terminal")
@@ -29,8 +30,11 @@ CHECK_EVERY = 1.0
 
 
 class Appliance:
-    def __init__(self, join_url: str, input_device: str | None = None, output_device: str | None = None) -> None:
+    def __init__(self, join_url: str, input_device: str | None = None, output_device: str | None = None,
+                 screen: Kiosk | None = None) -> None:
+        """``screen``: a kiosk browser showing the others' pictures."""
         self.join_url = join_url
+        self.screen = screen
         self.client = HearingClient(join_url, on_message=self._message)
         self.media = SoundMedia(lambda: MicrophoneArray(input_device, 1),
                                 lambda mics: [(Source("audio", "audio"), mics.tracks[0])], output_device, named=False)
@@ -38,6 +42,7 @@ class Appliance:
 
     async def run(self) -> None:
         connection = asyncio.create_task(self.client.run())
+        screen = asyncio.create_task(self.screen.run()) if self.screen is not None else None
         try:
             while not connection.done():
                 await self.media.keep(self.client, self.client.live.is_set() and self._admitted.is_set())
@@ -45,6 +50,8 @@ class Appliance:
             connection.result()
         finally:
             connection.cancel()
+            if screen is not None:
+                screen.cancel()
             await self.media.close()
 
     async def _message(self, msg: dict[str, Any]) -> None:

@@ -152,21 +152,25 @@ class MediaRoom:
 
     async def join(self, connection: Participant, signal: Callable[[dict[str, Any]], None],
                    sources: list[Source], in_courtroom: bool = False,
-                   receive: frozenset[str] = frozenset({"audio", "video"})) -> Peer:
+                   receive: frozenset[str] = frozenset({"audio", "video"}),
+                   connection_id: str | None = None) -> Peer:
         """(Re)connect a connection's media; an older connection of the same
         id ends. ``sources`` come checked, each with its speaker set;
         ``in_courtroom``: it plays into the courtroom (a courtroom PC's
         loudspeakers), so it gets no audio of anyone in the courtroom;
         ``receive``: the kinds it takes at all (a courtroom PC with no screen
-        takes no video: it would only decode it to throw it away)."""
-        old = self.peers.pop(connection.participant_id, None)
+        takes no video: it would only decode it to throw it away);
+        ``connection_id``: where it is not the participant's own id (a
+        screen that only watches, beside the one that speaks)."""
+        cid = connection_id or connection.participant_id
+        old = self.peers.pop(cid, None)
         if old is not None:
             await old.close()
-        peer = Peer(connection.participant_id, signal, self.config.rtc, self._published, self._closed,
-                    self.room.presence_changed)
+        peer = Peer(cid, signal, self.config.rtc, self._published, self._closed, self.room.presence_changed)
+        peer.member = connection.participant_id
         peer.in_courtroom = in_courtroom
         peer.receives = receive
-        self.peers[connection.participant_id] = peer
+        self.peers[cid] = peer
         if self._quality is None:
             self._quality = asyncio.ensure_future(self._watch_quality())
         for other in list(self.peers.values()):
@@ -179,7 +183,8 @@ class MediaRoom:
     def _wants(self, peer: Peer, publication: Publication) -> bool:
         """Whether ``peer`` receives ``publication``: never its own, and in
         the courtroom never the courtroom's own voices (no echo loop)."""
-        if publication.owner == peer.participant_id or publication.kind not in peer.receives:
+        if publication.owner == peer.participant_id or publication.kind not in peer.receives \
+                or publication.participant_id == peer.member:  # (their own, from another connection)
             return False
         if peer.in_courtroom and publication.kind == "audio":
             speaker = self.room.state.hearing.participants.get(publication.participant_id) \
@@ -285,7 +290,7 @@ class MediaRoom:
         proceedings as they stand: a seat is heard as its participant is."""
         proceedings = self.room.state.proceedings
         for cid, peer in list(self.peers.items()):
-            if cid not in proceedings.admitted and not peer.in_courtroom:
+            if peer.member not in proceedings.admitted and not peer.in_courtroom:
                 peer.signal({"type": "rtc.closed", "reason": "removed", "message": "您已被移出庭审"})
                 asyncio.ensure_future(peer.close())
                 continue

@@ -89,6 +89,9 @@ class Peer:
         self._closed = False
         #: A courtroom PC playing into the courtroom (see MediaRoom._wants).
         self.in_courtroom = False
+        #: The participant (or device) this connection is of: its id, but
+        #: for a watching-only screen (see Session).
+        self.member = participant_id
         #: The kinds of the others' media it takes.
         self.receives: frozenset[str] = frozenset({"audio", "video"})
         self._negotiator = asyncio.ensure_future(self._negotiate_loop())

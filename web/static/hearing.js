@@ -75,6 +75,7 @@ function ask(text, ok) {
   return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true }));
 }
 const media = new Media(send, $("grid"), t.names, (text) => notify(text, "info"));
+media.watch = params.get("watch") === "1";
 window.hearingMedia = media;  // for diagnostics (getStats) by support staff and tests
 
 const recordingUrl = (seg) => `/api/hearings/${hearingId}/recording?participant_id=${encodeURIComponent(seg.speaker.participant_id)}` +

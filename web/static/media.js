@@ -16,9 +16,20 @@ export class Media {
     this.joined = false;
     this.tiles = new Map();  // participant_id -> {figure, stream}
     this.mids = {};          // mid -> {participant_id, kind}
+    this.watch = false;      // only watching (?watch=1)
+  }
+
+  // A screen that only shows the others' pictures (a terminal's kiosk, beside
+  // the appliance that carries its microphone and loudspeaker): it asks for
+  // no microphone or camera and takes no sound.
+  joinMessage() {
+    if (this.watch) return { type: "rtc.join", publish: [], receive: ["video"] };
+    return { type: "rtc.join", audio: this.local.getAudioTracks().length > 0,
+             video: this.local.getVideoTracks().length > 0 };
   }
 
   async join(camera = true) {
+    if (this.watch) this.local = this.local || new MediaStream();
     if (!this.local) {
       try {
         this.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: camera });
@@ -31,8 +42,7 @@ export class Media {
       if (self) { self.srcObject = this.local; self.hidden = !this.local.getVideoTracks().length; }
     }
     this.joined = true;
-    this.send({ type: "rtc.join", audio: this.local.getAudioTracks().length > 0,
-                video: this.local.getVideoTracks().length > 0 });
+    this.send(this.joinMessage());
   }
 
   // The microphones and cameras this device has, for the pickers.
@@ -72,8 +82,7 @@ export class Media {
   rejoin() {
     if (!this.joined) return;
     this.reset();
-    this.send({ type: "rtc.join", audio: this.local.getAudioTracks().length > 0,
-                video: this.local.getVideoTracks().length > 0 });
+    this.send(this.joinMessage());
   }
 
   reset() {

@@ -162,9 +162,15 @@ class Loudspeaker:
         self.channels = channels
         self._sources: dict[int, list[np.ndarray]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Set when the device stopped (unplugged): open a new one.
+        self.failed = False
         self._stream = sounddevice.OutputStream(samplerate=RATE, blocksize=BLOCK, channels=channels,
-                                                dtype="int16", device=device, callback=self._callback)
+                                                dtype="int16", device=device, callback=self._callback,
+                                                finished_callback=self._finished)
         self._stream.start()
+
+    def _finished(self) -> None:
+        self.failed = True
 
     def play(self, track: MediaStreamTrack) -> None:
         task = asyncio.ensure_future(self._pump(track))

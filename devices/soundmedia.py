@@ -62,10 +62,14 @@ class SoundMedia:
             self.terminal.removed is not None
             or (self.terminal.pc is not None and self.terminal.pc.connectionState in ("failed", "closed"))
             or (self.microphones is not None and not self.microphones.live)
+            or (self.speaker is not None and self.speaker.failed)
             or self._joined_on != client.connections)
         if broken:
             log.warning("media lost; joining again")
             await self.leave()
+            if self.speaker is not None and self.speaker.failed:
+                self.speaker.close()
+                self.speaker = None
         if self.terminal is None:
             await self._join(client)
 

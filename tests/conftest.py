@@ -38,6 +38,20 @@ def small_disk() -> Iterator[Callable[[Path, int], Path]]:
 
 
 @pytest.fixture
+def interface(tmp_path: Path) -> Iterator[PrivatePulse]:
+    """A private PulseAudio holding one courtroom audio interface and
+    nothing else: seat inputs (``room``, 4 channels) and loudspeakers
+    (``ceiling``). With no other device to move its streams to, pulling it
+    out (``unplug`` both) stops them, as an ALSA device does."""
+    try:
+        server = PrivatePulse(tmp_path / "pulse").start({"room": 4, "ceiling": 2})
+    except FileNotFoundError as err:
+        pytest.fail(str(err)) if os.environ.get("CI") else pytest.skip(str(err))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def pulse(tmp_path: Path) -> Iterator[PrivatePulse]:
     """A private PulseAudio with a mono sink ``mic`` (what a terminal's
     microphone hears: its ``mic.monitor``), a stereo sink ``speakers``, and

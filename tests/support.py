@@ -318,6 +318,19 @@ class PrivatePulse:
             time.sleep(0.1)
         raise RuntimeError(f"PulseAudio did not start: {(self.folder / 'pulse.log').read_text()[-500:]}")
 
+    def unplug(self, sink: str) -> None:
+        """The sink (and its monitor) disappears, as a USB device pulled out."""
+        modules = subprocess.run(["pactl", "list", "short", "modules"], env=self.env(), capture_output=True,
+                                 text=True, check=True).stdout
+        module = next(line.split()[0] for line in modules.splitlines() if f"sink_name={sink} " in line + " ")
+        subprocess.run(["pactl", "unload-module", module], env=self.env(), check=True)
+
+    def plug(self, sink: str, channels: int) -> None:
+        """The sink is back (the device plugged in again)."""
+        subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={sink}", f"channels={channels}",
+                        "rate=48000", f"channel_map={ALSA_CHANNEL_MAPS[channels]}"], env=self.env(), check=True,
+                       capture_output=True)
+
     def env(self, source: str | None = None, sink: str | None = None) -> dict[str, str]:
         """The environment a PortAudio program uses these devices through."""
         env = {**os.environ, "PULSE_SERVER": f"unix:{self.socket}", "HOME": str(self.folder),

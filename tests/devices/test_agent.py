@@ -311,3 +311,46 @@ def test_one_touch_fingerprint_from_the_seat_reader_goes_into_the_signature(tmp_
     finally:
         agent.kill()
         hub.stop()
+
+
+def test_the_agent_waits_for_an_unplugged_interface_and_comes_back(tmp_path: Path,
+                                                                   interface: PrivatePulse) -> None:
+    pulse = interface
+    hub = HubProcess.with_speech(tmp_path / "data").start()
+    device = issue_device(hub)
+    h = hub.create_hearing(PEOPLE, courtroom=ROOM)
+    inv = invites_by_role(h)
+    plaintiff = inv["plaintiff"]["participant_id"]
+    log = tmp_path / "agent.log"
+    agent = start_agent(pulse, room_config(tmp_path, hub, device["credential"]), log)
+
+    async def main() -> None:
+        judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["judge"]["token"]))
+        await seats_connected(judge, [plaintiff], 30)
+        pulse.unplug("room")  # the interface with the seat inputs and the loudspeaker outputs
+        pulse.unplug("ceiling")
+        for _ in range(30):
+            await asyncio.sleep(0.5)
+            if "waiting for the sound device" in log.read_text():
+                break
+        text = log.read_text()
+        assert "media lost" in text and "waiting for the sound device" in text, text[-2000:]
+        pulse.plug("room", 4)
+        pulse.plug("ceiling", 2)
+        sys.path.insert(0, str(SHARED / "testing"))
+        from tonespeech import synthesize  # type: ignore[import-not-found]
+        pcm, _ = synthesize([(0.0, 2, "没有 异议")], rate=48_000, channels=4)
+        await asyncio.sleep(8)  # the agent's backoff finds the interface again
+        before = len(segments_of(judge))
+        player = await asyncio.to_thread(pulse.play, "room", pcm, 4)
+        await judge.wait_for(lambda: any(s["text"] == "没有异议。" and s["speaker"]["participant_id"] == plaintiff
+                                         for s in segments_of(judge)[before:]), timeout=30)
+        player.wait(10)
+        await judge.close()
+
+    try:
+        run(main())
+        assert agent.poll() is None
+    finally:
+        agent.kill()
+        hub.stop()

@@ -36,13 +36,17 @@ def test_device_state_document_camera_and_fingerprint_on_the_pages(tmp_path: Pat
 
     async def main() -> None:
         async with contextlib.asynccontextmanager(browsers)() as b:
-            judge = await b.page(inv["judge"]["join_url"], name="judge", size=(1920, 1080))
+            judge = await b.page(inv["judge"]["join_url"] + "&autojoin=1", name="judge", size=(1920, 1080))
             plaintiff = await b.page(inv["plaintiff"]["join_url"], name="plaintiff")
             defendant = await b.page(inv["defendant"]["join_url"], name="defendant")
             pc = judge.locator(f"#people li[data-device-id={device['device_id']}]")
             await pc.wait_for(timeout=30_000)
             await judge.locator("#people li", has_text="已接入（4 个座席麦克风、摄像头）").wait_for(timeout=30_000)
             assert "第一法庭主机" in await pc.text_content()
+            # The document camera is the courtroom's own picture, in a tile of its own.
+            document = judge.locator("#grid figure[data-source=document] figcaption")
+            await document.wait_for(timeout=20_000)
+            assert await document.text_content() == "高拍仪第一法庭主机"
             assert await plaintiff.locator(f"[data-device-id={device['device_id']}]").count() == 0  # staff only
 
             await plaintiff.locator("#capture-document").click()

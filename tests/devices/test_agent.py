@@ -354,3 +354,35 @@ def test_the_agent_waits_for_an_unplugged_interface_and_comes_back(tmp_path: Pat
     finally:
         agent.kill()
         hub.stop()
+
+
+def test_a_muted_seat_is_neither_forwarded_nor_transcribed(tmp_path: Path, pulse: PrivatePulse) -> None:
+    hub = HubProcess.with_speech(tmp_path / "data").start()
+    device = issue_device(hub)
+    h = hub.create_hearing(PEOPLE, courtroom=ROOM)
+    inv = invites_by_role(h)
+    plaintiff, clerk = inv["plaintiff"]["participant_id"], inv["clerk"]["participant_id"]
+    agent = start_agent(pulse, room_config(tmp_path, hub, device["credential"]), tmp_path / "agent.log")
+    sys.path.insert(0, str(SHARED / "testing"))
+    from tonespeech import synthesize  # type: ignore[import-not-found]
+    # The plaintiff (seat 3) and then the clerk (seat 2), each clearly on their own microphone.
+    pcm, _ = synthesize([(0.0, 2, "原告 陈述 诉讼 请求"), (3.0, 1, "核对 当事人 身份")], rate=48_000, channels=4)
+
+    async def main() -> None:
+        judge = await Client.connect(hub.ws_url(h["hearing_id"], inv["judge"]["token"]))
+        await seats_connected(judge, [plaintiff, clerk], 30)
+        assert (await judge.op({"kind": "participant.mute", "participant_id": plaintiff, "muted": True}))["type"] == "ack"
+        player = await asyncio.to_thread(pulse.play, "room", pcm, 4)
+        await judge.wait_for(lambda: any(s["speaker"]["participant_id"] == clerk for s in segments_of(judge)),
+                             timeout=30)
+        player.wait(10)
+        await asyncio.sleep(1.5)
+        assert [s["speaker"]["participant_id"] for s in segments_of(judge)] == [clerk]
+        assert not [m for m in judge.of_type("partial") if m["participant_id"] == plaintiff and m["text"]]
+        await judge.close()
+
+    try:
+        run(main())
+    finally:
+        agent.kill()
+        hub.stop()

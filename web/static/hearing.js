@@ -570,7 +570,8 @@ function connect() {
       if (onNack) onNack(msg.error);
       else notify(explain(msg.error));
     } else if (msg.type === "presence") {
-      presence = msg.participants; devices = msg.devices || {}; evidence.devices = devices; render();
+      presence = msg.participants; devices = msg.devices || {}; evidence.devices = devices; media.devices = devices;
+      render();
     } else if (msg.type === "device.capture") {
       if (msg.source === "fingerprint") fingerprintCaptured(msg);
       else evidence.captured(msg);

@@ -14,9 +14,10 @@ export class Media {
     this.pc = null;
     this.local = null;     // MediaStream of this page's microphone and camera
     this.joined = false;
-    this.tiles = new Map();  // participant_id -> {figure, stream}
+    this.tiles = new Map();  // tile key (see tileKey) -> {figure, video, stream}
     this.mids = {};          // mid -> {participant_id, kind}
     this.watch = false;      // only watching (?watch=1)
+    this.devices = {};       // device_id -> {name, …}, from presence
   }
 
   // A screen that only shows the others' pictures (a terminal's kiosk, beside
@@ -128,14 +129,20 @@ export class Media {
     await pc.setLocalDescription(await pc.createAnswer());
     await gathered(pc);
     this.send({ type: "rtc.answer", sdp: pc.localDescription.sdp });
-    const present = new Set(Object.values(this.mids).map(t => t.participant_id));
-    for (const pid of [...this.tiles.keys()]) if (!present.has(pid)) this.removeTile(pid);
+    const present = new Set(Object.values(this.mids).map(t => this.tileKey(t)));
+    for (const key of [...this.tiles.keys()]) if (!present.has(key)) this.removeTile(key);
+  }
+
+  // A participant's media share one tile; the courtroom's own cameras (a
+  // device's, not a participant's) each have their own.
+  tileKey(info) {
+    return this.names[info.participant_id] ? info.participant_id : `${info.participant_id}:${info.name}`;
   }
 
   track(e) {
     const info = this.mids[e.transceiver.mid];
     if (!info) return;
-    const tile = this.tile(info.participant_id);
+    const tile = this.tile(this.tileKey(info), info);
     for (const old of tile.stream.getTracks().filter(t => t.kind === e.track.kind)) tile.stream.removeTrack(old);
     tile.stream.addTrack(e.track);
     tile.video.play().catch((err) => {
@@ -144,11 +151,13 @@ export class Media {
     });
   }
 
-  tile(pid) {
-    let tile = this.tiles.get(pid);
+  tile(key, info = { participant_id: key, name: "" }) {
+    let tile = this.tiles.get(key);
     if (tile) return tile;
+    const pid = info.participant_id;
     const figure = document.createElement("figure");
     figure.dataset.participantId = pid;
+    if (key !== pid) figure.dataset.source = info.name;
     const video = document.createElement("video");
     video.autoplay = true; video.playsInline = true;
     // Each picture carries its seat label (人民法院在线诉讼规则 Art. 24).
@@ -156,13 +165,14 @@ export class Media {
     const p = this.names[pid];
     const seat = document.createElement("span");
     seat.className = "seat";
-    seat.textContent = p ? (SEAT[p.role] || p.role) : "";
-    caption.append(seat, p ? p.name : "");
+    const device = this.devices[pid];
+    seat.textContent = p ? (SEAT[p.role] || p.role) : info.name === "document" ? "高拍仪" : "法庭";
+    caption.append(seat, p ? p.name : device ? device.name : "");
     figure.append(video, caption);
     this.grid.append(figure);
     tile = { figure, video, stream: new MediaStream() };
     video.srcObject = tile.stream;
-    this.tiles.set(pid, tile);
+    this.tiles.set(key, tile);
     return tile;
   }
 

@@ -76,6 +76,7 @@ function ask(text, ok) {
 }
 const media = new Media(send, $("grid"), t.names, (text) => notify(text, "info"));
 media.watch = params.get("watch") === "1";
+document.body.classList.toggle("watching", media.watch);
 window.hearingMedia = media;  // for diagnostics (getStats) by support staff and tests
 
 const recordingUrl = (seg) => `/api/hearings/${hearingId}/recording?participant_id=${encodeURIComponent(seg.speaker.participant_id)}` +

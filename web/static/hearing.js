@@ -571,7 +571,7 @@ function connect() {
       if (onNack) onNack(msg.error);
       else notify(explain(msg.error));
     } else if (msg.type === "presence") {
-      presence = msg.participants; devices = msg.devices || {}; evidence.devices = devices; media.devices = devices;
+      presence = msg.participants; devices = msg.devices || {}; evidence.devices = devices; media.courtDevices = devices;
       render();
     } else if (msg.type === "device.capture") {
       if (msg.source === "fingerprint") fingerprintCaptured(msg);

@@ -17,7 +17,7 @@ export class Media {
     this.tiles = new Map();  // tile key (see tileKey) -> {figure, video, stream}
     this.mids = {};          // mid -> {participant_id, kind}
     this.watch = false;      // only watching (?watch=1)
-    this.devices = {};       // device_id -> {name, …}, from presence
+    this.courtDevices = {};  // device_id -> {name, …}: the courtroom equipment, from presence
   }
 
   // A screen that only shows the others' pictures (a terminal's kiosk, beside
@@ -165,7 +165,7 @@ export class Media {
     const p = this.names[pid];
     const seat = document.createElement("span");
     seat.className = "seat";
-    const device = this.devices[pid];
+    const device = this.courtDevices[pid];
     seat.textContent = p ? (SEAT[p.role] || p.role) : info.name === "document" ? "高拍仪" : "法庭";
     caption.append(seat, p ? p.name : device ? device.name : "");
     figure.append(video, caption);

@@ -30,7 +30,8 @@ from transcript.errors import OpError
 from transcript.export import EXPORTERS
 from transcript.model import Actor, Participant
 from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME, evidence_name
-from transcript.roles import PERMISSIONS, Role, Site
+from transcript.roles import Role, Site
+from transcript.state import may
 
 from . import __doc__ as _doc
 from .access import Access, cookie_name, credential, is_participant_id
@@ -244,7 +245,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
         else:
             room, participant = await participant_room(hearing_id, token)
         # Everything that can be known before a byte is stored is checked first.
-        if "evidence.add" not in PERMISSIONS[participant.role]:
+        if not may(participant.role, "evidence.add"):
             raise HTTPException(403, f"{participant.role.value} may not file evidence")
         length = request.headers.get("content-length", "")
         if not wellformed.is_fit(name):

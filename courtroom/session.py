@@ -17,8 +17,9 @@ from protocol.limits import MAX_OP_ID, MAX_PARTIAL, MESSAGE_LIMIT, Close
 from protocol.publish import KINDS, PublishError, Source, default_sources, parse_sources
 from transcript.errors import OpError, shown
 from transcript.model import Participant
-from transcript.ops import evidence_name, parse_op
-from transcript.roles import PERMISSIONS, SPEAKING_ROLES, Site, permissions_of
+from transcript.ops import evidence_name
+from transcript.roles import SPEAKING_ROLES, Site
+from transcript.state import may, parse_op, permissions_of
 
 from .equipment import Device
 from .media.peer import Peer, SignallingError
@@ -435,7 +436,7 @@ class Session:
         device_id, source = msg.get("device_id"), msg.get("source", "document")
         me = self.participant.participant_id
         if source == "fingerprint":
-            if "signature.add" not in PERMISSIONS[self.participant.role]:
+            if not may(self.participant.role, "signature.add"):
                 self._error("forbidden", f"{self.participant.role.value} does not sign")
                 return
             if not self.room.state.locked or me in self.room.state.signatures:
@@ -447,7 +448,7 @@ class Session:
                 return
             name = "指纹"
         else:
-            if "evidence.add" not in PERMISSIONS[self.participant.role]:
+            if not may(self.participant.role, "evidence.add"):
                 self._error("forbidden", f"{self.participant.role.value} may not file evidence")
                 return
             try:

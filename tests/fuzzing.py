@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisDeprecationWarning
 
 from tests.support import ADMIN, Client, HubProcess
-from transcript.ops import OP_KINDS
+from transcript.state import OP_KINDS
 
 ROLES = ("judge", "clerk", "plaintiff", "defendant", "agent", "prosecutor", "witness", "observer")
 PEOPLE = [{"role": r, "name": f"{r}-人"} for r in ROLES] + [{"role": "witness", "name": "远程证人", "site": "remote"}]

@@ -4,6 +4,7 @@ does not."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,8 @@ import pytest
 
 from courtroom.hub import HearingUnavailable, Hub
 from courtroom.room import Reply
-from transcript.ops import TranscriptLock
 from transcript.roles import Role, Site
-from transcript.state import TranscriptState
+from transcript.state import OPS, TranscriptState
 
 
 def test_an_op_that_fails_halfway_is_not_kept_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,7 +30,7 @@ def test_an_op_that_fails_halfway_is_not_kept_in_memory(tmp_path: Path, monkeypa
             room = await hub.room(info.hearing_id)
             assert room is not None
             judge = tokens[0][0]
-            monkeypatch.setitem(TranscriptState._HANDLERS, TranscriptLock, half_lock)
+            monkeypatch.setitem(OPS, "transcript.lock", dataclasses.replace(OPS["transcript.lock"], handle=half_lock))
             reply = Reply(judge)
             room.submit(reply, "lock-1", {"kind": "transcript.lock"})
             with pytest.raises(ConnectionError):

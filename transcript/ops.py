@@ -1,4 +1,5 @@
-"""Client ops: parsed from JSON and validated field by field.
+"""Client ops: parsed from JSON and validated field by field, one parser
+per kind (``parse_<kind>``; the table of kinds is ``state.OPS``).
 
 Parsing is separate from applying so that a malformed op is refused before
 the state is looked at, and so that every limit has one home.
@@ -13,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .errors import OpError, shown, shown_all
+from .errors import OpError, shown_all
 
 MAX_SEGMENT_TEXT = 5_000
 MAX_BODY = 2_000
@@ -269,23 +270,6 @@ def _image(value: Any, name: str) -> str | None:
     return value
 
 
-def parse_op(op: Any) -> Op:
-    """Turn a client's op object into a typed op, or raise ``OpError``."""
-    if not isinstance(op, dict):
-        raise OpError("invalid", "op must be an object")
-    kind = op.get("kind")
-    parser = _PARSERS.get(kind) if isinstance(kind, str) else None
-    if parser is None:
-        raise OpError("invalid", f"unknown op kind: {shown(kind)}")
-    return parser(op)
-
-
-def op_kind(op: Op) -> str:
-    if isinstance(op, HearingControl):
-        return f"hearing.{op.action}"
-    return _KINDS[type(op)]
-
-
 def _words(value: Any) -> tuple[dict[str, Any], ...] | None:
     if value is None:
         return None
@@ -305,7 +289,7 @@ def _words(value: Any) -> tuple[dict[str, Any], ...] | None:
     return tuple(out)
 
 
-def _segment_add(op: dict[str, Any]) -> SegmentAdd:
+def parse_segment_add(op: dict[str, Any]) -> SegmentAdd:
     _fields(op, ("text",), ("speaker", "start", "end", "after", "words"))
     start, end = _time(op.get("start"), "start"), _time(op.get("end"), "end")
     if start is not None and end is not None and end < start:
@@ -314,37 +298,37 @@ def _segment_add(op: dict[str, Any]) -> SegmentAdd:
                       start, end, _opt_id(op.get("after"), "after"), _words(op.get("words")))
 
 
-def _segment_edit(op: dict[str, Any]) -> SegmentEdit:
+def parse_segment_edit(op: dict[str, Any]) -> SegmentEdit:
     _fields(op, ("segment_id", "base_rev", "text"), ())
     return SegmentEdit(_str(op["segment_id"], "segment_id", MAX_ID), _int(op["base_rev"], "base_rev", 1),
                        _str(op["text"], "text", MAX_SEGMENT_TEXT))
 
 
-def _segment_delete(op: dict[str, Any]) -> SegmentDelete:
+def parse_segment_delete(op: dict[str, Any]) -> SegmentDelete:
     _fields(op, ("segment_id", "base_rev"), ())
     return SegmentDelete(_str(op["segment_id"], "segment_id", MAX_ID), _int(op["base_rev"], "base_rev", 1))
 
 
-def _segment_relabel(op: dict[str, Any]) -> SegmentRelabel:
+def parse_segment_relabel(op: dict[str, Any]) -> SegmentRelabel:
     _fields(op, ("segment_id", "base_rev", "speaker"), ())
     return SegmentRelabel(_str(op["segment_id"], "segment_id", MAX_ID),
                           _int(op["base_rev"], "base_rev", 1), _str(op["speaker"], "speaker", MAX_ID))
 
 
-def _segment_split(op: dict[str, Any]) -> SegmentSplit:
+def parse_segment_split(op: dict[str, Any]) -> SegmentSplit:
     _fields(op, ("segment_id", "base_rev", "offset"), ())
     return SegmentSplit(_str(op["segment_id"], "segment_id", MAX_ID),
                         _int(op["base_rev"], "base_rev", 1), _int(op["offset"], "offset", 1))
 
 
-def _segment_merge(op: dict[str, Any]) -> SegmentMerge:
+def parse_segment_merge(op: dict[str, Any]) -> SegmentMerge:
     _fields(op, ("segment_id", "base_rev"), ("next_rev",))
     next_rev = op.get("next_rev")
     return SegmentMerge(_str(op["segment_id"], "segment_id", MAX_ID), _int(op["base_rev"], "base_rev", 1),
                         None if next_rev is None else _int(next_rev, "next_rev", 1))
 
 
-def _annotation_add(op: dict[str, Any]) -> AnnotationAdd:
+def parse_annotation_add(op: dict[str, Any]) -> AnnotationAdd:
     _fields(op, ("segment_id", "start", "end", "style"), ("body", "color"))
     style = op["style"]
     if style not in STYLES:
@@ -362,17 +346,17 @@ def _annotation_add(op: dict[str, Any]) -> AnnotationAdd:
     return AnnotationAdd(_str(op["segment_id"], "segment_id", MAX_ID), start, end, style, body, color)
 
 
-def _annotation_remove(op: dict[str, Any]) -> AnnotationRemove:
+def parse_annotation_remove(op: dict[str, Any]) -> AnnotationRemove:
     _fields(op, ("annotation_id",), ())
     return AnnotationRemove(_str(op["annotation_id"], "annotation_id", MAX_ID))
 
 
-def _transcript_lock(op: dict[str, Any]) -> TranscriptLock:
+def parse_transcript_lock(op: dict[str, Any]) -> TranscriptLock:
     _fields(op, (), ())
     return TranscriptLock()
 
 
-def _signature_add(op: dict[str, Any]) -> SignatureAdd:
+def parse_signature_add(op: dict[str, Any]) -> SignatureAdd:
     _fields(op, (), ("image", "fingerprint"))
     sig = SignatureAdd(_image(op.get("image"), "image"), _image(op.get("fingerprint"), "fingerprint"))
     if sig.image is None and sig.fingerprint is None:
@@ -380,7 +364,7 @@ def _signature_add(op: dict[str, Any]) -> SignatureAdd:
     return sig
 
 
-def _hearing_control(op: dict[str, Any]) -> HearingControl:
+def parse_hearing_control(op: dict[str, Any]) -> HearingControl:
     _fields(op, (), ())
     return HearingControl(op["kind"].split(".", 1)[1])
 
@@ -389,24 +373,24 @@ def _participant_id(op: dict[str, Any]) -> str:
     return _str(op["participant_id"], "participant_id", MAX_ID)
 
 
-def _participant_admit(op: dict[str, Any]) -> ParticipantAdmit:
+def parse_participant_admit(op: dict[str, Any]) -> ParticipantAdmit:
     _fields(op, ("participant_id",), ())
     return ParticipantAdmit(_participant_id(op))
 
 
-def _participant_remove(op: dict[str, Any]) -> ParticipantRemove:
+def parse_participant_remove(op: dict[str, Any]) -> ParticipantRemove:
     _fields(op, ("participant_id",), ())
     return ParticipantRemove(_participant_id(op))
 
 
-def _participant_mute(op: dict[str, Any]) -> ParticipantMute:
+def parse_participant_mute(op: dict[str, Any]) -> ParticipantMute:
     _fields(op, ("participant_id", "muted"), ())
     if not isinstance(op["muted"], bool):
         raise OpError("invalid", "muted must be true or false")
     return ParticipantMute(_participant_id(op), op["muted"])
 
 
-def _evidence_add(op: dict[str, Any]) -> EvidenceAdd:
+def parse_evidence_add(op: dict[str, Any]) -> EvidenceAdd:
     _fields(op, ("sha256", "name", "media_type", "size"), ())
     sha = op["sha256"]
     if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
@@ -425,17 +409,17 @@ def evidence_name(value: Any) -> str:
     return _str(value, "name", MAX_NAME)
 
 
-def _evidence_approve(op: dict[str, Any]) -> EvidenceApprove:
+def parse_evidence_approve(op: dict[str, Any]) -> EvidenceApprove:
     _fields(op, ("evidence_id",), ())
     return EvidenceApprove(_str(op["evidence_id"], "evidence_id", MAX_ID))
 
 
-def _evidence_paste(op: dict[str, Any]) -> EvidencePaste:
+def parse_evidence_paste(op: dict[str, Any]) -> EvidencePaste:
     _fields(op, ("evidence_id",), ("after",))
     return EvidencePaste(_str(op["evidence_id"], "evidence_id", MAX_ID), _opt_id(op.get("after"), "after"))
 
 
-def _display_set(op: dict[str, Any]) -> DisplaySet:
+def parse_display_set(op: dict[str, Any]) -> DisplaySet:
     _fields(op, ("view",), ("evidence_id", "participant_id"))
     view = op["view"]
     if view not in VIEWS:
@@ -446,7 +430,7 @@ def _display_set(op: dict[str, Any]) -> DisplaySet:
     return DisplaySet(view, evidence_id, participant_id)
 
 
-def _vocabulary_set(op: dict[str, Any]) -> VocabularySet:
+def parse_vocabulary_set(op: dict[str, Any]) -> VocabularySet:
     _fields(op, ("terms",), ())
     terms = op["terms"]
     if not isinstance(terms, list):
@@ -459,51 +443,14 @@ def _vocabulary_set(op: dict[str, Any]) -> VocabularySet:
     return VocabularySet(tuple(dict.fromkeys(terms)))
 
 
-def _invite_revoke(op: dict[str, Any]) -> InviteRevoke:
+def parse_invite_revoke(op: dict[str, Any]) -> InviteRevoke:
     _fields(op, ("participant_id",), ())
     return InviteRevoke(_participant_id(op))
 
 
-def _invite_reissue(op: dict[str, Any]) -> InviteReissue:
+def parse_invite_reissue(op: dict[str, Any]) -> InviteReissue:
     _fields(op, ("participant_id", "token_hash"), ())
     token_hash = op["token_hash"]
     if not isinstance(token_hash, str) or not re.fullmatch(r"[0-9a-f]{64}", token_hash):
         raise OpError("invalid", "token_hash must be 64 lowercase hex digits")
     return InviteReissue(_participant_id(op), token_hash)
-
-
-_PARSERS = {
-    "segment.add": _segment_add,
-    "segment.edit": _segment_edit,
-    "segment.relabel": _segment_relabel,
-    "segment.delete": _segment_delete,
-    "segment.split": _segment_split,
-    "segment.merge": _segment_merge,
-    "annotation.add": _annotation_add,
-    "annotation.remove": _annotation_remove,
-    "transcript.lock": _transcript_lock,
-    "signature.add": _signature_add,
-    "hearing.start": _hearing_control,
-    "hearing.pause": _hearing_control,
-    "hearing.end": _hearing_control,
-    "participant.admit": _participant_admit,
-    "participant.remove": _participant_remove,
-    "participant.mute": _participant_mute,
-    "evidence.add": _evidence_add,
-    "evidence.approve": _evidence_approve,
-    "evidence.paste": _evidence_paste,
-    "display.set": _display_set,
-    "vocabulary.set": _vocabulary_set,
-    "invite.revoke": _invite_revoke,
-    "invite.reissue": _invite_reissue,
-}
-_KINDS = {SegmentAdd: "segment.add", SegmentEdit: "segment.edit", SegmentRelabel: "segment.relabel",
-          SegmentDelete: "segment.delete",
-          SegmentSplit: "segment.split", SegmentMerge: "segment.merge",
-          AnnotationAdd: "annotation.add", AnnotationRemove: "annotation.remove",
-          TranscriptLock: "transcript.lock", SignatureAdd: "signature.add",
-          ParticipantAdmit: "participant.admit", ParticipantRemove: "participant.remove",
-          ParticipantMute: "participant.mute", EvidenceAdd: "evidence.add", EvidenceApprove: "evidence.approve",
-          EvidencePaste: "evidence.paste", DisplaySet: "display.set", VocabularySet: "vocabulary.set",
-          InviteRevoke: "invite.revoke", InviteReissue: "invite.reissue"}
-OP_KINDS = tuple(_PARSERS)

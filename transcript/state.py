@@ -9,20 +9,21 @@ the same state and the same events, byte for byte.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
-from . import anchoring
+from . import anchoring, ops
 from .canonical import canonical_json, sha256_hex
-from .errors import OpError
+from .errors import OpError, shown
 from .model import Actor, Annotation, Evidence, HearingInfo, Participant, Segment, Signature, Staff
 from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet, EvidenceAdd, EvidenceApprove,
                   EvidencePaste, HearingControl, InviteReissue, InviteRevoke, ParticipantAdmit, ParticipantMute,
                   ParticipantRemove,
                   SegmentAdd, SegmentDelete, SegmentEdit, SegmentMerge, SegmentRelabel, SegmentSplit, SignatureAdd,
-                  TranscriptLock, VocabularySet, op_kind, parse_op)
+                  TranscriptLock, VocabularySet)
 from .proceedings import Proceedings, Status
 from .quotas import UNLIMITED, Quotas, Usage, check
-from .roles import (CONTROLS_OTHERS, PERMISSIONS, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES, STAFF_OPS, UNLOCKED_OPS,
+from .roles import (BENCH, CONTROLS_OTHERS, JUDGE_ONLY, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES, TAKING_PART,
                     Role)
 
 Event = dict[str, Any]
@@ -77,21 +78,20 @@ class TranscriptState:
         """Apply a client's op on behalf of ``actor``; return its event."""
         if self.hearing is None:
             raise OpError("not_found", "hearing not created")
-        op = parse_op(raw_op)
-        kind = op_kind(op)
+        kind, spec, op = _parse(raw_op)
         if isinstance(actor, Staff):
-            if kind not in STAFF_OPS:
+            if not spec.staff:
                 raise OpError("forbidden", f"court staff do not {kind} in a hearing")
-            return self._HANDLERS[type(op)](self, actor, op)
-        if kind not in PERMISSIONS[actor.role]:
+            return spec.handle(self, actor, op)
+        if actor.role not in spec.roles:
             raise OpError("forbidden", f"{actor.role.value} may not {kind}")
         if self.hearing.participants.get(actor.participant_id) != actor:
             raise OpError("forbidden", "not a participant of this hearing")
         if actor.participant_id not in self.proceedings.admitted:
             raise OpError("forbidden", "waiting to be admitted by the judge")
-        if self.locked and not isinstance(op, SignatureAdd) and kind not in UNLOCKED_OPS:
+        if self.locked and not spec.after_lock:
             raise OpError("locked", "the transcript is locked")
-        return self._HANDLERS[type(op)](self, actor, op)
+        return spec.handle(self, actor, op)
 
     def apply_speech(self, speaker: Participant, raw_op: Any) -> Event:
         """A final recognition result of ``speaker``'s own speech, written by
@@ -415,18 +415,6 @@ class TranscriptState:
         target = self._invitee(actor, op.participant_id, "invite.reissue")
         return {"kind": "invite.reissued", "participant": target.label(), "by": actor.label()}
 
-    _HANDLERS = {
-        SegmentAdd: _segment_add, SegmentEdit: _segment_edit, SegmentRelabel: _segment_relabel,
-        SegmentSplit: _segment_split, SegmentMerge: _segment_merge, SegmentDelete: _segment_delete,
-        AnnotationAdd: _annotation_add, AnnotationRemove: _annotation_remove,
-        TranscriptLock: _transcript_lock, SignatureAdd: _signature_add,
-        HearingControl: _hearing_control, ParticipantAdmit: _participant_admit,
-        ParticipantRemove: _participant_remove, ParticipantMute: _participant_mute,
-        EvidenceAdd: _evidence_add, EvidenceApprove: _evidence_approve, EvidencePaste: _evidence_paste,
-        DisplaySet: _display_set, VocabularySet: _vocabulary_set,
-        InviteRevoke: _invite_revoke, InviteReissue: _invite_reissue,
-    }
-
     # -- views ------------------------------------------------------------
 
     def transcript_hash(self) -> str:
@@ -460,3 +448,90 @@ class TranscriptState:
             "usage": {pid: [u.annotations, u.annotation_bytes, u.evidence_items, u.evidence_bytes]
                       for pid, u in sorted(self.usage.items())},
         }
+
+
+# -- the op kinds ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpKind:
+    """Everything the core knows about one kind of op, in one place: how it
+    is parsed, who may send it, whether the lock stops it, how it applies.
+    A new kind is one line in ``OPS`` (and its parser and handler)."""
+    parse: Callable[[dict[str, Any]], Any]
+    handle: Callable[[TranscriptState, Actor, Any], Event]
+    #: The participant roles that may send it.
+    roles: frozenset[Role]
+    #: Court staff (the admin token) may send it too.
+    staff: bool = False
+    #: The lock does not stop it: it changes nothing in the transcript
+    #: (running the hearing, handling evidence), or it signs it.
+    after_lock: bool = False
+
+
+_S = TranscriptState
+OPS: dict[str, OpKind] = {
+    "segment.add": OpKind(ops.parse_segment_add, _S._segment_add, BENCH),
+    "segment.edit": OpKind(ops.parse_segment_edit, _S._segment_edit, BENCH),
+    "segment.relabel": OpKind(ops.parse_segment_relabel, _S._segment_relabel, BENCH),
+    "segment.delete": OpKind(ops.parse_segment_delete, _S._segment_delete, BENCH),
+    "segment.split": OpKind(ops.parse_segment_split, _S._segment_split, BENCH),
+    "segment.merge": OpKind(ops.parse_segment_merge, _S._segment_merge, BENCH),
+    "annotation.add": OpKind(ops.parse_annotation_add, _S._annotation_add, TAKING_PART),
+    "annotation.remove": OpKind(ops.parse_annotation_remove, _S._annotation_remove, TAKING_PART),
+    "transcript.lock": OpKind(ops.parse_transcript_lock, _S._transcript_lock, JUDGE_ONLY),
+    "signature.add": OpKind(ops.parse_signature_add, _S._signature_add, TAKING_PART, after_lock=True),
+    "hearing.start": OpKind(ops.parse_hearing_control, _S._hearing_control, JUDGE_ONLY, after_lock=True),
+    "hearing.pause": OpKind(ops.parse_hearing_control, _S._hearing_control, JUDGE_ONLY, after_lock=True),
+    "hearing.end": OpKind(ops.parse_hearing_control, _S._hearing_control, JUDGE_ONLY, after_lock=True),
+    "participant.admit": OpKind(ops.parse_participant_admit, _S._participant_admit, JUDGE_ONLY, after_lock=True),
+    "participant.remove": OpKind(ops.parse_participant_remove, _S._participant_remove, JUDGE_ONLY,
+                                 after_lock=True),
+    # One's own microphone; the judge's for anyone (CONTROLS_OTHERS).
+    "participant.mute": OpKind(ops.parse_participant_mute, _S._participant_mute, TAKING_PART, after_lock=True),
+    "evidence.add": OpKind(ops.parse_evidence_add, _S._evidence_add, TAKING_PART, after_lock=True),
+    # Deciding on evidence and what every screen shows is the judge's;
+    # pasting evidence into the transcript is writing it, as the clerk does.
+    "evidence.approve": OpKind(ops.parse_evidence_approve, _S._evidence_approve, JUDGE_ONLY, after_lock=True),
+    "evidence.paste": OpKind(ops.parse_evidence_paste, _S._evidence_paste, BENCH),
+    "display.set": OpKind(ops.parse_display_set, _S._display_set, JUDGE_ONLY, after_lock=True),
+    "vocabulary.set": OpKind(ops.parse_vocabulary_set, _S._vocabulary_set, BENCH, after_lock=True),
+    # Invite links: the judge's for the others, court staff's for anyone.
+    "invite.revoke": OpKind(ops.parse_invite_revoke, _S._invite_revoke, JUDGE_ONLY, staff=True, after_lock=True),
+    "invite.reissue": OpKind(ops.parse_invite_reissue, _S._invite_reissue, JUDGE_ONLY, staff=True,
+                             after_lock=True),
+}
+OP_KINDS = tuple(OPS)
+
+
+def _parse(raw_op: Any) -> tuple[str, OpKind, Any]:
+    if not isinstance(raw_op, dict):
+        raise OpError("invalid", "op must be an object")
+    kind = raw_op.get("kind")
+    spec = OPS.get(kind) if isinstance(kind, str) else None
+    if spec is None:
+        raise OpError("invalid", f"unknown op kind: {shown(kind)}")
+    return kind, spec, spec.parse(raw_op)
+
+
+def parse_op(raw_op: Any) -> Any:
+    """A client's op object as a typed op, or ``OpError``."""
+    return _parse(raw_op)[2]
+
+
+def may(role: Role, kind: str) -> bool:
+    """Whether a participant of ``role`` may send ops of ``kind``."""
+    spec = OPS.get(kind)
+    return spec is not None and role in spec.roles
+
+
+def permissions_of(role: Role) -> list[str]:
+    """The permission list sent in ``welcome``: op kinds, plus
+    ``annotation.remove.any`` where the role may remove others' annotations
+    and ``participant.mute.any`` where it may mute others."""
+    perms = sorted(kind for kind, spec in OPS.items() if role in spec.roles)
+    if role in REMOVES_ANY_ANNOTATION:
+        perms.append("annotation.remove.any")
+    if role in CONTROLS_OTHERS:
+        perms.append("participant.mute.any")
+    return perms

@@ -143,7 +143,10 @@ class MediaRoom:
             await asyncio.sleep(ARBITER_TICK)
             now = self.clock()
             for arbiter in list(self.arbiters.values()):
-                arbiter.tick(now)
+                try:
+                    arbiter.tick(now)
+                except Exception:  # one seat's trouble must not stop the others' lines
+                    log.exception("crosstalk arbitration failed")
 
     def clock(self) -> float:
         return max(0.0, time.time() - self.room.created_ms / 1000)

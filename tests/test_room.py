@@ -18,7 +18,7 @@ from transcript.state import OPS, TranscriptState
 
 def test_an_op_that_fails_halfway_is_not_kept_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def half_lock(state: TranscriptState, actor: Any, op: Any) -> Any:
-        state.locked = True  # changed in memory...
+        state.record.freeze("0" * 64)  # changed in memory...
         raise RuntimeError("...and then failed before an event existed")
 
     async def main() -> None:

@@ -23,6 +23,7 @@ from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet,
                   TranscriptLock, VocabularySet)
 from .proceedings import Proceedings, Status
 from .quotas import UNLIMITED, Quotas, Usage, check
+from .signed import SignedDocument
 from .roles import (BENCH, CONTROLS_OTHERS, JUDGE_ONLY, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES, TAKING_PART,
                     Role)
 
@@ -36,9 +37,8 @@ class TranscriptState:
         self.segments: list[Segment] = []
         self._segments_by_id: dict[str, Segment] = {}
         self.annotations: dict[str, Annotation] = {}
-        self.locked = False
-        self.lock_hash: str | None = None
-        self.signatures: dict[str, Signature] = {}
+        #: The 笔录 as signed: frozen by the judge's lock, then signed by each party.
+        self.record = SignedDocument()
         self.proceedings = Proceedings()
         self.evidence: dict[str, Evidence] = {}
         self.display: dict[str, Any] = {"view": "transcript"}
@@ -64,6 +64,18 @@ class TranscriptState:
         self.hearing = hearing
         self.proceedings = Proceedings.of(hearing)
         return {"kind": "hearing.created", "hearing": hearing.to_dict()}
+
+    @property
+    def locked(self) -> bool:
+        return self.record.frozen
+
+    @property
+    def lock_hash(self) -> str | None:
+        return self.record.content_hash
+
+    @property
+    def signatures(self) -> dict[str, Signature]:
+        return self.record.signatures
 
     def participant(self, participant_id: str) -> Participant:
         assert self.hearing is not None
@@ -287,8 +299,7 @@ class TranscriptState:
     def _transcript_lock(self, actor: Participant, op: TranscriptLock) -> Event:
         assert self.hearing is not None
         ends = self.hearing.rules >= 2 and self.proceedings.status != Status.ENDED
-        self.locked = True
-        self.lock_hash = self.transcript_hash()
+        self.record.freeze(self.transcript_hash())
         event: Event = {"kind": "transcript.locked", "locked": True, "transcript_hash": self.lock_hash,
                         "by": actor.label()}
         if ends:
@@ -299,12 +310,8 @@ class TranscriptState:
         return event
 
     def _signature_add(self, actor: Participant, op: SignatureAdd) -> Event:
-        if not self.locked or self.lock_hash is None:
-            raise OpError("invalid", "the transcript can be signed only after the judge locks it")
-        if actor.participant_id in self.signatures:
-            raise OpError("conflict", "already signed")
-        sig = Signature(actor, self.lock_hash, op.image, op.fingerprint)
-        self.signatures[actor.participant_id] = sig
+        sig = self.record.sign(actor, op.image, op.fingerprint,
+                               "the transcript can be signed only after the judge locks it")
         return {"kind": "signature.added", "signature": sig.to_dict()}
 
     def _hearing_control(self, actor: Participant, op: HearingControl) -> Event:

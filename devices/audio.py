@@ -148,11 +148,6 @@ class ChannelTrack(MediaStreamTrack):
         self.array.stop()
 
 
-def microphone(device: str | int | None = None) -> ChannelTrack:
-    """The input device's first channel (a terminal's microphone)."""
-    return MicrophoneArray(device, 1).tracks[0]
-
-
 class Loudspeaker:
     """Plays every track given to ``play`` on the output device, mixed."""
 

@@ -147,10 +147,6 @@ async def speak(room: Courtroom, seconds: float) -> dict[str, Any]:
         if msg["type"] == "event" and msg["event"]["kind"] == "segment.added":
             arrivals.append((time.time(), msg["event"]["segment"]))
     judge.on_message = on_message  # type: ignore[method-assign]
-    profile = subprocess.Popen(["py-spy", "record", "--format", "raw", "-o", os.environ["PROFILE_AGENT"],
-                                "-d", str(int(seconds)), "--pid", str(room.agent.pid)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) \
-        if os.environ.get("PROFILE_AGENT") and room.seats > 1 else None
     cpu0 = cpu_seconds(room.agent.pid)
     started = time.time()
     # (pacat takes the samples at their pace: writing them blocks, off the loop)
@@ -158,8 +154,6 @@ async def speak(room: Courtroom, seconds: float) -> dict[str, Any]:
                                      8 if room.seats > 1 else 1, 20)
     length = len(pcm) / 48_000
     await asyncio.to_thread(player.wait, length + 10)
-    if profile is not None:
-        profile.wait()
     cpu = (cpu_seconds(room.agent.pid) - cpu0) / (time.time() - started)
     await asyncio.sleep(3)
     await judge.close()

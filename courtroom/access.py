@@ -15,7 +15,7 @@ import urllib.parse
 from fastapi import HTTPException
 from starlette.requests import HTTPConnection
 
-from transcript.log import staff
+from transcript.actors import staff
 from transcript.model import Actor, Participant
 
 from .hub import HearingUnavailable, Hub

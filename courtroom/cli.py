@@ -171,7 +171,7 @@ def _replayed(args: argparse.Namespace, entries: list[LogEntry] | None = None) -
     if entries is None:
         entries, _ = _read(args)
     try:
-        return replay(entries, args.hearing_id)
+        return replay(entries, args.hearing_id, TranscriptState())
     except ChainError as err:
         raise _failed(args, f"at seq {err.seq}: {err.reason}") from None
 

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from transcript.heads import SignedHead, Signer, check_head
-from transcript.log import SYSTEM, ChainError, LogEntry, create_op, make_entry, replay, GENESIS_HASH
+from transcript.actors import SYSTEM
+from transcript.log import ChainError, LogEntry, make_entry, replay, GENESIS_HASH
 from transcript.model import RULES, HearingInfo, Participant
 from transcript.proceedings import Status
 from transcript.roles import Role, Site
 from transcript.quotas import Quotas
-from transcript.state import TranscriptState
+from transcript.state import TranscriptState, create_op
 from transcript.store import LogStore, checkpoint, open_database
 
 from .equipment import Device, EquipmentStore
@@ -178,7 +179,7 @@ class Hub:
         if not entries:
             return None
         try:
-            state, last_hash, last_seq = replay(entries, hearing_id)
+            state, last_hash, last_seq = replay(entries, hearing_id, TranscriptState())
         except ChainError as err:
             log.error("hearing %s: log failed verification: %s", hearing_id, err)
             raise HearingUnavailable(f"hearing log failed verification: {err}") from None
@@ -200,8 +201,8 @@ class Hub:
             return
         last: dict[str, LogEntry] = {}
         for e in entries:
-            last[e.hearing_id] = e
-        self.log.put_heads([self.signer.sign(e.hearing_id, e.seq, e.hash, e.ts_ms) for e in last.values()])
+            last[e.stream_id] = e
+        self.log.put_heads([self.signer.sign(e.stream_id, e.seq, e.hash, e.ts_ms) for e in last.values()])
 
     async def authenticate(self, hearing_id: str, token: str) -> tuple[Room, Participant] | None:
         """The room and participant an invite token admits to, or None."""

@@ -51,10 +51,10 @@ class InviteStore:
                 continue
             participant_id = e.event["participant"]["participant_id"]
             self.conn.execute("DELETE FROM invites WHERE hearing_id = ? AND participant_id = ?",
-                              (e.hearing_id, participant_id))
+                              (e.stream_id, participant_id))
             if kind == "invite.reissued":
                 self.conn.execute("INSERT INTO invites VALUES (?, ?, ?)",
-                                  (e.op["token_hash"], e.hearing_id, participant_id))
+                                  (e.op["token_hash"], e.stream_id, participant_id))
 
     def lookup(self, hearing_id: str, token: str) -> str | None:
         """The participant id an invite token stands for in this hearing, or None."""

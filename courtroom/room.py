@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from protocol import messages, wellformed
 from protocol.limits import Close
 from transcript.errors import OpError
-from transcript.log import LogEntry, make_entry, speech_actor
+from transcript.actors import speech_actor
+from transcript.log import LogEntry, make_entry
 from transcript.model import Actor, Participant
 from transcript.sittings import Sittings
 from transcript.state import Event, TranscriptState

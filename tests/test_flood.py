@@ -9,6 +9,8 @@ import time
 
 import httpx
 
+from transcript.quotas import Quotas
+
 from tests.support import Client, HubProcess, invites_by_role, run
 
 STROKE = json.dumps({"points": [[i, i * 2, 0.5] for i in range(2_000)]})[:60_000]
@@ -39,13 +41,17 @@ def test_an_ink_flood_is_held_to_the_rate(hub: HubProcess) -> None:
         # The burst (200) and the rate (50/s) over the time the flood took.
         assert len(acked) <= 200 + 50 * took + 5, (len(acked), took)
         assert refused and {r["error"]["code"] for r in refused} == {"too_large"}
-        assert {r["error"]["limit"] for r in refused} == {"rate"} and all(r["error"]["retry_after"] > 0 for r in refused)
+        # Past the burst, the rate refuses; on a slow run enough strokes get
+        # through for the participant's 8 MiB of annotations to refuse the rest.
+        by_rate = [r for r in refused if r["error"]["limit"] == "rate"]
+        assert by_rate and all(r["error"]["retry_after"] > 0 for r in by_rate)
+        assert {r["error"]["limit"] for r in refused} <= {"rate", Quotas().annotation_bytes}
         assert db_bytes(hub) - before < (len(acked) + 50) * 2 * len(STROKE)
         # A refusal for speed is not remembered: the same op_id, later, is judged again.
         await asyncio.sleep(1)
-        again = await p.answer({"kind": "annotation.add", "segment_id": "S1", "start": 0, "end": 2,
-                                "style": "highlight"}, op_id=refused[-1]["op_id"])
-        assert again["type"] == "ack"
+        again = await p.answer({"kind": "participant.mute", "participant_id": inv["plaintiff"]["participant_id"],
+                                "muted": True}, op_id=by_rate[-1]["op_id"])
+        assert again["type"] == "ack", again
         # The others were not slowed by the flood.
         ok = await clerk.op({"kind": "segment.add", "text": "被告答辩。"})
         assert ok["type"] == "ack"

@@ -20,7 +20,7 @@ from courtroom.cli import DB_NAME
 from tests.support import ADMIN, Client, HubProcess, invites_by_role, run
 from tests.test_export import signature_png
 from transcript.canonical import canonical_json
-from transcript.log import GENESIS_HASH, apply_logged, entry_hash
+from transcript.log import GENESIS_HASH, entry_hash
 from transcript.state import TranscriptState
 
 
@@ -103,7 +103,7 @@ def test_a_rewritten_chain_is_caught(signed: tuple[HubProcess, dict[str, Any]]) 
         # The forger changes the amount and derives every event anew through
         # the state machine (the lock's hash, the signatures' too).
         op = json.loads(op.replace("三十万元", "三万元"))
-        event = apply_logged(state, pid, op)
+        event = state.apply_logged(pid, op)
         new = entry_hash(prev, hid, seq, pid, op_id, ts, op, event)
         sql(hub, "UPDATE log SET op = ?, event = ?, prev_hash = ?, hash = ? WHERE hearing_id = ? AND seq = ?",
             canonical_json(op), canonical_json(event), prev, new, hid, seq)

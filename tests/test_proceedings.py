@@ -8,7 +8,9 @@ import pytest
 
 from tests.corefixtures import PEOPLE, hearing, new_state
 from transcript.errors import OpError
-from transcript.log import GENESIS_HASH, SYSTEM, create_op, make_entry, replay, speech_actor
+from transcript.actors import SYSTEM, speech_actor
+from transcript.log import GENESIS_HASH, make_entry, replay
+from transcript.state import create_op
 from transcript.model import HearingInfo, Participant
 from transcript.roles import Role, Site
 from transcript.state import TranscriptState
@@ -164,7 +166,7 @@ def test_speech_replays_from_the_log_under_its_speaker() -> None:
         e = entries[-1]
         entries.append(make_entry(e.hash, info.hearing_id, e.seq + 1, actor, f"o{e.seq}", 0, op, event))
     assert entries[1].event["source"] == "speech"
-    replayed, _, seq = replay(entries, info.hearing_id)
+    replayed, _, seq = replay(entries, info.hearing_id, TranscriptState())
     assert seq == 4 and replayed.snapshot() == state.snapshot()
     assert replayed.segments[0].speaker.name == "plaintiff-name"
     assert replayed.proceedings.to_dict() == {"status": "in_session", "admitted": sorted(info.participants),

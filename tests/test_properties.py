@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from tests.corefixtures import PEOPLE, PNG, hearing
 from transcript.canonical import canonical_json
 from transcript.errors import OpError
-from transcript.log import GENESIS_HASH, SYSTEM, LogEntry, create_op, make_entry, replay
+from transcript.actors import SYSTEM
+from transcript.log import GENESIS_HASH, LogEntry, make_entry, replay
+from transcript.state import create_op
 from transcript.roles import Role
 from transcript.state import TranscriptState
 from transcript.store import LogStore, open_database
@@ -102,7 +104,7 @@ def run(data: st.DataObject) -> tuple[TranscriptState, list[LogEntry]]:
             assert canonical_json(state.snapshot()) == before
             continue
         prev = entries[-1]
-        entries.append(make_entry(prev.hash, prev.hearing_id, prev.seq + 1, actor.participant_id,
+        entries.append(make_entry(prev.hash, prev.stream_id, prev.seq + 1, actor.participant_id,
                                   f"op{n}", n, op, event))
         check_anchors(state)
     return state, entries
@@ -112,7 +114,7 @@ def run(data: st.DataObject) -> tuple[TranscriptState, list[LogEntry]]:
 @given(st.data())
 def test_state_equals_replay_of_its_log(data: st.DataObject) -> None:
     state, entries = run(data)
-    replayed, head, seq = replay(entries, "h-test")
+    replayed, head, seq = replay(entries, "h-test", TranscriptState())
     assert replayed.snapshot() == state.snapshot()
     assert (head, seq) == (entries[-1].hash, len(entries))
     check_anchors(replayed)
@@ -127,6 +129,6 @@ def test_replay_through_sqlite(data: st.DataObject) -> None:
         store = LogStore(conn)
         store.append(entries[:1])
         store.append(entries[1:])
-        replayed, _, _ = replay(list(store.entries("h-test")), "h-test")
+        replayed, _, _ = replay(list(store.entries("h-test")), "h-test", TranscriptState())
         conn.close()
     assert replayed.snapshot() == state.snapshot()

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.corefixtures import PEOPLE, hearing, new_state, rejected
-from transcript.log import GENESIS_HASH, create_op, make_entry, replay
+from transcript.log import GENESIS_HASH, make_entry, replay
+from transcript.state import create_op
 from transcript.quotas import Quotas
 from transcript.roles import Role
 from transcript.state import TranscriptState
@@ -54,7 +55,7 @@ def test_replay_ignores_quotas_so_lowering_one_breaks_no_log() -> None:
     for actor, op in ops:
         entries.append(make_entry(entries[-1].hash, info.hearing_id, len(entries) + 1, actor.participant_id,
                                   f"o{len(entries)}", 0, op, state.apply(actor, op)))
-    replayed, _, _ = replay(entries, info.hearing_id)
+    replayed, _, _ = replay(entries, info.hearing_id, TranscriptState())
     assert replayed.snapshot() == state.snapshot() and replayed.usage[P.participant_id].annotations == 5
 
 

@@ -224,7 +224,7 @@ HASH = "ab" * 32
 
 
 def test_the_judge_revokes_and_reissues_others_invites_and_staff_anyones() -> None:
-    from transcript.log import staff
+    from transcript.actors import staff
     state = new_state()
     for op in ({"kind": "invite.revoke", "participant_id": P.participant_id},
                {"kind": "invite.reissue", "participant_id": P.participant_id, "token_hash": HASH},
@@ -247,14 +247,16 @@ def test_the_judge_revokes_and_reissues_others_invites_and_staff_anyones() -> No
 
 def test_staff_entries_replay() -> None:
     from tests.corefixtures import hearing
-    from transcript.log import GENESIS_HASH, create_op, make_entry, replay, staff
+    from transcript.actors import staff
+    from transcript.log import GENESIS_HASH, make_entry, replay
+    from transcript.state import create_op
     state = TranscriptState()
     info = hearing()
     entries = [make_entry(GENESIS_HASH, info.hearing_id, 1, "system", "create", 0, create_op(info), state.create(info))]
     op = {"kind": "invite.reissue", "participant_id": J.participant_id, "token_hash": HASH}
     entries.append(make_entry(entries[-1].hash, info.hearing_id, 2, "staff:admin", "x", 1, op,
                               state.apply(staff("admin"), op)))
-    replayed, _, seq = replay(entries, info.hearing_id)
+    replayed, _, seq = replay(entries, info.hearing_id, TranscriptState())
     assert seq == 2 and replayed.snapshot() == state.snapshot()
 
 

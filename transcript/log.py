@@ -1,7 +1,9 @@
-"""The append-only, hash-chained operation log, and replay from it.
+"""The append-only, hash-chained operation log of a stream, and replay from it.
 
-Each entry's hash is SHA-256 over the canonical JSON of
-``[prev_hash, hearing_id, seq, participant_id, op_id, ts_ms, op, event]``, so
+A stream is anything whose history is a log of ops applied by a pure state
+machine: a hearing (``transcript.state.TranscriptState``) or a case
+(``case.state.CaseState``). Each entry's hash is SHA-256 over the canonical
+JSON of ``[prev_hash, stream_id, seq, actor, op_id, ts_ms, op, event]``, so
 altering any stored field, or removing or reordering rows, breaks the chain
 at that seq. Replay re-applies every op through the state machine and checks
 that it yields the stored event: the log is the truth, the state a cache.
@@ -10,27 +12,23 @@ that it yields the stored event: the log is the truth, the state a cache.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol, TypeVar
 
 from .canonical import canonical_json, sha256_hex
 from .errors import OpError
-from .model import HearingInfo, Staff
-from .state import Event, TranscriptState
+
+Event = dict[str, Any]
 
 GENESIS_HASH = "0" * 64
-SYSTEM = "system"
-CREATE_KIND = "hearing.create"
-#: Log actor of a participant's recognized speech: ``speech:<participant_id>``.
-SPEECH_PREFIX = "speech:"
-#: Log actor of court staff: ``staff:<staff_id>``.
-STAFF_PREFIX = "staff:"
-STAFF_NAMES = {"admin": "法院管理员"}
 
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    hearing_id: str
+    #: The stream the entry belongs to: a hearing (``h-…``) or a case (``c-…``).
+    stream_id: str
     seq: int
+    #: The actor column (see ``actors``): a participant's or party's id,
+    #: ``staff:…``, ``speech:…`` or ``system``.
     participant_id: str
     op_id: str
     ts_ms: int
@@ -40,40 +38,27 @@ class LogEntry:
     hash: str
 
 
-def entry_hash(prev_hash: str, hearing_id: str, seq: int, participant_id: str, op_id: str,
+def entry_hash(prev_hash: str, stream_id: str, seq: int, participant_id: str, op_id: str,
                ts_ms: int, op: Any, event: Any) -> str:
-    return sha256_hex(canonical_json([prev_hash, hearing_id, seq, participant_id, op_id, ts_ms,
+    return sha256_hex(canonical_json([prev_hash, stream_id, seq, participant_id, op_id, ts_ms,
                                       op, event]))
 
 
-def make_entry(prev_hash: str, hearing_id: str, seq: int, participant_id: str, op_id: str,
+def make_entry(prev_hash: str, stream_id: str, seq: int, participant_id: str, op_id: str,
                ts_ms: int, op: dict[str, Any], event: Event) -> LogEntry:
-    h = entry_hash(prev_hash, hearing_id, seq, participant_id, op_id, ts_ms, op, event)
-    return LogEntry(hearing_id, seq, participant_id, op_id, ts_ms, op, event, prev_hash, h)
+    h = entry_hash(prev_hash, stream_id, seq, participant_id, op_id, ts_ms, op, event)
+    return LogEntry(stream_id, seq, participant_id, op_id, ts_ms, op, event, prev_hash, h)
 
 
-def create_op(hearing: HearingInfo) -> dict[str, Any]:
-    return {"kind": CREATE_KIND, "hearing": hearing.to_dict()}
+class Machine(Protocol):
+    """The pure state machine of one kind of stream. ``apply_logged`` applies
+    one entry's op as its actor column names the author, and returns the
+    event, or raises ``OpError`` and changes nothing."""
+
+    def apply_logged(self, actor_id: str, op: dict[str, Any]) -> Event: ...
 
 
-def staff(staff_id: str) -> Staff:
-    return Staff(staff_id, STAFF_NAMES.get(staff_id, staff_id))
-
-
-def speech_actor(participant_id: str) -> str:
-    return SPEECH_PREFIX + participant_id
-
-
-def apply_logged(state: TranscriptState, participant_id: str, op: dict[str, Any]) -> Event:
-    """Apply one logged op: the system's ``hearing.create``, a participant's
-    recognized speech, or a participant's own op."""
-    if participant_id == SYSTEM and op.get("kind") == CREATE_KIND:
-        return state.create(HearingInfo.from_dict(op["hearing"]))
-    if participant_id.startswith(SPEECH_PREFIX):
-        return state.apply_speech(state.participant(participant_id[len(SPEECH_PREFIX):]), op)
-    if participant_id.startswith(STAFF_PREFIX):
-        return state.apply(staff(participant_id[len(STAFF_PREFIX):]), op)
-    return state.apply(state.participant(participant_id), op)
+M = TypeVar("M", bound=Machine)
 
 
 class ChainError(Exception):
@@ -83,27 +68,27 @@ class ChainError(Exception):
         self.reason = reason
 
 
-def replay(entries: Iterable[LogEntry], hearing_id: str) -> tuple[TranscriptState, str, int]:
-    """Rebuild a hearing's state, checking the chain and every event.
+def replay(entries: Iterable[LogEntry], stream_id: str, state: M) -> tuple[M, str, int]:
+    """Rebuild a stream's state in the empty ``state`` (the stream's kind of
+    machine), checking the chain and every event.
 
     Returns (state, head hash, last seq); raises ``ChainError`` at the first
     entry that does not check out.
     """
-    state = TranscriptState()
     prev, seq = GENESIS_HASH, 0
     for e in entries:
         seq += 1
         if e.seq != seq:
             raise ChainError(seq, f"missing entry (found seq {e.seq})")
-        if e.hearing_id != hearing_id:
-            raise ChainError(seq, "entry belongs to another hearing")
+        if e.stream_id != stream_id:
+            raise ChainError(seq, "entry belongs to another stream")
         if e.prev_hash != prev:
             raise ChainError(seq, "previous-hash link broken")
-        if entry_hash(e.prev_hash, e.hearing_id, e.seq, e.participant_id, e.op_id, e.ts_ms,
+        if entry_hash(e.prev_hash, e.stream_id, e.seq, e.participant_id, e.op_id, e.ts_ms,
                       e.op, e.event) != e.hash:
             raise ChainError(seq, "hash does not match the entry's content")
         try:
-            event = apply_logged(state, e.participant_id, e.op)
+            event = state.apply_logged(e.participant_id, e.op)
         except OpError as err:
             raise ChainError(seq, f"op does not apply: {err.code}: {err.message}") from None
         except (KeyError, TypeError, ValueError) as err:

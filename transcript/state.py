@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from . import anchoring, ops
 from .canonical import canonical_json, sha256_hex
+from .actors import SPEECH_PREFIX, STAFF_PREFIX, SYSTEM, staff
 from .errors import OpError, shown
 from .model import Actor, Annotation, Evidence, HearingInfo, Participant, Segment, Signature, Staff
 from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet, EvidenceAdd, EvidenceApprove,
@@ -28,6 +29,15 @@ from .roles import (BENCH, CONTROLS_OTHERS, JUDGE_ONLY, REMOVES_ANY_ANNOTATION, 
                     Role)
 
 Event = dict[str, Any]
+#: Op kind of the entry that creates a hearing (written by the hub).
+CREATE_KIND = "hearing.create"
+
+
+def create_op(hearing: HearingInfo) -> dict[str, Any]:
+    """The op of a hearing's first log entry."""
+    return {"kind": CREATE_KIND, "hearing": hearing.to_dict()}
+
+
 _CONTROL_EVENTS = {"start": "hearing.started", "pause": "hearing.paused", "end": "hearing.ended"}
 
 
@@ -104,6 +114,18 @@ class TranscriptState:
         if self.locked and not spec.after_lock:
             raise OpError("locked", "the transcript is locked")
         return spec.handle(self, actor, op)
+
+    def apply_logged(self, actor_id: str, op: dict[str, Any]) -> Event:
+        """Apply one logged op as its actor column names the author: the
+        system's ``hearing.create``, a participant's recognized speech,
+        court staff, or a participant's own op."""
+        if actor_id == SYSTEM and op.get("kind") == CREATE_KIND:
+            return self.create(HearingInfo.from_dict(op["hearing"]))
+        if actor_id.startswith(SPEECH_PREFIX):
+            return self.apply_speech(self.participant(actor_id[len(SPEECH_PREFIX):]), op)
+        if actor_id.startswith(STAFF_PREFIX):
+            return self.apply(staff(actor_id[len(STAFF_PREFIX):]), op)
+        return self.apply(self.participant(actor_id), op)
 
     def apply_speech(self, speaker: Participant, raw_op: Any) -> Event:
         """A final recognition result of ``speaker``'s own speech, written by

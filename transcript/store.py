@@ -80,7 +80,7 @@ class LogStore:
                also: Callable[[sqlite3.Connection], None] | None = None) -> None:
         """Append entries in one durable transaction (all or none); ``also``
         writes other tables in the same transaction."""
-        rows = [(e.hearing_id, e.seq, e.participant_id, e.op_id, e.ts_ms, canonical_json(e.op),
+        rows = [(e.stream_id, e.seq, e.participant_id, e.op_id, e.ts_ms, canonical_json(e.op),
                  canonical_json(e.event), e.prev_hash, e.hash) for e in entries]
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")

@@ -1,0 +1,26 @@
+"""Who an entry of a log is written by, as its actor column says.
+
+Every stream's log (a hearing's, a case's) names the author of each entry
+in one column: the hub itself (``system``, for the entry that creates the
+stream), court staff (``staff:<staff_id>``), a participant's recognized
+speech (``speech:<participant_id>``), or a participant or party by id.
+"""
+
+from __future__ import annotations
+
+from .model import Staff
+
+SYSTEM = "system"
+#: Log actor of a participant's recognized speech: ``speech:<participant_id>``.
+SPEECH_PREFIX = "speech:"
+#: Log actor of court staff: ``staff:<staff_id>``.
+STAFF_PREFIX = "staff:"
+STAFF_NAMES = {"admin": "法院管理员"}
+
+
+def staff(staff_id: str) -> Staff:
+    return Staff(staff_id, STAFF_NAMES.get(staff_id, staff_id))
+
+
+def speech_actor(participant_id: str) -> str:
+    return SPEECH_PREFIX + participant_id

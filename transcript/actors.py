@@ -18,8 +18,11 @@ STAFF_PREFIX = "staff:"
 STAFF_NAMES = {"admin": "法院管理员"}
 
 
-def staff(staff_id: str) -> Staff:
-    return Staff(staff_id, STAFF_NAMES.get(staff_id, staff_id))
+def staff(after_prefix: str, name: str | None = None) -> Staff:
+    """Court staff from what follows ``staff:`` in the actor column:
+    ``<staff_id>`` (an administrator) or ``<role>:<staff_id>``."""
+    role, _, staff_id = after_prefix.rpartition(":")
+    return Staff(staff_id, name or STAFF_NAMES.get(staff_id, staff_id), role or "admin")
 
 
 def speech_actor(participant_id: str) -> str:

@@ -52,10 +52,10 @@ def make_entry(prev_hash: str, stream_id: str, seq: int, participant_id: str, op
 
 class Machine(Protocol):
     """The pure state machine of one kind of stream. ``apply_logged`` applies
-    one entry's op as its actor column names the author, and returns the
-    event, or raises ``OpError`` and changes nothing."""
+    one entry's op as its actor column names the author, at the entry's
+    time, and returns the event, or raises ``OpError`` and changes nothing."""
 
-    def apply_logged(self, actor_id: str, op: dict[str, Any]) -> Event: ...
+    def apply_logged(self, actor_id: str, op: dict[str, Any], ts_ms: int) -> Event: ...
 
 
 M = TypeVar("M", bound=Machine)
@@ -88,7 +88,7 @@ def replay(entries: Iterable[LogEntry], stream_id: str, state: M) -> tuple[M, st
                       e.op, e.event) != e.hash:
             raise ChainError(seq, "hash does not match the entry's content")
         try:
-            event = state.apply_logged(e.participant_id, e.op)
+            event = state.apply_logged(e.participant_id, e.op, e.ts_ms)
         except OpError as err:
             raise ChainError(seq, f"op does not apply: {err.code}: {err.message}") from None
         except (KeyError, TypeError, ValueError) as err:

@@ -29,18 +29,26 @@ class Participant:
 
 @dataclass(frozen=True, slots=True)
 class Staff:
-    """Court staff acting on a hearing from outside it (today: whoever holds
-    the hub's admin token). Logged as actor ``staff:<staff_id>``."""
+    """Court staff acting from outside a hearing: whoever holds the hub's
+    admin token (``admin``), or a staff account (judge, clerk, mediator,
+    admin). Logged as actor ``staff:<staff_id>`` for an administrator and
+    ``staff:<role>:<staff_id>`` for the other roles, so a log says in what
+    capacity each of them acted."""
     staff_id: str
     name: str
+    role: str = "admin"
 
     @property
     def participant_id(self) -> str:
         """The log's actor column, where participants have their id."""
-        return f"staff:{self.staff_id}"
+        if self.role == "admin":
+            return f"staff:{self.staff_id}"
+        return f"staff:{self.role}:{self.staff_id}"
 
     def label(self) -> dict[str, Any]:
-        return {"staff_id": self.staff_id, "name": self.name}
+        if self.role == "admin":  # as hearings' logs have always shown it
+            return {"staff_id": self.staff_id, "name": self.name}
+        return {"staff_id": self.staff_id, "name": self.name, "role": self.role}
 
 
 #: Who may act on a hearing: one of its participants, or court staff.

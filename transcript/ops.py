@@ -7,33 +7,22 @@ the state is looked at, and so that every limit has one home.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .errors import OpError, shown_all
+from .errors import OpError
+from .fields import MAX_ID, MAX_IMAGE_BYTES, MAX_TIME, IMAGE_TYPES  # noqa: F401  (part of the contract's limits)
+from .fields import fields as _fields, image as _image, integer as _int, optional_id as _opt_id, seconds as _time, \
+    text as _str
 
 MAX_SEGMENT_TEXT = 5_000
 MAX_BODY = 2_000
 MAX_INK_BODY = 64 * 1024
-MAX_ID = 64
-MAX_IMAGE_BYTES = 256 * 1024
-#: Times are on the hearing's clock (seconds since it was created); a hearing
-#: may be created months before it sits.
-MAX_TIME = 400 * 24 * 3600.0
 
 STYLES = ("highlight", "comment", "ink", "issue")
 COLORS = ("yellow", "green", "blue", "pink", "orange", "purple", "red")
 DEFAULT_COLOR = "yellow"
-IMAGE_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
-
-_DATA_URL = re.compile(r"data:(image/(?:png|jpeg));base64,([A-Za-z0-9+/=\s]+)\Z")
-#: A lone UTF-16 surrogate: JSON can carry one, UTF-8 cannot, so text with
-#: one could be neither logged nor sent on.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 MAX_WORDS = 2_000
@@ -205,71 +194,6 @@ Op = Union[InviteRevoke, InviteReissue, SegmentAdd, SegmentEdit, SegmentDelete, 
            ParticipantRemove, ParticipantMute, EvidenceAdd, EvidenceApprove, EvidencePaste, DisplaySet, VocabularySet]
 
 
-def _fields(op: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...]) -> None:
-    missing = [k for k in required if k not in op]
-    if missing:
-        raise OpError("invalid", f"missing field(s): {', '.join(missing)}")
-    unknown = sorted(set(op) - set(required) - set(optional) - {"kind"})
-    if unknown:
-        raise OpError("invalid", f"unknown field(s): {shown_all(unknown)}")
-
-
-def _str(value: Any, name: str, limit: int, *, empty: bool = False) -> str:
-    if not isinstance(value, str):
-        raise OpError("invalid", f"{name} must be a string")
-    if len(value) > limit:
-        raise OpError("too_large", f"{name} is longer than {limit} characters")
-    if not empty and not value.strip():
-        raise OpError("invalid", f"{name} must not be empty")
-    if "\x00" in value:
-        raise OpError("invalid", f"{name} must not contain NUL")
-    if _SURROGATE.search(value):
-        raise OpError("invalid", f"{name} must be valid Unicode text")
-    return value
-
-
-def _int(value: Any, name: str, low: int = 0) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise OpError("invalid", f"{name} must be an integer")
-    if value < low:
-        raise OpError("invalid", f"{name} must be at least {low}")
-    return value
-
-
-def _time(value: Any, name: str) -> float | None:
-    if value is None:
-        return None
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise OpError("invalid", f"{name} must be a number of seconds")
-    if not 0 <= value <= MAX_TIME:
-        raise OpError("invalid", f"{name} is out of range")
-    return float(value)
-
-
-def _opt_id(value: Any, name: str) -> str | None:
-    return None if value is None else _str(value, name, MAX_ID)
-
-
-def _image(value: Any, name: str) -> str | None:
-    """A data URL whose bytes really are a PNG or JPEG image."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise OpError("invalid", f"{name} must be a data URL")
-    if len(value) > MAX_IMAGE_BYTES * 4 // 3 + 64:
-        raise OpError("too_large", f"{name} is larger than {MAX_IMAGE_BYTES} bytes")
-    m = _DATA_URL.match(value)
-    if not m:
-        raise OpError("invalid", f"{name} must be a data:image/png or data:image/jpeg base64 URL")
-    try:
-        raw = base64.b64decode(m.group(2), validate=False)
-    except (binascii.Error, ValueError):
-        raise OpError("invalid", f"{name} is not valid base64") from None
-    if not raw.startswith(IMAGE_TYPES[m.group(1)]):
-        raise OpError("invalid", f"{name} is not a {m.group(1)} image")
-    return value
-
-
 def _words(value: Any) -> tuple[dict[str, Any], ...] | None:
     if value is None:
         return None
@@ -392,6 +316,12 @@ def parse_participant_mute(op: dict[str, Any]) -> ParticipantMute:
 
 def parse_evidence_add(op: dict[str, Any]) -> EvidenceAdd:
     _fields(op, ("sha256", "name", "media_type", "size"), ())
+    return stored_file(op)
+
+
+def stored_file(op: dict[str, Any]) -> EvidenceAdd:
+    """A file the hub has stored under its SHA-256 (an evidence item, an
+    attachment), as an op names it: its hash, name, type and size."""
     sha = op["sha256"]
     if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
         raise OpError("invalid", "sha256 must be 64 lowercase hex digits")

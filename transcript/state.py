@@ -16,6 +16,7 @@ from . import anchoring, ops
 from .canonical import canonical_json, sha256_hex
 from .actors import SPEECH_PREFIX, STAFF_PREFIX, SYSTEM, staff
 from .errors import OpError, shown
+from .fields import kind_of
 from .model import Actor, Annotation, Evidence, HearingInfo, Participant, Segment, Signature, Staff
 from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet, EvidenceAdd, EvidenceApprove,
                   EvidencePaste, HearingControl, InviteReissue, InviteRevoke, ParticipantAdmit, ParticipantMute,
@@ -115,10 +116,11 @@ class TranscriptState:
             raise OpError("locked", "the transcript is locked")
         return spec.handle(self, actor, op)
 
-    def apply_logged(self, actor_id: str, op: dict[str, Any]) -> Event:
+    def apply_logged(self, actor_id: str, op: dict[str, Any], ts_ms: int = 0) -> Event:
         """Apply one logged op as its actor column names the author: the
         system's ``hearing.create``, a participant's recognized speech,
-        court staff, or a participant's own op."""
+        court staff, or a participant's own op. (A hearing's rules do not
+        depend on the time: ``ts_ms`` is not used.)"""
         if actor_id == SYSTEM and op.get("kind") == CREATE_KIND:
             return self.create(HearingInfo.from_dict(op["hearing"]))
         if actor_id.startswith(SPEECH_PREFIX):
@@ -534,12 +536,7 @@ OP_KINDS = tuple(OPS)
 
 
 def _parse(raw_op: Any) -> tuple[str, OpKind, Any]:
-    if not isinstance(raw_op, dict):
-        raise OpError("invalid", "op must be an object")
-    kind = raw_op.get("kind")
-    spec = OPS.get(kind) if isinstance(kind, str) else None
-    if spec is None:
-        raise OpError("invalid", f"unknown op kind: {shown(kind)}")
+    kind, spec = kind_of(raw_op, OPS)
     return kind, spec, spec.parse(raw_op)
 
 

@@ -176,6 +176,8 @@ class Hearing:
     """A hearing of the case, scheduled from its space."""
     hearing_id: str
     start_ms: int | None
+    #: Each party's participant id in the hearing.
+    seats: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"hearing_id": self.hearing_id, "start_ms": self.start_ms}
+        return {"hearing_id": self.hearing_id, "start_ms": self.start_ms, "seats": dict(sorted(self.seats.items()))}

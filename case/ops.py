@@ -83,6 +83,8 @@ class MessageRate:
 class HearingSchedule:
     hearing_id: str
     start_ms: int | None
+    #: Each party's participant id in the hearing (the hub seats them).
+    seats: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,10 +195,14 @@ def parse_message_rate(op: dict[str, Any]) -> MessageRate:
 
 
 def parse_hearing_schedule(op: dict[str, Any]) -> HearingSchedule:
-    fields(op, ("hearing_id",), ("start_ms",))
+    fields(op, ("hearing_id",), ("start_ms", "seats"))
     start = op.get("start_ms")
+    seats = op.get("seats", {})
+    if not isinstance(seats, dict) or len(seats) > MAX_PARTIES:
+        raise OpError("invalid", "seats must map party ids to participant ids")
     return HearingSchedule(text(op["hearing_id"], "hearing_id", MAX_ID),
-                           None if start is None else epoch_ms(start, "start_ms"))
+                           None if start is None else epoch_ms(start, "start_ms"),
+                           {text(k, "party id", MAX_ID): text(v, "participant id", MAX_ID) for k, v in seats.items()})
 
 
 def parse_case_close(op: dict[str, Any]) -> CaseClose:

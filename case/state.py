@@ -118,21 +118,27 @@ class CaseState:
 
     def apply(self, actor: CaseActor, raw_op: Any, now_ms: int) -> Event:
         """Apply an op of ``actor`` at ``now_ms``; return its event."""
-        if self.info is None:
-            raise OpError("not_found", "case not created")
         # Who may send it is judged first: a refused sender learns nothing
         # of what else the case would have said about the op.
         kind, spec = kind_of(raw_op, OPS)
+        self.check(actor, kind)
+        return spec.handle(self, actor, spec.parse(raw_op), now_ms)
+
+    def check(self, actor: CaseActor, kind: str) -> None:
+        """Whether ``actor`` may send an op of ``kind`` now (whatever its
+        fields): ``OpError`` if not. The hub asks before work that must
+        precede the op (creating the hearing an op schedules)."""
+        if self.info is None:
+            raise OpError("not_found", "case not created")
+        spec = OPS[kind]
         role = self.role_of(actor)
         if role not in spec.roles:
             raise OpError("forbidden", f"a {role.value} may not {kind}")
-        op = spec.parse(raw_op)
         if self.closed and not spec.after_close:
             raise OpError("conflict", "the case is closed")
         if isinstance(actor, Party) and spec.proof is not None \
                 and spec.proof not in self.verified.get(actor.party_id, {}):
             raise OpError("forbidden", f"identity check needed first ({spec.proof})", needs=spec.proof)
-        return spec.handle(self, actor, op, now_ms)
 
     def apply_logged(self, actor_id: str, op: dict[str, Any], ts_ms: int = 0) -> Event:
         """Apply one logged op as its actor column names the author."""
@@ -223,7 +229,9 @@ class CaseState:
     def _hearing_schedule(self, actor: CaseActor, op: HearingSchedule, now_ms: int) -> Event:
         if any(h.hearing_id == op.hearing_id for h in self.hearings):
             raise OpError("conflict", "hearing already scheduled")
-        hearing = Hearing(op.hearing_id, op.start_ms)
+        for party_id in op.seats:
+            self.party(party_id)
+        hearing = Hearing(op.hearing_id, op.start_ms, dict(op.seats))
         self.hearings.append(hearing)
         return {"kind": "hearing.scheduled", "hearing": hearing.to_dict(), "by": self.label(actor)}
 

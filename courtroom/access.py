@@ -16,7 +16,7 @@ from fastapi import HTTPException
 from starlette.requests import HTTPConnection
 
 from transcript.actors import staff
-from transcript.model import Actor, Participant
+from transcript.model import Actor, Participant, Staff
 
 from .hub import HearingUnavailable, Hub
 from .invites import tokens_match
@@ -67,6 +67,10 @@ def same_origin(conn: HTTPConnection) -> bool:
     return urllib.parse.urlsplit(origin).netloc == conn.headers.get("host", "")
 
 
+#: The staff console keeps its session in this cookie (HttpOnly, SameSite=Strict).
+STAFF_COOKIE = "ct_staff"
+
+
 class Access:
     def __init__(self, hub: Hub, admin_token_hash: str) -> None:
         self.hub = hub
@@ -74,6 +78,29 @@ class Access:
 
     def is_admin(self, token: str) -> bool:
         return bool(token) and tokens_match(token, self.admin_token_hash)
+
+    async def staff(self, conn: HTTPConnection, token: str) -> Staff | None:
+        """Court staff asking: the admin token, or a staff account's session
+        (``Authorization: Bearer``, or the console's cookie, taken only from
+        the hub's own pages); None for anyone else."""
+        if self.is_admin(token):
+            return staff("admin")
+        session = bearer(conn.headers.get("authorization"))
+        if not session and same_origin(conn):
+            session = conn.cookies.get(STAFF_COOKIE, "")
+        account = await self.hub.staff_session(session)
+        if account is None:
+            return None
+        return Staff(account.staff_id, account.name, account.role)
+
+    async def administrator(self, conn: HTTPConnection, token: str) -> Staff:
+        """The admin token or an administrator's session; 401/403 otherwise."""
+        who = await self.staff(conn, token)
+        if who is None:
+            raise HTTPException(401, "the admin token or a staff sign-in is required")
+        if who.role != "admin":
+            raise HTTPException(403, "only a court administrator may do this")
+        return who
 
     async def participant(self, hearing_id: str, token: str, *, admitted: bool = True) -> tuple[Room, Participant]:
         """The room and the participant the token admits to; 401 for a token

@@ -28,31 +28,33 @@ from protocol.limits import Close
 from transcript.canonical import canonical_json
 from transcript.errors import OpError
 from transcript.export import EXPORTERS
-from transcript.model import Actor, Participant
+from transcript.model import Participant
 from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME, evidence_name
 from transcript.roles import Role, Site
 from transcript.state import may
 
 from . import __doc__ as _doc
 from .access import Access, cookie_name, credential, is_participant_id
+from .answers import Refused, submit
 from .bodies import Credential, Line, body_schema, parse_body
 from .bodylimit import BodyLimit
 from .equipment import Device
+from .case_api import case_routes
 from .equipment_api import equipment_routes
 from .evidence import EvidenceStore, UploadError
 from .headers import PAGE_CSP, SecurityHeaders
 from .hub import JOIN_QUEUE, HearingUnavailable, Hub
 from .invites import hash_token, new_token
 from .media.recording import audio_clip
-from .room import Reply, Room, encode
+from .room import Room
+from .stream import encode
 from .session import Session
+from .staff_api import staff_routes
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
 MAX_CLIP_SECONDS = 3600
 _EVIDENCE_UPLOAD = re.compile(r"/api/hearings/[^/]+/evidence")
-_NACK_STATUS = {"forbidden": 403, "invalid": 400, "too_large": 413, "conflict": 409, "locked": 409,
-                "not_found": 404}
 STATIC = resources.files("web") / "static"
 
 
@@ -72,16 +74,6 @@ class HearingIn(BaseModel):
     waiting_room: bool = False
     #: The courtroom it is held in: that courtroom's equipment joins it.
     courtroom: Line | None = Field(default=None, min_length=1, max_length=64)
-
-
-class Refused(Exception):
-    """An op sent over HTTP was refused: its error object, whole (a quota's
-    name and limit, a conflict's current segment), with the matching status."""
-
-    def __init__(self, error: dict[str, Any]) -> None:
-        super().__init__(error["message"])
-        self.error = error
-        self.status = _NACK_STATUS.get(error["code"], 400)
 
 
 def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
@@ -135,18 +127,6 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
     access = Access(hub, admin_token_hash)
     participant_room = access.participant
 
-    async def submit(room: Room, actor: Actor, op_id: str, op: dict[str, Any]) -> dict[str, Any]:
-        """An op sent over HTTP: its ack once durable, or its refusal as an HTTP error."""
-        reply = Reply(actor)
-        room.submit(reply, op_id, op)
-        try:
-            answer = await reply.answer
-        except ConnectionError as err:
-            raise HTTPException(503, str(err)) from None
-        if answer["type"] == "nack":
-            raise Refused(answer["error"])
-        return answer
-
     def invite(base: str, hearing_id: str, p: Participant, token: str) -> dict[str, Any]:
         return {"participant_id": p.participant_id, "role": p.role.value, "name": p.name, "site": p.site.value,
                 "token": token, "join_url": f"{base}/hearings/{hearing_id}?token={urllib.parse.quote(token)}"}
@@ -155,6 +135,8 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
         return (public_url or str(request.base_url)).rstrip("/")
 
     app.include_router(equipment_routes(hub, access, base_url))
+    app.include_router(case_routes(hub, access, base_url, invite))
+    app.include_router(staff_routes(hub, access))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

@@ -18,18 +18,26 @@ from typing import Any, Callable, TypeVar
 from transcript.heads import SignedHead, Signer, check_head
 from transcript.actors import SYSTEM
 from transcript.log import ChainError, LogEntry, make_entry, replay, GENESIS_HASH
-from transcript.model import RULES, HearingInfo, Participant
+from transcript.model import RULES, HearingInfo, Participant, Staff
 from transcript.proceedings import Status
 from transcript.roles import Role, Site
 from transcript.quotas import Quotas
 from transcript.state import TranscriptState, create_op
 from transcript.store import LogStore, checkpoint, open_database
+from case.model import Assigned, CaseInfo, CaseRole
+from case.ops import NewCase
+from case.state import CaseState, create_op as create_case_op
+
+from .accounts import Account, Accounts
+from .caselinks import CaseLinks
+from .casespace import CaseSpace
 
 from .equipment import Device, EquipmentStore
 from .invites import InviteStore, new_token
 from .media.mediaroom import MediaConfig, MediaRoom
 from .ratelimit import Pace, RateLimit
 from .room import Room
+from .stream import Stream
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,8 +59,20 @@ CHECKPOINT_EVERY = 1000
 
 
 class HearingUnavailable(Exception):
-    """The hearing cannot be served: its log failed verification (for good),
-    or it is being reloaded (for a moment)."""
+    """The hearing (or case) cannot be served: its log failed verification
+    (for good), or it is being reloaded (for a moment)."""
+
+
+#: The kinds of stream, by the prefix of their ids: the empty machine
+#: that replays one's log.
+MACHINES = {"h-": TranscriptState, "c-": CaseState}
+
+
+def machine_for(stream_id: str) -> TranscriptState | CaseState | None:
+    """The empty state machine of a stream's kind, or None for an id that
+    names no kind of stream."""
+    kind = MACHINES.get(stream_id[:2])
+    return None if kind is None else kind()
 
 
 class Hub:
@@ -69,9 +89,10 @@ class Hub:
         self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="checkpoint")
         self._checkpointing: asyncio.Future[None] | None = None
         self._since_checkpoint = 0
-        self._rooms: dict[str, Room] = {}
+        #: Every stream loaded: hearings' rooms and cases' spaces.
+        self._rooms: dict[str, Stream] = {}
         self._loading: dict[str, asyncio.Lock] = {}
-        self._pending: list[tuple[Room, LogEntry]] = []
+        self._pending: list[tuple[Stream, LogEntry]] = []
         self._wake = asyncio.Event()
         #: A few catch-up replays progress at once, sharing one pace (see
         #: Session._replay); the other joining screens wait their turn.
@@ -91,16 +112,16 @@ class Hub:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def start(self) -> None:
-        def open_all() -> tuple[LogStore, InviteStore, EquipmentStore]:
+        def open_all() -> tuple[LogStore, InviteStore, EquipmentStore, CaseLinks, Accounts]:
             conn = open_database(self.db_path, autocheckpoint=False)
-            return LogStore(conn), InviteStore(conn), EquipmentStore(conn)
-        self.log, self.invites, self.equipment = await self._run(open_all)
+            return LogStore(conn), InviteStore(conn), EquipmentStore(conn), CaseLinks(conn), Accounts(conn)
+        self.log, self.invites, self.equipment, self.case_links, self.accounts = await self._run(open_all)
         self._checkpoint_conn = await asyncio.get_running_loop().run_in_executor(
             self._checkpointer, open_database, self.db_path)
         self._committer = asyncio.create_task(self._commit_loop())
 
     async def close(self) -> None:
-        for room in self._rooms.values():
+        for room in self._hearing_rooms():
             if room.media is not None:
                 await room.media.close()  # finishes the recordings
         if self._committer:
@@ -152,6 +173,61 @@ class Hub:
         self._rooms[hearing_id] = self._room(hearing_id, state, [entry])
         return info, tokens
 
+    async def create_case(self, case: NewCase, filer: Staff) -> tuple[CaseSpace, dict[str, str]]:
+        """File a case: its first log entry, and an entry link per party
+        (their tokens, shown once), in one transaction. A judge or clerk
+        who files it is assigned to it as such."""
+        case_id = "c-" + secrets.token_hex(8)
+        now = int(time.time() * 1000)
+        info = CaseInfo(case_id, case.case_number, case.cause, case.court, case.procedure, now)
+        if filer.role in ("judge", "clerk"):
+            info.staff[CaseRole(filer.role)] = Assigned(filer.staff_id, filer.name)
+        state = CaseState()
+        op = create_case_op(info, case.parties)
+        event = state.create(op, now)
+        entry = make_entry(GENESIS_HASH, case_id, 1, SYSTEM, "create", now, op, event)
+        links: dict[str, str] = {}
+
+        def also(conn: object) -> None:
+            links.update(self.case_links.issue(case_id, list(state.parties)))
+            self._sign([entry])
+        await self._run(self.log.append, [entry], also)
+        space = CaseSpace(self, case_id, state, [entry])
+        self._rooms[case_id] = space
+        return space, links
+
+    # -- staff accounts -----------------------------------------------------------
+
+    async def staff_session(self, session: str) -> Account | None:
+        """The staff account a session token belongs to, or None."""
+        if not session or len(session) > 256:
+            return None
+        return await self._run(self.accounts.session, session)
+
+    async def accounts_do(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run one of ``self.accounts``' methods on the store thread."""
+        return await self._run(fn, *args)
+
+    # -- cases -----------------------------------------------------------------------
+
+    async def case_ids(self) -> list[str]:
+        """Every case filed, oldest first."""
+        return await self._run(self.log.stream_ids, "c-")
+
+    async def case_link_party(self, case_id: str, link: str) -> str | None:
+        """The party an entry link names, or None."""
+        if not link or len(link) > 256:
+            return None
+        return await self._run(self.case_links.party_of_link, case_id, link)
+
+    async def case_party(self, case_id: str, session: str) -> str | None:
+        """The party a device is signed in as, or None (never, revoked, or
+        the case has closed)."""
+        return await self._run(self.case_links.party_of_device, case_id, session)
+
+    async def sign_in_case(self, case_id: str, party_id: str) -> str:
+        return await self._run(self.case_links.sign_in, case_id, party_id)
+
     def _room(self, hearing_id: str, state: TranscriptState, entries: list[LogEntry]) -> Room:
         room = Room(self, hearing_id, state, entries)
         if self.media is not None:
@@ -160,35 +236,52 @@ class Hub:
 
     async def room(self, hearing_id: str) -> Room | None:
         """The hearing's room, loaded from its log on first use."""
-        room = self._rooms.get(hearing_id)
-        if room is not None:
-            if room.broken:
-                raise HearingUnavailable("the hearing is reloading; try again in a moment")
-            return room
-        lock = self._loading.setdefault(hearing_id, asyncio.Lock())
-        async with lock:
-            room = self._rooms.get(hearing_id)
-            if room is None:
-                room = await self._load(hearing_id)
-                if room is not None:
-                    self._rooms[hearing_id] = room
-        return room
+        room = await self._stream(hearing_id) if hearing_id.startswith("h-") else None
+        return room if isinstance(room, Room) else None
 
-    async def _load(self, hearing_id: str) -> Room | None:
-        entries, head = await self._run(lambda: (list(self.log.entries(hearing_id)), self.log.head(hearing_id)))
+    async def case(self, case_id: str) -> CaseSpace | None:
+        """The case's space, loaded from its log on first use."""
+        space = await self._stream(case_id) if case_id.startswith("c-") else None
+        return space if isinstance(space, CaseSpace) else None
+
+    def _hearing_rooms(self) -> list[Room]:
+        return [room for room in self._rooms.values() if isinstance(room, Room)]
+
+    async def _stream(self, stream_id: str) -> Stream | None:
+        stream = self._rooms.get(stream_id)
+        if stream is not None:
+            if stream.broken:
+                raise HearingUnavailable(f"{stream.RELOADING}; try again in a moment")
+            return stream
+        lock = self._loading.setdefault(stream_id, asyncio.Lock())
+        async with lock:
+            stream = self._rooms.get(stream_id)
+            if stream is None:
+                stream = await self._load(stream_id)
+                if stream is not None:
+                    self._rooms[stream_id] = stream
+        return stream
+
+    async def _load(self, stream_id: str) -> Stream | None:
+        machine = machine_for(stream_id)
+        if machine is None:
+            return None
+        entries, head = await self._run(lambda: (list(self.log.entries(stream_id)), self.log.head(stream_id)))
         if not entries:
             return None
         try:
-            state, last_hash, last_seq = replay(entries, hearing_id, TranscriptState())
+            state, last_hash, last_seq = replay(entries, stream_id, machine)
         except ChainError as err:
-            log.error("hearing %s: log failed verification: %s", hearing_id, err)
-            raise HearingUnavailable(f"hearing log failed verification: {err}") from None
+            log.error("%s: log failed verification: %s", stream_id, err)
+            raise HearingUnavailable(f"log failed verification: {err}") from None
         if self.signer is not None:
             problem = check_head(head, last_seq, last_hash, [self.signer.public])
             if problem is not None:
-                log.error("hearing %s: log does not match its signed head: %s", hearing_id, problem)
-                raise HearingUnavailable(f"hearing log failed verification: {problem}")
-        return self._room(hearing_id, state, entries)
+                log.error("%s: log does not match its signed head: %s", stream_id, problem)
+                raise HearingUnavailable(f"log failed verification: {problem}")
+        if isinstance(state, CaseState):
+            return CaseSpace(self, stream_id, state, entries)
+        return self._room(stream_id, state, entries)
 
     async def heads(self) -> list[SignedHead]:
         """Every hearing's signed head as committed (the court's anchors)."""
@@ -228,7 +321,7 @@ class Hub:
         device = await self._run(self.equipment.revoke, device_id, actor)
         if device is not None:
             log.info("device %s (%s) revoked by %s", device_id, device.name, actor)
-            for room in self._rooms.values():
+            for room in self._hearing_rooms():
                 room.revoked(device_id)
         return device
 
@@ -262,9 +355,10 @@ class Hub:
         """What a batch changes besides the log, in its transaction: invites
         revoked or replaced, and the signed heads."""
         self.invites.follow(entries)
+        self.case_links.follow(entries)
         self._sign(entries)
 
-    def discard(self, room: Room, reason: str) -> None:
+    def discard(self, room: Stream, reason: str) -> None:
         """Drop a room whose memory can no longer be trusted: its clients
         reconnect and resend what was not acknowledged, and the next use of
         the hearing loads it again from its log. It leaves ``_rooms`` only
@@ -280,7 +374,7 @@ class Hub:
 
     # -- group commit -----------------------------------------------------------
 
-    def commit(self, room: Room, entry: LogEntry) -> None:
+    def commit(self, room: Stream, entry: LogEntry) -> None:
         self._pending.append((room, entry))
         self._wake.set()
 

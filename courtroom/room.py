@@ -1,32 +1,27 @@
-"""One hearing's authority: its state, its committed event history, who is
-connected, and which op_ids have been answered.
-
-Ops are applied to the state at once, in the order they arrive, and handed
-to the hub's committer; acks and events go out only after the log entry is
-durable. A client's resent op_id gets the first answer again.
+"""One hearing's authority: a stream (``stream.Stream``) whose state is the
+transcript, with its committed event history, the screens connected to it,
+their presence and the media room.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any
 
-from protocol import messages, wellformed
+from protocol import messages
 from protocol.limits import Close
 from transcript.errors import OpError
 from transcript.actors import speech_actor
-from transcript.log import LogEntry, make_entry
+from transcript.log import LogEntry
 from transcript.model import Actor, Participant
 from transcript.sittings import Sittings
-from transcript.state import Event, TranscriptState
+from transcript.state import TranscriptState
 
 from .captures import Captures
 from .equipment import is_device_id
-from .ratelimit import TokenBucket
-from .refusals import Refusals
+from .stream import Event, Listener, Stream, encode
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -39,77 +34,19 @@ PRESENCE_EVERY = 0.25
 #: Close code for a client whose invite token was revoked or replaced
 #: (the same as for a token that never was valid).
 CLOSE_REVOKED = Close.REVOKED
-#: Characters of a client's op_id that go into a server log line.
-MAX_LOGGED_ID = 40
 
 
-class Listener(Protocol):
-    """A connected client, as the room sees it. ``live`` once it has synced
-    and may see the hearing; ``waiting_since`` holds the ``since`` of a
-    sync that waits for the participant to be admitted."""
+class Room(Stream):
+    """A hearing's stream: its transcript, and the screens, presence and
+    media around it."""
 
-    participant: Participant
-    live: bool
-    waiting_since: int | None
-    #: Asked for a snapshot of the state and the events after it, rather
-    #: than every event from the start.
-    wants_snapshot: bool
+    state: TranscriptState
+    RELOADING = "hearing is reloading"
 
-    def push(self, message: str) -> None: ...
-
-    def push_replay(self, room: Room, since: int, upto: int, snapshot: str | None = None) -> None: ...
-
-    def close_soon(self, code: int, reason: str) -> None: ...
-
-
-class Reply:
-    """The answer to one op submitted over HTTP (an evidence upload): a
-    listener that never goes live and hears only its own ack or nack."""
-
-    live = False
-    waiting_since = None
-    wants_snapshot = False
-
-    def __init__(self, participant: Actor) -> None:
-        self.participant = participant
-        self.answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-
-    def push(self, message: str) -> None:
-        if not self.answer.done():
-            self.answer.set_result(json.loads(message))
-
-    def push_replay(self, room: Room, since: int, upto: int, snapshot: str | None = None) -> None:
-        """Never asked: a reply does not sync."""
-
-    def close_soon(self, code: int, reason: str) -> None:
-        if not self.answer.done():
-            self.answer.set_exception(ConnectionError(reason))
-
-
-def encode(message: dict[str, Any]) -> str:
-    """One message as the text of a websocket frame, encoded once for all
-    the screens it goes to. Text that UTF-8 cannot carry (a lone surrogate;
-    never expected, as text is checked where it enters) is sent escaped, so
-    no screen's connection can fail on it."""
-    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
-    return text if wellformed.is_text(text) else json.dumps(message, separators=(",", ":"))
-
-
-class Room:
     def __init__(self, hub: Hub, hearing_id: str, state: TranscriptState, entries: list[LogEntry]) -> None:
-        self.hub = hub
-        self.hearing_id = hearing_id
-        self.state = state
         state.quotas = hub.quotas
-        self._buckets: dict[str, TokenBucket] = {}
         self.listeners: set[Listener] = set()
         self.events: list[str] = []
-        self._acked: dict[tuple[str, str], int] = {}
-        self._refused = Refusals()
-        self._inflight: dict[tuple[str, str], list[Listener]] = {}
-        self.seq = 0
-        self.head = ""
-        self.broken = False
         #: The hearing's clock starts when it was created: segment times and
         #: recordings are seconds since then.
         self.created_ms = entries[0].ts_ms if entries else int(time.time() * 1000)
@@ -129,65 +66,31 @@ class Room:
         #: Per device: the participants whose seat has a fingerprint reader.
         self.readers: dict[str, list[str]] = {}
         self._presence_due: asyncio.TimerHandle | None = None
-        for e in entries:
-            self._record(e)
-        if entries:
-            self.seq, self.head = entries[-1].seq, entries[-1].hash
-        self.committed_seq = self.seq
+        super().__init__(hub, hearing_id, state, entries)
+
+    @property
+    def hearing_id(self) -> str:
+        return self.stream_id
 
     def _record(self, entry: LogEntry) -> None:
-        """Remember a durable entry. ``seq``/``head`` are not touched: they
-        already run ahead to the last entry handed to the committer."""
+        super()._record(entry)
         self.events.append(encode({"type": "event", "seq": entry.seq, "event": entry.event}))
-        self._acked[(entry.participant_id, entry.op_id)] = entry.seq
         self.sittings.observe(entry.seq, entry.ts_ms, entry.event)
-
-    def admits(self, participant_id: str) -> float:
-        """Whether a participant may send one more message (over any of
-        their connections, or HTTP) now: 0, or the seconds to wait."""
-        bucket = self._buckets.get(participant_id)
-        if bucket is None:
-            bucket = self._buckets[participant_id] = TokenBucket(self.hub.rate)
-        return bucket.take()
 
     # -- ops ----------------------------------------------------------------
 
-    def submit(self, sender: Listener, op_id: str, op: Any) -> None:
-        """Apply a client's op; the answer reaches ``sender`` once known."""
-        if self.broken:
-            sender.close_soon(Close.UNAVAILABLE, "hearing is reloading")
-            return
-        actor = sender.participant
-        key = (actor.participant_id, op_id)
-        if key in self._acked:
-            sender.push(encode({"type": "ack", "op_id": op_id, "seq": self._acked[key]}))
-            return
-        refused = self._refused.get(actor.participant_id, op_id)
-        if refused is not None:
-            sender.push(encode({"type": "nack", "op_id": op_id, "error": refused}))
-            return
-        if key in self._inflight:
-            self._inflight[key].append(sender)
-            return
-        try:
-            entry = self._seal(actor.participant_id, op_id, op, lambda: self.state.apply(actor, op))
-        except OpError as err:
-            self.reject(sender, op_id, err)
-            return
-        if entry is None:
-            sender.close_soon(Close.UNAVAILABLE, "hearing is reloading")
-        else:
-            self._append(entry, [sender])
+    def _apply(self, actor: Actor, op: Any, now_ms: int) -> Event:
+        return self.state.apply(actor, op)
 
     def submit_speech(self, speaker: Participant, op_id: str, op: dict[str, Any]) -> None:
         """A final recognition result of ``speaker``: logged as their speech."""
         if self.broken:
             return
         actor = speech_actor(speaker.participant_id)
-        if (actor, op_id) in self._acked or (actor, op_id) in self._inflight:
+        if self.answered(actor, op_id):
             return
         try:
-            entry = self._seal(actor, op_id, op, lambda: self.state.apply_speech(speaker, op))
+            entry = self._seal(actor, op_id, op, lambda now_ms: self.state.apply_speech(speaker, op))
         except OpError as err:
             # Never silently: every screen drops the speaker's grey line, and
             # the screens learn what was said and why it is not in the record.
@@ -200,45 +103,8 @@ class Room:
         if entry is not None:
             self._append(entry, [])
 
-    def _seal(self, actor_id: str, op_id: str, op: Any, apply: Callable[[], Event]) -> LogEntry | None:
-        """Apply an op and build its log entry, as one step.
-
-        ``OpError`` means nothing changed. Anything else means the state may
-        have changed without an entry to show for it (a bug, never a client's
-        doing): the room is discarded and the hearing is loaded again from
-        its log, so memory never holds a change the log does not."""
-        try:
-            event = apply()
-            return make_entry(self.head, self.hearing_id, self.seq + 1, actor_id, op_id,
-                              int(time.time() * 1000), op, event)
-        except OpError:
-            raise
-        except Exception:
-            log.exception("hearing %s: op %r of %s failed; reloading the hearing from its log",
-                          self.hearing_id, op_id[:MAX_LOGGED_ID], actor_id)
-            self.hub.discard(self, "hearing is reloading")
-            return None
-
-    def _append(self, entry: LogEntry, waiters: list[Listener]) -> None:
-        self.seq, self.head = entry.seq, entry.hash
-        self._inflight[(entry.participant_id, entry.op_id)] = waiters
-        self.hub.commit(self, entry)
-
-    def reject(self, sender: Listener, op_id: str, err: OpError, remember: bool = True) -> None:
-        """Refuse an op. A refusal that is not ``remember``ed (sending too
-        fast) lets the same op_id be sent again later and judged then."""
-        error = err.to_dict()
-        if remember:
-            self._refused.add(sender.participant.participant_id, op_id, error)
-        sender.push(encode({"type": "nack", "op_id": op_id, "error": error}))
-
-    def committed(self, entry: LogEntry) -> None:
-        """Called by the hub once ``entry`` is durable: answer and broadcast."""
-        self._record(entry)
-        self.committed_seq = entry.seq
-        ack = encode({"type": "ack", "op_id": entry.op_id, "seq": entry.seq})
-        for waiter in self._inflight.pop((entry.participant_id, entry.op_id), ()):
-            waiter.push(ack)
+    def _published(self, entry: LogEntry) -> None:
+        """A committed entry reaches the screens, and the media room."""
         self._broadcast(self.events[-1])
         self._follow(entry)
         if self.media is not None:
@@ -398,11 +264,10 @@ class Room:
     def fail(self, reason: str) -> None:
         """The log could not be written: drop everything not durable, and
         make every client reconnect and resync from the log."""
-        self.broken = True
-        waiting = {w for waiters in self._inflight.values() for w in waiters}
-        for listener in list(self.listeners | waiting):
+        waiting = self._waiting()
+        super().fail(reason)
+        for listener in list(self.listeners - waiting):
             listener.close_soon(Close.UNAVAILABLE, reason)
         self.listeners.clear()
-        self._inflight.clear()
         if self.media is not None:
             self.media.close_soon()

@@ -24,7 +24,8 @@ from transcript.state import may, parse_op, permissions_of
 from .equipment import Device
 from .media.peer import Peer, SignallingError
 from .ratelimit import Pace
-from .room import Room, encode
+from .room import Room
+from .stream import encode
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from courtroom.hub import HearingUnavailable, Hub
-from courtroom.room import Reply
+from courtroom.stream import Reply
 from transcript.roles import Role, Site
 from transcript.state import OPS, TranscriptState
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from .errors import OpError
-from .fields import MAX_ID, MAX_IMAGE_BYTES, MAX_TIME, IMAGE_TYPES  # noqa: F401  (part of the contract's limits)
+from .fields import MAX_ID
 from .fields import fields as _fields, image as _image, integer as _int, optional_id as _opt_id, seconds as _time, \
     text as _str
 

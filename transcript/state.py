@@ -15,7 +15,7 @@ from typing import Any, Callable
 from . import anchoring, ops
 from .canonical import canonical_json, sha256_hex
 from .actors import SPEECH_PREFIX, STAFF_PREFIX, SYSTEM, staff
-from .errors import OpError, shown
+from .errors import OpError
 from .fields import kind_of
 from .model import Actor, Annotation, Evidence, HearingInfo, Participant, Segment, Signature, Staff
 from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet, EvidenceAdd, EvidenceApprove,

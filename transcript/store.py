@@ -115,5 +115,10 @@ class LogStore:
                                 (hearing_id,)).fetchone()
         return row is not None
 
-    def hearing_ids(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT hearing_id FROM log WHERE seq = 1 ORDER BY ts_ms")]
+    def stream_ids(self, prefix: str) -> list[str]:
+        """Every stream whose id starts with ``prefix`` (``h-`` hearings,
+        ``c-`` cases), oldest first. (The column is named ``hearing_id``
+        from the days when hearings were the only streams.)"""
+        return [r[0] for r in self.conn.execute(
+            "SELECT hearing_id FROM log WHERE seq = 1 AND hearing_id >= ? AND hearing_id < ? ORDER BY ts_ms",
+            (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)))]

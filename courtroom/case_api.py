@@ -1,0 +1,304 @@
+"""The HTTP API of case spaces (一案一空间).
+
+Court staff (the admin token, for the court's case-management system) file
+cases and schedule their hearings. A party reaches its case through its
+entry link (the QR code on the papers served on it): the link alone opens
+nothing; proving who one is (name and ID number, against the case record)
+signs the device in until the case closes or the court revokes it. Every
+action is an op in the case's log, judged by ``case.state``; what a
+client reads is cut to what its viewer may see (``case.visibility``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Annotated, Any, Callable
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from case.model import CaseRole, Party
+from case.ops import new_case
+from case.state import CaseActor, CaseState
+from case.visibility import STAFF, Viewer, view
+from protocol.limits import MAX_OP_ID
+from transcript.errors import OpError
+from transcript.model import Staff
+from transcript.roles import Role, Site
+
+from .access import Access, bearer
+from .answers import Refused, submit
+from .attempts import Attempts
+from .bodies import Credential, body_schema, parse_body
+from .casespace import CaseSpace
+from .hub import HearingUnavailable, Hub
+
+log = logging.getLogger(__name__)
+
+#: A party's device keeps its case session in this cookie (HttpOnly), one
+#: per case: ``cs_<case_id>``.
+COOKIE_PREFIX = "cs_"
+#: Longest a client waits for new events in one request (seconds).
+MAX_WAIT = 25.0
+#: Failed identity checks (or unknown entry links) allowed per party and per
+#: client address within the window, before they are refused for a while.
+PARTY_ATTEMPTS = 5
+ADDRESS_ATTEMPTS = 20
+ATTEMPT_WINDOW = 15 * 60.0
+#: Staff who file cases (an administrator files for the court; a judge or a
+#: clerk files one they will work on, and is assigned to it).
+FILING = ("admin", "judge", "clerk")
+#: A case's device session cookie lives as long as a case may (the case's
+#: closing ends it on the hub whatever the browser keeps).
+SESSION_MAX_AGE = 3 * 365 * 24 * 3600
+
+
+class OpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: The client's id for the op: the same id sent again gets the first answer.
+    op_id: str = Field(default_factory=lambda: secrets.token_hex(8), min_length=1, max_length=MAX_OP_ID)
+    op: dict[str, Any]
+
+
+class EnterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: The token of the party's entry link.
+    link: str = Field(min_length=1, max_length=256)
+    name: str = Field(max_length=100)
+    id_number: str = Field(max_length=64)
+
+
+class HearingOfCaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: When it is to sit (ms since the epoch), if known.
+    start_ms: int | None = Field(default=None, ge=0, le=4_102_444_800_000)
+    waiting_room: bool = False
+    courtroom: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+def cookie_name(case_id: str) -> str:
+    return COOKIE_PREFIX + case_id
+
+
+def _refused(err: OpError) -> Refused:
+    return Refused(err.to_dict())
+
+
+def case_routes(hub: Hub, access: Access, base_url: Callable[[Request], str],
+                invite: Callable[..., dict[str, Any]]) -> APIRouter:
+    router = APIRouter()
+    attempts = Attempts(PARTY_ATTEMPTS, ATTEMPT_WINDOW)
+    by_address = Attempts(ADDRESS_ATTEMPTS, ATTEMPT_WINDOW)
+
+    async def space_of(case_id: str) -> CaseSpace:
+        try:
+            space = await hub.case(case_id)
+        except HearingUnavailable as err:
+            raise HTTPException(503, str(err)) from None
+        if space is None:
+            raise HTTPException(404, f"no case {case_id}")
+        return space
+
+    async def staff_only(request: Request, token: str) -> Staff:
+        who = await access.staff(request, token)
+        if who is None:
+            raise HTTPException(401, "the admin token or a staff sign-in is required")
+        return who
+
+    async def who(case_id: str, request: Request, token: str) -> tuple[CaseSpace, CaseActor, Viewer]:
+        """Court staff, or a party signed in on this device; 401 otherwise.
+        (Whether staff act on this case, and in what capacity, the case's
+        core judges op by op; reading it needs a capacity in it.)"""
+        court = await access.staff(request, token)
+        if court is not None:
+            space = await space_of(case_id)
+            try:
+                space.state.role_of(court)
+            except OpError as err:
+                raise _refused(err) from None
+            return space, court, STAFF
+        session = bearer(request.headers.get("authorization")) or request.cookies.get(cookie_name(case_id), "")
+        party_id = await hub.case_party(case_id, session) if 0 < len(session) <= 256 else None
+        if party_id is None:
+            raise HTTPException(401, "sign in to this case first (its entry link and an identity check)")
+        space = await space_of(case_id)
+        party = space.state.parties[party_id]
+        wait = space.admits(party_id)
+        if wait:
+            raise HTTPException(429, "too many requests; try again shortly",
+                                headers={"Retry-After": str(max(1, round(wait)))})
+        return space, party, Viewer.of(party)
+
+    def address(request: Request) -> str:
+        return "addr:" + (request.client.host if request.client else "?")
+
+    def check_attempts(*keys: str) -> None:
+        wait = max(attempts.blocked(*keys[:1]), by_address.blocked(*keys[1:]))
+        if wait:
+            raise HTTPException(429, "too many failed attempts; try again later",
+                                headers={"Retry-After": str(max(1, round(wait)))})
+
+    def failed(party_key: str | None, addr: str, why: str) -> None:
+        log.warning("case identity check failed (%s) from %s%s", why, addr[5:],
+                    f" for {party_key[6:]}" if party_key else "")
+        if party_key:
+            attempts.failed(party_key)
+        by_address.failed(addr)
+
+    # -- filing ---------------------------------------------------------------
+
+    @router.post("/api/cases", status_code=201)
+    async def create_case(request: Request, token: Credential) -> dict[str, Any]:
+        """File a case with its parties; each party's entry link is in the
+        answer (and on the notice the hub prints for it), shown once."""
+        filer = await staff_only(request, token)  # before a byte of the body is read
+        if filer.role not in FILING:
+            raise HTTPException(403, "cases are filed by the court's administrators, judges and clerks")
+        try:
+            body = new_case(await _json(request))
+        except OpError as err:
+            raise _refused(err) from None
+        space, links = await hub.create_case(body, filer)
+        base = base_url(request)
+        return {"case_id": space.case_id,
+                "parties": [{**p.label(), "entry_url": f"{base}/c/{space.case_id}#k={links[p.party_id]}"}
+                            for p in space.state.parties.values()]}
+
+    @router.get("/api/cases")
+    async def list_cases(request: Request, token: Credential) -> dict[str, Any]:
+        """The cases the caller works on (an administrator: every case)."""
+        court = await staff_only(request, token)
+        out = []
+        for case_id in await hub.case_ids():
+            space = await space_of(case_id)
+            info = space.state.info
+            assert info is not None
+            try:
+                space.state.role_of(court)
+            except OpError:
+                continue
+            out.append({**info.to_dict(), "closed": space.state.closed, "seq": space.committed_seq,
+                        "unread": len(unread_by_court(space.state))})
+        return {"cases": out}
+
+    @router.get("/api/cases/{case_id}")
+    async def read_case(case_id: str, request: Request, token: Credential) -> dict[str, Any]:
+        space, actor, viewer = await who(case_id, request, token)
+        me = {"staff": True} if viewer.court else {"party": actor.label(), "thread": viewer.thread}
+        return {"seq": space.committed_seq, "me": me, **view(space.state, viewer)}
+
+    @router.get("/api/cases/{case_id}/events")
+    async def case_events(case_id: str, request: Request, token: Credential,
+                          since: Annotated[int, Query(ge=0)] = 0,
+                          wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0) -> dict[str, Any]:
+        """The events after ``since`` that the caller may see; with ``wait``,
+        held up to that many seconds until there is something new."""
+        space, _, viewer = await who(case_id, request, token)
+        if wait and space.committed_seq <= since:
+            await space.wait(since, wait)
+        return {"seq": space.committed_seq, "events": space.events_since(viewer, since)}
+
+    @router.post("/api/cases/{case_id}/ops", openapi_extra=body_schema(OpIn))
+    async def case_op(case_id: str, request: Request, token: Credential) -> dict[str, Any]:
+        """One op of the caller's, answered once it is durable."""
+        space, actor, _ = await who(case_id, request, token)
+        body = await parse_body(request, OpIn)
+        checking = body.op.get("kind") == "identity.check" and isinstance(actor, Party)
+        if checking:
+            assert isinstance(actor, Party)
+            check_attempts(f"party:{case_id}/{actor.party_id}", address(request))
+        try:
+            return await submit(space, actor, body.op_id, body.op)
+        except Refused as err:
+            if checking and err.error["code"] == "forbidden":
+                assert isinstance(actor, Party)
+                failed(f"party:{case_id}/{actor.party_id}", address(request), "mismatch")
+            raise
+
+    # -- entry ------------------------------------------------------------------
+
+    @router.post("/api/cases/{case_id}/enter", openapi_extra=body_schema(EnterIn))
+    async def enter(case_id: str, request: Request, response: Response) -> dict[str, Any]:
+        """Prove who one is with the entry link: name and ID number against
+        the case record. Passed, the device is signed in (cookie, and the
+        session in the answer for programs)."""
+        addr = address(request)
+        check_attempts("", addr)
+        body = await parse_body(request, EnterIn)
+        party_id = await hub.case_link_party(case_id, body.link)
+        if party_id is None:
+            failed(None, addr, "unknown entry link")
+            raise HTTPException(404, "this entry link is not valid (it may have been replaced); ask the court")
+        key = f"party:{case_id}/{party_id}"
+        check_attempts(key, addr)
+        space = await space_of(case_id)
+        if space.state.closed:
+            raise HTTPException(409, "the case is closed")
+        party = space.state.parties[party_id]
+        try:
+            answer = await submit(space, party, f"enter-{secrets.token_hex(8)}",
+                                  {"kind": "identity.check", "purpose": "entry", "name": body.name,
+                                   "id_number": body.id_number})
+        except Refused as err:
+            if err.error["code"] in ("forbidden", "invalid"):
+                failed(key, addr, "mismatch")
+            raise
+        attempts.succeeded(key)
+        session = await hub.sign_in_case(case_id, party_id)
+        response.set_cookie(cookie_name(case_id), session, max_age=SESSION_MAX_AGE, httponly=True,
+                            samesite="strict", secure=request.url.scheme == "https", path="/")
+        return {"party": party.label(), "session": session, "seq": answer["seq"]}
+
+    # -- hearings -------------------------------------------------------------------
+
+    @router.post("/api/cases/{case_id}/hearings", status_code=201, openapi_extra=body_schema(HearingOfCaseIn))
+    async def schedule_hearing(case_id: str, request: Request, token: Credential) -> dict[str, Any]:
+        """A hearing of the case: its judge and clerk and every party take
+        part; answered as ``POST /api/hearings`` is."""
+        space, actor, _ = await who(case_id, request, token)
+        body = await parse_body(request, HearingOfCaseIn)
+        state = space.state
+        try:
+            state.check(actor, "hearing.schedule")
+        except OpError as err:
+            raise _refused(err) from None
+        people, order = seats_of(state)
+        info, tokens = await hub.create_hearing(state.info.case_number, state.info.cause, state.info.court,
+                                                people, body.waiting_room, body.courtroom)
+        seats = {party_id: p.participant_id for party_id, (p, _) in zip(order, tokens[2:])}
+        answer = await submit(space, actor, f"hearing-{info.hearing_id}",
+                              {"kind": "hearing.schedule", "hearing_id": info.hearing_id,
+                               **({"start_ms": body.start_ms} if body.start_ms is not None else {}),
+                               "seats": seats})
+        return {"hearing_id": info.hearing_id, "case_seq": answer["seq"],
+                "invites": [invite(base_url(request), info.hearing_id, p, t) for p, t in tokens]}
+
+    return router
+
+
+def seats_of(state: CaseState) -> tuple[list[tuple[Role, str, Site]], list[str]]:
+    """Who takes part in a hearing of the case: its judge and clerk in the
+    courtroom, then every party, remote; and the parties' ids in order."""
+    assert state.info is not None
+    judge = state.info.staff.get(CaseRole.JUDGE)
+    clerk = state.info.staff.get(CaseRole.CLERK)
+    people: list[tuple[Role, str, Site]] = [(Role.JUDGE, judge.name if judge else "审判员", Site.COURT),
+                                            (Role.CLERK, clerk.name if clerk else "书记员", Site.COURT)]
+    order = list(state.parties)
+    people += [(p.role, p.name, Site.REMOTE) for p in state.parties.values()]
+    return people, order
+
+
+def unread_by_court(state: CaseState) -> list[str]:
+    """The parties' messages no one of the court has read yet."""
+    return [m.id for m in state.messages.values()
+            if not m.from_court and not any(reader.startswith("staff:") for reader in m.read)]
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except ValueError:
+        raise HTTPException(400, "the body must be JSON") from None

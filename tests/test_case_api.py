@@ -1,0 +1,190 @@
+"""The case space over HTTP, against a real hub process: filing a case,
+entering by the entry link with an identity check, the conversation with
+the court, and a hearing scheduled from the case."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from tests.case.builders import BODY
+from tests.support import ADMIN, HubProcess
+
+STAFF = {"Authorization": f"Bearer {ADMIN}"}
+
+
+def file_case(hub: HubProcess, body: dict[str, Any] = BODY) -> dict[str, Any]:
+    r = httpx.post(hub.url + "/api/cases", headers=STAFF, json=body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def signed_in(hub: HubProcess, staff_id: str = "judge1", name: str = "赵法官", role: str = "judge") -> httpx.Client:
+    """A staff member's console: the account made by the administrator,
+    then signed in (its session as a bearer token)."""
+    r = httpx.post(hub.url + "/api/staff", headers=STAFF,
+                   json={"staff_id": staff_id, "name": name, "role": role, "password": "correct horse 1"})
+    assert r.status_code == 201, r.text
+    r = httpx.post(hub.url + "/api/login", json={"staff_id": staff_id, "password": "correct horse 1"})
+    assert r.status_code == 200, r.text
+    return httpx.Client(base_url=hub.url, headers={"Authorization": f"Bearer {r.json()['session']}"})
+
+
+def link_of(party: dict[str, Any]) -> str:
+    return party["entry_url"].split("#k=", 1)[1]
+
+
+def enter(hub: HubProcess, case: dict[str, Any], index: int) -> httpx.Client:
+    """A party's phone, signed in to the case (its cookie kept)."""
+    party = case["parties"][index]
+    record = BODY["parties"][index]
+    phone = httpx.Client(base_url=hub.url)
+    r = phone.post(f"/api/cases/{case['case_id']}/enter",
+                   json={"link": link_of(party), "name": record["name"], "id_number": record["id_number"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["party"]["party_id"] == party["party_id"]
+    return phone
+
+
+def op(client: httpx.Client, case_id: str, op: dict[str, Any], **kw: Any) -> httpx.Response:
+    return client.post(f"/api/cases/{case_id}/ops", json={"op": op}, **kw)
+
+
+def test_filing_a_case_answers_each_partys_entry_link(hub: HubProcess) -> None:
+    case = file_case(hub)
+    assert case["case_id"].startswith("c-")
+    assert [(p["party_id"], p["role"], p["name"]) for p in case["parties"]] == [
+        ("P1", "plaintiff", "张三"), ("P2", "agent", "李律师"), ("P3", "defendant", "王五")]
+    assert all(p["entry_url"].startswith(f"{hub.url}/c/{case['case_id']}#k=") for p in case["parties"])
+    listed = httpx.get(hub.url + "/api/cases", headers=STAFF).json()["cases"]
+    assert [c["case_id"] for c in listed] == [case["case_id"]] and listed[0]["case_number"] == BODY["case_number"]
+    # Without the admin token: nothing filed, nothing listed.
+    assert httpx.post(hub.url + "/api/cases", json=BODY).status_code == 401
+    assert httpx.get(hub.url + "/api/cases").status_code == 401
+    bad = httpx.post(hub.url + "/api/cases", headers=STAFF, json={**BODY, "parties": []})
+    assert bad.status_code == 400 and "parties" in bad.json()["error"]["message"]
+
+
+def test_entry_needs_the_link_and_the_identity_on_record(hub: HubProcess) -> None:
+    case = file_case(hub)
+    cid, party = case["case_id"], case["parties"][0]
+    anon = httpx.Client(base_url=hub.url)
+    assert anon.get(f"/api/cases/{cid}").status_code == 401
+    wrong = anon.post(f"/api/cases/{cid}/enter", json={"link": link_of(party), "name": "张三",
+                                                       "id_number": "320312199001019999"})
+    assert wrong.status_code == 403 and not wrong.cookies
+    guessed = anon.post(f"/api/cases/{cid}/enter", json={"link": "x" * 43, "name": "张三",
+                                                         "id_number": "320312199001011234"})
+    assert guessed.status_code == 404
+    phone = enter(hub, case, 0)
+    me = phone.get(f"/api/cases/{cid}").json()
+    assert me["me"]["party"]["name"] == "张三" and me["verified"]["P1"]["entry"] > 0
+    assert "id_number" not in str(me["parties"])
+
+
+def test_guessing_identity_is_rate_limited_and_logged(hub: HubProcess) -> None:
+    case = file_case(hub)
+    cid, party = case["case_id"], case["parties"][2]
+    anon = httpx.Client(base_url=hub.url)
+    codes = [anon.post(f"/api/cases/{cid}/enter", json={"link": link_of(party), "name": "王五",
+                                                        "id_number": f"32031219850202{i:04d}"}).status_code
+             for i in range(7)]
+    assert codes[:5] == [403] * 5 and codes[5:] == [429, 429]
+    # Even the right answer waits now.
+    right = anon.post(f"/api/cases/{cid}/enter", json={"link": link_of(party), "name": "王五",
+                                                       "id_number": "32031219850202222X"})
+    assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0
+    assert "case identity check failed" in (hub.data.parent / f"hub-{hub.port}.log").read_text()
+
+
+def test_conversation_with_the_court_stays_between_the_party_and_the_court(hub: HubProcess) -> None:
+    case = file_case(hub)
+    cid = case["case_id"]
+    zhang, wang = enter(hub, case, 0), enter(hub, case, 2)
+    posted = op(zhang, cid, {"kind": "message.post", "text": "请问证据何时提交？"})
+    assert posted.status_code == 200, posted.text
+    # The administrator runs the case; the judge answers the parties.
+    admin = httpx.Client(base_url=hub.url, headers=STAFF)
+    assert op(admin, cid, {"kind": "message.read", "message_id": "M1"}).status_code == 403
+    staff = signed_in(hub)
+    assert staff.get(f"/api/cases/{cid}").status_code == 403  # not (yet) the judge of this case
+    assert op(admin, cid, {"kind": "staff.assign", "role": "judge", "staff_id": "judge1",
+                           "name": "赵法官"}).status_code == 200
+    assert staff.get("/api/cases").json()["cases"][0]["unread"] == 1
+    assert op(staff, cid, {"kind": "message.read", "message_id": "M1"}).status_code == 200
+    assert op(staff, cid, {"kind": "message.post", "text": "请于十五日内提交。", "thread": "P1",
+                           "reply_to": "M1"}).status_code == 200
+    assert op(zhang, cid, {"kind": "message.rate", "message_id": "M2", "rating": "satisfied"}).status_code == 200
+    mine = zhang.get(f"/api/cases/{cid}").json()["messages"]
+    assert [(m["id"], bool(m["read"])) for m in mine] == [("M1", True), ("M2", False)]
+    assert mine[1]["rating"]["rating"] == "satisfied"
+    # The other side: no message, no event of that conversation, no reading it.
+    assert wang.get(f"/api/cases/{cid}").json()["messages"] == []
+    kinds = [e["event"]["kind"] for e in wang.get(f"/api/cases/{cid}/events").json()["events"]]
+    assert "message.posted" not in kinds and "message.read" not in kinds
+    assert op(wang, cid, {"kind": "message.read", "message_id": "M1"}).status_code == 404
+    assert op(wang, cid, {"kind": "message.post", "text": "x", "thread": "P1"}).status_code == 403
+    # A party cannot do the court's work, or reach another case.
+    assert op(zhang, cid, {"kind": "case.close"}).status_code == 403
+    other = file_case(hub)
+    assert zhang.get(f"/api/cases/{other['case_id']}").status_code == 401
+
+
+def test_events_wait_for_what_is_new(hub: HubProcess) -> None:
+    case = file_case(hub)
+    cid = case["case_id"]
+    zhang = enter(hub, case, 0)
+    seq = zhang.get(f"/api/cases/{cid}").json()["seq"]
+
+    clerk = signed_in(hub, "clerk1", "钱书记员", "clerk")
+    httpx.post(hub.url + f"/api/cases/{cid}/ops", headers=STAFF,
+               json={"op": {"kind": "staff.assign", "role": "clerk", "staff_id": "clerk1", "name": "钱书记员"}})
+    seq = zhang.get(f"/api/cases/{cid}").json()["seq"]
+
+    def later() -> None:
+        time.sleep(0.5)
+        op(clerk, cid, {"kind": "message.post", "text": "您好", "thread": "P1"})
+    threading.Thread(target=later).start()
+    started = time.monotonic()
+    got = zhang.get(f"/api/cases/{cid}/events", params={"since": seq, "wait": 10}).json()
+    assert 0.3 < time.monotonic() - started < 5
+    assert [e["event"]["kind"] for e in got["events"]] == ["message.posted"] and got["seq"] == seq + 1
+
+
+def test_a_hearing_scheduled_from_the_case_seats_its_people(hub: HubProcess) -> None:
+    case = file_case(hub)
+    cid = case["case_id"]
+    staff = httpx.Client(base_url=hub.url, headers=STAFF)
+    assert op(staff, cid, {"kind": "staff.assign", "role": "judge", "staff_id": "judge1",
+                           "name": "赵法官"}).status_code == 200
+    r = staff.post(f"/api/cases/{cid}/hearings", json={})
+    assert r.status_code == 201, r.text
+    hearing = r.json()
+    assert [(i["role"], i["name"]) for i in hearing["invites"]] == [
+        ("judge", "赵法官"), ("clerk", "书记员"), ("plaintiff", "张三"), ("agent", "李律师"), ("defendant", "王五")]
+    judge = next(i for i in hearing["invites"] if i["role"] == "judge")
+    transcript = hub.transcript(hearing["hearing_id"], judge["token"])
+    assert transcript["hearing_id"] == hearing["hearing_id"]
+    scheduled = staff.get(f"/api/cases/{cid}").json()["hearings"]
+    assert scheduled[0]["hearing_id"] == hearing["hearing_id"] and scheduled[0]["seats"]["P1"] == \
+        hearing["invites"][2]["participant_id"]
+    # A party may not schedule one.
+    zhang = enter(hub, case, 0)
+    assert zhang.post(f"/api/cases/{cid}/hearings", json={}).status_code == 403
+
+
+def test_case_actions_survive_kill_9(hub: HubProcess) -> None:
+    case = file_case(hub)
+    cid = case["case_id"]
+    zhang = enter(hub, case, 0)
+    acked = [op(zhang, cid, {"kind": "message.post", "text": f"第{i}条"}).json()["seq"] for i in range(20)]
+    hub.kill()
+    hub.start()
+    after = httpx.get(hub.url + f"/api/cases/{cid}", headers=STAFF).json()
+    assert [m["text"] for m in after["messages"]] == [f"第{i}条" for i in range(20)]
+    assert after["seq"] == acked[-1]
+    # The device stays signed in.
+    assert zhang.get(f"/api/cases/{cid}").status_code == 200

@@ -241,6 +241,11 @@ class CaseState:
 
     # -- reading ------------------------------------------------------------
 
+    def files(self) -> list[tuple[str, str]]:
+        """Every stored file the case refers to: (what it is, SHA-256)."""
+        return [(f"attachment {a.name} of message {m.id}", a.sha256)
+                for m in self.messages.values() for a in m.attachments]
+
     def snapshot(self) -> dict[str, Any]:
         """Everything the state holds, as JSON; equal states give equal snapshots."""
         return {"case": self.info.to_dict() if self.info else None,

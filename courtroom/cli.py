@@ -18,9 +18,11 @@ from transcript.sittings import Sittings
 from transcript.heads import SignedHead, Signer, check_head, key_id
 from transcript.log import ChainError, LogEntry, replay
 from transcript.state import TranscriptState
+from case.state import CaseState
 from transcript.store import LogStore, open_database
 
 from .evidence import file_sha256
+from .kinds import kind_name, machine_for
 from .keys import KeyFileError, default_key_path, load_public, public_pem, signing_key
 
 DB_NAME = "courtroom.db"
@@ -162,22 +164,26 @@ def _read(args: argparse.Namespace) -> tuple[list[LogEntry], SignedHead | None]:
     entries, head = list(store.entries(args.hearing_id)), store.head(args.hearing_id)
     conn.close()
     if not entries:
-        raise CommandError(f"no hearing {args.hearing_id} in {args.data}")
+        raise CommandError(f"no {kind_name(args.hearing_id)} {args.hearing_id} in {args.data}")
     return entries, head
 
 
-def _replayed(args: argparse.Namespace, entries: list[LogEntry] | None = None) -> tuple[TranscriptState, str, int]:
-    """The hearing's state, head hash and last seq, rebuilt and checked."""
+def _replayed(args: argparse.Namespace, entries: list[LogEntry] | None = None
+              ) -> tuple[TranscriptState | CaseState, str, int]:
+    """The hearing's (or case's) state, head hash and last seq, rebuilt and checked."""
     if entries is None:
         entries, _ = _read(args)
+    machine = machine_for(args.hearing_id)
+    if machine is None:
+        raise CommandError(f"{args.hearing_id} names no hearing (h-…) or case (c-…)")
     try:
-        return replay(entries, args.hearing_id, TranscriptState())
+        return replay(entries, args.hearing_id, machine)
     except ChainError as err:
         raise _failed(args, f"at seq {err.seq}: {err.reason}") from None
 
 
 def _failed(args: argparse.Namespace, reason: str) -> CommandError:
-    return CommandError(f"hearing {args.hearing_id}: log FAILED verification {reason}", 1)
+    return CommandError(f"{kind_name(args.hearing_id)} {args.hearing_id}: log FAILED verification {reason}", 1)
 
 
 def _public_keys(args: argparse.Namespace) -> list[Ed25519PublicKey]:
@@ -198,12 +204,13 @@ def verify(args: argparse.Namespace) -> int:
     problem = check_head(head, seq, last_hash, keys)
     if problem is not None:
         raise _failed(args, f"against its signed head: {problem}")
-    for item in state.evidence.values():
-        path = args.data / "evidence" / args.hearing_id / item.sha256
+    files = state.files()
+    for label, sha256 in files:
+        path = args.data / "evidence" / args.hearing_id / sha256
         if not path.is_file():
-            raise _failed(args, f"evidence {item.id} ({item.name}): its file is missing ({path})")
-        if file_sha256(path) != item.sha256:
-            raise _failed(args, f"evidence {item.id} ({item.name}): its file was altered ({path})")
+            raise _failed(args, f"{label}: its file is missing ({path})")
+        if file_sha256(path) != sha256:
+            raise _failed(args, f"{label}: its file was altered ({path})")
     anchored = 0
     for anchors in args.anchors:
         for n, anchor in _anchors_in(anchors):
@@ -215,8 +222,9 @@ def verify(args: argparse.Namespace) -> int:
                 raise _failed(args, f"against the archived anchor of seq {anchor.seq} ({anchors}, line {n}): "
                               "entries the court anchored are missing or changed")
             anchored += 1
-    print(f"hearing {args.hearing_id}: {seq} entries verified; head hash {last_hash}, signed by key {head.key_id}"
-          f"; {len(state.evidence)} evidence files intact" + (f"; {anchored} anchors match" if args.anchors else ""))
+    print(f"{kind_name(args.hearing_id)} {args.hearing_id}: {seq} entries verified; head hash {last_hash}, "
+          f"signed by key {head.key_id}; {len(files)} evidence files intact"
+          + (f"; {anchored} anchors match" if args.anchors else ""))
     return 0
 
 
@@ -336,6 +344,8 @@ def export_format(given: str | None, output: str | None) -> str:
 def export(args: argparse.Namespace) -> int:
     entries, _ = _read(args)
     state, _, _ = _replayed(args, entries)
+    if not isinstance(state, TranscriptState):
+        raise CommandError(f"{args.hearing_id} is a case: export writes a hearing's transcript")
     render, _ = EXPORTERS[export_format(args.format, args.output)]
     _write(args.output, render(state, Sittings.of(entries)))
     return 0
@@ -486,7 +496,7 @@ def parser() -> argparse.ArgumentParser:
     rm.add_argument("--systemd-unit", action="store_true", help="print a systemd unit that runs the agent")
     rm.set_defaults(run=room)
 
-    for name, fn, text in (("verify", verify, "check a hearing's hash chain and replay its log"),
+    for name, fn, text in (("verify", verify, "check a hearing's (or a case's) hash chain and replay its log"),
                            ("export", export, "write a hearing's transcript")):
         c = sub.add_parser(name, help=text)
         c.add_argument("--data", type=Path, default=default_data_dir(), help=data_help)

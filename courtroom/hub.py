@@ -30,6 +30,7 @@ from case.state import CaseState, create_op as create_case_op
 
 from .accounts import Account, Accounts
 from .caselinks import CaseLinks
+from .kinds import machine_for
 from .casespace import CaseSpace
 
 from .equipment import Device, EquipmentStore
@@ -61,18 +62,6 @@ CHECKPOINT_EVERY = 1000
 class HearingUnavailable(Exception):
     """The hearing (or case) cannot be served: its log failed verification
     (for good), or it is being reloaded (for a moment)."""
-
-
-#: The kinds of stream, by the prefix of their ids: the empty machine
-#: that replays one's log.
-MACHINES = {"h-": TranscriptState, "c-": CaseState}
-
-
-def machine_for(stream_id: str) -> TranscriptState | CaseState | None:
-    """The empty state machine of a stream's kind, or None for an id that
-    names no kind of stream."""
-    kind = MACHINES.get(stream_id[:2])
-    return None if kind is None else kind()
 
 
 class Hub:

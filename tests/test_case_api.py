@@ -4,6 +4,7 @@ the court, and a hearing scheduled from the case."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -188,3 +189,23 @@ def test_case_actions_survive_kill_9(hub: HubProcess) -> None:
     assert after["seq"] == acked[-1]
     # The device stays signed in.
     assert zhang.get(f"/api/cases/{cid}").status_code == 200
+
+
+def test_courtroom_verify_checks_a_case_log(hub: HubProcess) -> None:
+    from tests.test_cli import courtroom
+    case = file_case(hub)
+    cid = case["case_id"]
+    zhang = enter(hub, case, 0)
+    op(zhang, cid, {"kind": "message.post", "text": "原告的问题"})
+    hub.stop()
+    r = courtroom("verify", "--data", str(hub.data), "--key", str(hub.key), cid)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"case {cid}: 3 entries verified")
+    conn = sqlite3.connect(hub.data / "courtroom.db")
+    with conn:
+        conn.execute("UPDATE log SET event = replace(event, '原告的问题', '被告的问题') WHERE hearing_id = ?", (cid,))
+    conn.close()
+    r = courtroom("verify", "--data", str(hub.data), "--key", str(hub.key), cid)
+    assert r.returncode == 1 and "seq 3" in r.stderr and f"case {cid}" in r.stderr
+    r = courtroom("export", "--data", str(hub.data), cid)
+    assert r.returncode != 0

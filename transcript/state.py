@@ -462,6 +462,10 @@ class TranscriptState:
         del view["next"], view["usage"]
         return view
 
+    def files(self) -> list[tuple[str, str]]:
+        """Every stored file the hearing refers to: (what it is, SHA-256)."""
+        return [(f"evidence {e.id} ({e.name})", e.sha256) for e in self.evidence.values()]
+
     def snapshot(self) -> dict[str, Any]:
         """Everything the state holds, as JSON; equal states give equal snapshots."""
         return {

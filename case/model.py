@@ -181,3 +181,90 @@ class Hearing:
 
     def to_dict(self) -> dict[str, Any]:
         return {"hearing_id": self.hearing_id, "start_ms": self.start_ms, "seats": dict(sorted(self.seats.items()))}
+
+
+#: The three questions of 质证, in the order a court asks them.
+OPINION_ASPECTS = ("authenticity", "legality", "relevance")
+ASPECT_LABELS = {"authenticity": "真实性", "legality": "合法性", "relevance": "关联性"}
+
+
+@dataclass(slots=True)
+class Opinion:
+    """One side's 质证意见 on an evidence item: per aspect, whether it
+    accepts it (认可) and, if not, why."""
+    by: dict[str, Any]
+    side: str
+    aspects: dict[str, dict[str, Any]]
+    ts_ms: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"by": self.by, "side": self.side, "aspects": self.aspects, "ts_ms": self.ts_ms}
+
+
+@dataclass(slots=True)
+class ExhibitItem:
+    """An evidence item filed in the case with its catalogue entry
+    (证据目录: 名称, 来源, 证明目的, 页数), and the other sides' opinions."""
+    id: str
+    file: Attachment
+    title: str
+    source: str
+    purpose: str
+    pages: int
+    filer: dict[str, Any]
+    #: The side (conversation) of the party that filed it.
+    side: str
+    ts_ms: int
+    opinions: dict[str, Opinion] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "file": self.file.to_dict(), "title": self.title, "source": self.source,
+                "purpose": self.purpose, "pages": self.pages, "filer": self.filer, "side": self.side,
+                "ts_ms": self.ts_ms, "opinions": [o.to_dict() for _, o in sorted(self.opinions.items())]}
+
+
+@dataclass(slots=True)
+class Served:
+    """A document served on a party in its space (电子送达), with the times
+    the proof of service is made from."""
+    id: str
+    party_id: str
+    #: The conversation it is served into (the party's, seen by its agents).
+    thread: str
+    title: str
+    doc_kind: str
+    file: Attachment
+    by: dict[str, Any]
+    sent_ms: int
+    #: When it reached the address the party confirmed (its space, once the
+    #: party consented to service there); None until then.
+    delivered_ms: int | None = None
+    opened_ms: int | None = None
+    acknowledged_ms: int | None = None
+
+    @property
+    def completed_ms(self) -> int | None:
+        """When service was complete: the earliest of reaching the confirmed
+        address and the party's 已阅知 receipt (Arts. 29–32; the earliest
+        completed channel counts)."""
+        times = [t for t in (self.delivered_ms, self.acknowledged_ms) if t is not None]
+        return min(times) if times else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "party_id": self.party_id, "thread": self.thread, "title": self.title,
+                "doc_kind": self.doc_kind, "file": self.file.to_dict(), "by": self.by, "sent_ms": self.sent_ms,
+                "delivered_ms": self.delivered_ms, "opened_ms": self.opened_ms,
+                "acknowledged_ms": self.acknowledged_ms, "completed_ms": self.completed_ms}
+
+
+@dataclass(slots=True)
+class Mediation:
+    """The case's online mediation: when it opened, the agreement drafted
+    in it (调解协议), and its signing."""
+    opened_ms: int
+    by: dict[str, Any]
+    text: str = ""
+    rev: int = 0
+    #: When every party had signed (the agreement took effect).
+    effective_ms: int | None = None
+    closed: dict[str, Any] | None = None

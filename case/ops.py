@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from transcript.errors import OpError
-from transcript.fields import MAX_ID, fields, integer, text
+from transcript.fields import MAX_ID, fields, image, integer, text
 from transcript.ops import stored_file
 from transcript.roles import Role
 
-from .model import ASSIGNED, PARTY_ROLES, PROCEDURES, Attachment, CaseRole
+from .model import ASSIGNED, OPINION_ASPECTS, PARTY_ROLES, PROCEDURES, Attachment, CaseRole
 
 MAX_CASE_NUMBER = 64
 MAX_CAUSE = 200
@@ -245,3 +245,169 @@ def new_case(body: Any) -> NewCase:
     return NewCase(text(body["case_number"], "case_number", MAX_CASE_NUMBER).strip(),
                    text(body["cause"], "cause", MAX_CAUSE).strip(), text(body["court"], "court", MAX_COURT).strip(),
                    procedure, out)
+
+
+MAX_TITLE = 200
+MAX_TEXT = 20_000
+MAX_PAGES = 10_000
+DOC_KINDS = ("summons", "notice", "judgment", "ruling", "mediation", "other")
+DOC_KIND_LABELS = {"summons": "传票", "notice": "通知书", "judgment": "判决书", "ruling": "裁定书",
+                   "mediation": "调解书", "other": "其他文书"}
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeOpen:
+    deadline_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    file: Attachment
+    title: str
+    source: str
+    purpose: str
+    pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceOpinion:
+    evidence_id: str
+    aspects: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConsent:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentServe:
+    party_id: str
+    title: str
+    doc_kind: str
+    file: Attachment
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRef:
+    document_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MediationOpen:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementDraft:
+    text: str
+    base_rev: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementFreeze:
+    base_rev: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementSign:
+    image: str | None
+    fingerprint: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MediationClose:
+    outcome: str
+
+
+def _file(op: dict[str, Any]) -> Attachment:
+    f = stored_file(op)
+    return Attachment(f.sha256, f.name, f.media_type, f.size)
+
+
+def parse_exchange_open(op: dict[str, Any]) -> ExchangeOpen:
+    fields(op, (), ("deadline_ms",))
+    deadline = op.get("deadline_ms")
+    return ExchangeOpen(None if deadline is None else epoch_ms(deadline, "deadline_ms"))
+
+
+def parse_evidence_file(op: dict[str, Any]) -> EvidenceFile:
+    fields(op, ("sha256", "name", "media_type", "size", "title", "source", "purpose", "pages"), ())
+    pages = integer(op["pages"], "pages", 1)
+    if pages > MAX_PAGES:
+        raise OpError("invalid", f"pages must be at most {MAX_PAGES}")
+    return EvidenceFile(_file(op), text(op["title"], "title", MAX_TITLE).strip(),
+                        text(op["source"], "source", MAX_TITLE).strip(),
+                        text(op["purpose"], "purpose", MAX_REASON).strip(), pages)
+
+
+def parse_evidence_opinion(op: dict[str, Any]) -> EvidenceOpinion:
+    fields(op, ("evidence_id",) + OPINION_ASPECTS, ())
+    aspects = {}
+    for aspect in OPINION_ASPECTS:
+        value = op[aspect]
+        if not isinstance(value, dict):
+            raise OpError("invalid", f"{aspect} must be {{agree, reason?}}")
+        fields(value, ("agree",), ("reason",))
+        if not isinstance(value["agree"], bool):
+            raise OpError("invalid", f"{aspect}.agree must be true or false")
+        reason = value.get("reason")
+        if not value["agree"] and (reason is None or not str(reason).strip()):
+            raise OpError("invalid", f"{aspect}: disagreeing (不认可) needs a reason")
+        aspects[aspect] = {"agree": value["agree"],
+                           **({"reason": text(reason, f"{aspect}.reason", MAX_REASON).strip()} if reason else {})}
+    return EvidenceOpinion(text(op["evidence_id"], "evidence_id", MAX_ID), aspects)
+
+
+def parse_service_consent(op: dict[str, Any]) -> ServiceConsent:
+    fields(op, (), ())
+    return ServiceConsent()
+
+
+def parse_document_serve(op: dict[str, Any]) -> DocumentServe:
+    fields(op, ("party_id", "title", "doc_kind", "sha256", "name", "media_type", "size"), ())
+    if op["doc_kind"] not in DOC_KINDS:
+        raise OpError("invalid", f"doc_kind must be one of {', '.join(DOC_KINDS)}")
+    file = _file(op)
+    if file.media_type != "application/pdf":
+        raise OpError("invalid", "a served document is a PDF")
+    return DocumentServe(text(op["party_id"], "party_id", MAX_ID), text(op["title"], "title", MAX_TITLE).strip(),
+                         op["doc_kind"], file)
+
+
+def parse_document_ref(op: dict[str, Any]) -> DocumentRef:
+    fields(op, ("document_id",), ())
+    return DocumentRef(text(op["document_id"], "document_id", MAX_ID))
+
+
+def parse_mediation_open(op: dict[str, Any]) -> MediationOpen:
+    fields(op, (), ())
+    return MediationOpen()
+
+
+def parse_agreement_draft(op: dict[str, Any]) -> AgreementDraft:
+    fields(op, ("text", "base_rev"), ())
+    return AgreementDraft(text(op["text"], "text", MAX_TEXT), integer(op["base_rev"], "base_rev", 0))
+
+
+def parse_agreement_freeze(op: dict[str, Any]) -> AgreementFreeze:
+    fields(op, ("base_rev",), ())
+    return AgreementFreeze(integer(op["base_rev"], "base_rev", 1))
+
+
+def parse_agreement_sign(op: dict[str, Any]) -> AgreementSign:
+    fields(op, (), ("image", "fingerprint"))
+    sig = AgreementSign(image(op.get("image"), "image"), image(op.get("fingerprint"), "fingerprint"))
+    if sig.image is None and sig.fingerprint is None:
+        raise OpError("invalid", "a signature needs an image or a fingerprint")
+    return sig
+
+
+OUTCOMES = ("agreed", "failed", "withdrawn")
+
+
+def parse_mediation_close(op: dict[str, Any]) -> MediationClose:
+    fields(op, ("outcome",), ())
+    if op["outcome"] not in OUTCOMES:
+        raise OpError("invalid", f"outcome must be one of {', '.join(OUTCOMES)}")
+    return MediationClose(op["outcome"])

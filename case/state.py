@@ -19,10 +19,15 @@ from transcript.errors import OpError, shown
 from transcript.fields import kind_of
 from transcript.model import Staff
 
+from transcript.canonical import canonical_json, sha256_hex
+from transcript.signed import SignedDocument
+
 from . import ops
-from .model import (ASSIGNED, PARTY_SIDE, STAFF_ROLES, Assigned, CaseInfo, CaseRole, Hearing, Message, Party)
-from .ops import (CaseClose, HearingSchedule, IdentityCheck, MessagePost, MessageRate, MessageRead, NewParty,
-                  StaffAssign)
+from .model import (ASSIGNED, PARTY_SIDE, STAFF_ROLES, Assigned, CaseInfo, CaseRole, ExhibitItem, Hearing, Mediation,
+                    Message, Opinion, Party, Served)
+from .ops import (AgreementDraft, AgreementFreeze, AgreementSign, CaseClose, DocumentRef, DocumentServe,
+                  EvidenceFile, EvidenceOpinion, ExchangeOpen, HearingSchedule, IdentityCheck, MediationClose,
+                  MediationOpen, MessagePost, MessageRate, MessageRead, NewParty, ServiceConsent, StaffAssign)
 
 Event = dict[str, Any]
 #: Op kind of the entry that creates a case (written by the hub).
@@ -51,9 +56,20 @@ class CaseState:
         self.hearings: list[Hearing] = []
         #: When each party last proved who it is, per purpose (ms).
         self.verified: dict[str, dict[str, int]] = {}
+        #: Evidence exchange: whether open, its deadline for opinions, the items.
+        self.exchange: dict[str, Any] | None = None
+        self.exhibits: dict[str, ExhibitItem] = {}
+        #: Who consented to service in the space (电子送达地址确认), and when.
+        self.consents: dict[str, int] = {}
+        self.served: dict[str, Served] = {}
+        self.mediation: Mediation | None = None
+        #: The mediation agreement as signed: frozen, then signed by each party.
+        self.agreement = SignedDocument()
         self.closed = False
         self._next_party = 1
         self._next_message = 1
+        self._next_exhibit = 1
+        self._next_document = 1
 
     # -- creation -------------------------------------------------------
 
@@ -136,9 +152,12 @@ class CaseState:
             raise OpError("forbidden", f"a {role.value} may not {kind}")
         if self.closed and not spec.after_close:
             raise OpError("conflict", "the case is closed")
-        if isinstance(actor, Party) and spec.proof is not None \
-                and spec.proof not in self.verified.get(actor.party_id, {}):
-            raise OpError("forbidden", f"identity check needed first ({spec.proof})", needs=spec.proof)
+        if isinstance(actor, Party) and spec.proof is not None:
+            proved = self.verified.get(actor.party_id, {})
+            # Any check proves who one is for entering the space; mediation,
+            # evidence exchange and hearings each ask again (Art. 7).
+            if not (proved if spec.proof == "entry" else spec.proof in proved):
+                raise OpError("forbidden", f"identity check needed first ({spec.proof})", needs=spec.proof)
 
     def apply_logged(self, actor_id: str, op: dict[str, Any], ts_ms: int = 0) -> Event:
         """Apply one logged op as its actor column names the author."""
@@ -226,6 +245,171 @@ class CaseState:
         return {"kind": "message.rated", "thread": message.thread, "message_id": message.id,
                 "rating": message.rating}
 
+    # -- evidence exchange and 质证 ------------------------------------------------
+
+    def _exchange_open(self, actor: CaseActor, op: ExchangeOpen, now_ms: int) -> Event:
+        if op.deadline_ms is not None and op.deadline_ms <= now_ms:
+            raise OpError("invalid", "the deadline must lie in the future")
+        self.exchange = {"opened_ms": self.exchange["opened_ms"] if self.exchange else now_ms,
+                         "deadline_ms": op.deadline_ms, "by": self.label(actor)}
+        return {"kind": "exchange.opened", "exchange": dict(self.exchange)}
+
+    def _evidence_file(self, actor: CaseActor, op: EvidenceFile, now_ms: int) -> Event:
+        assert isinstance(actor, Party)
+        item = ExhibitItem(f"E{self._next_exhibit}", op.file, op.title, op.source, op.purpose, op.pages,
+                           actor.label(), actor.thread, now_ms)
+        self._next_exhibit += 1
+        self.exhibits[item.id] = item
+        return {"kind": "evidence.filed", "evidence": item.to_dict()}
+
+    def _evidence_opinion(self, actor: CaseActor, op: EvidenceOpinion, now_ms: int) -> Event:
+        assert isinstance(actor, Party)
+        item = self.exhibits.get(op.evidence_id)
+        if item is None:
+            raise OpError("not_found", f"no evidence {shown(op.evidence_id)}")
+        if item.side == actor.thread:
+            raise OpError("invalid", "a side gives its opinion on the other side's evidence, not its own")
+        if self.exchange is None:
+            raise OpError("invalid", "the judge has not opened the evidence exchange")
+        deadline = self.exchange.get("deadline_ms")
+        if deadline is not None and now_ms > deadline:
+            raise OpError("conflict", "the deadline for opinions has passed")
+        if actor.thread in item.opinions:
+            raise OpError("conflict", "this side has given its opinion on this item")
+        opinion = Opinion(actor.label(), actor.thread, op.aspects, now_ms)
+        item.opinions[actor.thread] = opinion
+        return {"kind": "evidence.opinion", "evidence_id": item.id, "opinion": opinion.to_dict()}
+
+    # -- electronic service (电子送达) --------------------------------------------------
+
+    def _service_consent(self, actor: CaseActor, op: ServiceConsent, now_ms: int) -> Event:
+        assert isinstance(actor, Party)
+        if actor.party_id in self.consents:
+            raise OpError("conflict", "already consented")
+        self.consents[actor.party_id] = now_ms
+        delivered = []
+        for doc in self.served.values():
+            if doc.party_id == actor.party_id and doc.delivered_ms is None:
+                doc.delivered_ms = now_ms
+                delivered.append(doc.id)
+        return {"kind": "service.consented", "thread": actor.thread, "party": actor.label(), "ts_ms": now_ms,
+                "delivered": delivered}
+
+    def _document_serve(self, actor: CaseActor, op: DocumentServe, now_ms: int) -> Event:
+        party = self.party(op.party_id)
+        if party.role.value == "agent" and party.represents is not None:
+            raise OpError("invalid", "documents are served on the party, not on its agent")
+        doc = Served(f"D{self._next_document}", party.party_id, party.thread, op.title, op.doc_kind, op.file,
+                     self.label(actor), now_ms, now_ms if party.party_id in self.consents else None)
+        self._next_document += 1
+        self.served[doc.id] = doc
+        return {"kind": "document.served", "thread": doc.thread, "document": doc.to_dict()}
+
+    def _served_to(self, actor: CaseActor, document_id: str) -> Served:
+        doc = self.served.get(document_id)
+        if doc is None or (isinstance(actor, Party) and doc.thread != actor.thread):
+            raise OpError("not_found", f"no document {shown(document_id)}")
+        return doc
+
+    def _document_open(self, actor: CaseActor, op: DocumentRef, now_ms: int) -> Event:
+        doc = self._served_to(actor, op.document_id)
+        if doc.opened_ms is not None:
+            raise OpError("conflict", "already opened")
+        doc.opened_ms = now_ms
+        return {"kind": "document.opened", "thread": doc.thread, "document": doc.to_dict(), "by": self.label(actor)}
+
+    def _document_acknowledge(self, actor: CaseActor, op: DocumentRef, now_ms: int) -> Event:
+        doc = self._served_to(actor, op.document_id)
+        if doc.acknowledged_ms is not None:
+            raise OpError("conflict", "already acknowledged")
+        doc.acknowledged_ms = now_ms
+        doc.opened_ms = doc.opened_ms or now_ms
+        return {"kind": "document.acknowledged", "thread": doc.thread, "document": doc.to_dict(),
+                "by": self.label(actor)}
+
+    # -- mediation ----------------------------------------------------------------------
+
+    def _mediation_open(self, actor: CaseActor, op: MediationOpen, now_ms: int) -> Event:
+        if self.mediation is not None and self.mediation.closed is None:
+            raise OpError("conflict", "a mediation is open")
+        if self.mediation is not None:
+            raise OpError("conflict", "the case's mediation has ended")
+        self.mediation = Mediation(now_ms, self.label(actor))
+        return {"kind": "mediation.opened", "mediation": self.mediation_view()}
+
+    def _open_mediation(self) -> Mediation:
+        if self.mediation is None or self.mediation.closed is not None:
+            raise OpError("invalid", "no mediation is open")
+        return self.mediation
+
+    def _agreement_draft(self, actor: CaseActor, op: AgreementDraft, now_ms: int) -> Event:
+        mediation = self._open_mediation()
+        if self.agreement.frozen:
+            raise OpError("locked", "the agreement is out for signing; it no longer changes")
+        if op.base_rev != mediation.rev:
+            raise OpError("conflict", f"the draft is at rev {mediation.rev}, not {op.base_rev}", rev=mediation.rev,
+                          text=mediation.text)
+        mediation.text, mediation.rev = op.text, mediation.rev + 1
+        return {"kind": "agreement.drafted", "text": mediation.text, "rev": mediation.rev, "by": self.label(actor)}
+
+    def agreement_content(self) -> dict[str, Any]:
+        """What the parties sign: the case, the agreement's text, and who
+        must sign it; its hash is what each signature is bound to."""
+        assert self.info is not None and self.mediation is not None
+        return {"case_id": self.info.case_id, "case_number": self.info.case_number, "text": self.mediation.text,
+                "rev": self.mediation.rev, "signers": [p.label() for p in self.signers()]}
+
+    def signers(self) -> list[Party]:
+        """Who signs a mediation agreement: every party (agents do not)."""
+        return [p for p in self.parties.values() if p.case_role == CaseRole.PARTY]
+
+    def _agreement_freeze(self, actor: CaseActor, op: AgreementFreeze, now_ms: int) -> Event:
+        mediation = self._open_mediation()
+        if op.base_rev != mediation.rev:
+            raise OpError("conflict", f"the draft is at rev {mediation.rev}, not {op.base_rev}", rev=mediation.rev)
+        if not mediation.text.strip():
+            raise OpError("invalid", "the agreement has no text")
+        self.agreement.freeze(sha256_hex(canonical_json(self.agreement_content())))
+        return {"kind": "agreement.frozen", "hash": self.agreement.content_hash, "rev": mediation.rev,
+                "by": self.label(actor)}
+
+    def _agreement_sign(self, actor: CaseActor, op: AgreementSign, now_ms: int) -> Event:
+        assert isinstance(actor, Party) and self.mediation is not None
+        self._open_mediation()
+        signature = self.agreement.sign(actor.as_participant(), op.image, op.fingerprint,
+                                        "the agreement can be signed once the mediator sends it for signing")
+        event: Event = {"kind": "agreement.signed", "signature": {**signature.to_dict(), "ts_ms": now_ms}}
+        if all(p.party_id in self.agreement.signatures for p in self.signers()):
+            self.mediation.effective_ms = now_ms
+            event["effective_ms"] = now_ms
+        return event
+
+    def _mediation_close(self, actor: CaseActor, op: MediationClose, now_ms: int) -> Event:
+        mediation = self._open_mediation()
+        if op.outcome == "agreed" and mediation.effective_ms is None:
+            raise OpError("invalid", "the agreement is not signed by every party")
+        if op.outcome != "agreed" and mediation.effective_ms is not None:
+            raise OpError("invalid", "the agreement has taken effect: the mediation ended in agreement")
+        mediation.closed = {"outcome": op.outcome, "ts_ms": now_ms, "by": self.label(actor)}
+        return {"kind": "mediation.closed", "mediation": self.mediation_view()}
+
+    def mediation_deadline_ms(self) -> int | None:
+        """The mediation's time limit: 15 days after filing, 7 under simple
+        procedure (人民法院在线调解规则 Art. 24)."""
+        if self.info is None:
+            return None
+        days = 7 if self.info.procedure == "simple" else 15
+        return self.info.filed_ms + days * 24 * 3600 * 1000
+
+    def mediation_view(self) -> dict[str, Any] | None:
+        m = self.mediation
+        if m is None:
+            return None
+        return {"opened_ms": m.opened_ms, "by": m.by, "text": m.text, "rev": m.rev,
+                "deadline_ms": self.mediation_deadline_ms(), "hash": self.agreement.content_hash,
+                "signatures": [s.to_dict() for s in self.agreement.signatures.values()],
+                "signers": [p.label() for p in self.signers()], "effective_ms": m.effective_ms, "closed": m.closed}
+
     def _hearing_schedule(self, actor: CaseActor, op: HearingSchedule, now_ms: int) -> Event:
         if any(h.hearing_id == op.hearing_id for h in self.hearings):
             raise OpError("conflict", "hearing already scheduled")
@@ -243,8 +427,10 @@ class CaseState:
 
     def files(self) -> list[tuple[str, str]]:
         """Every stored file the case refers to: (what it is, SHA-256)."""
-        return [(f"attachment {a.name} of message {m.id}", a.sha256)
-                for m in self.messages.values() for a in m.attachments]
+        return ([(f"attachment {a.name} of message {m.id}", a.sha256)
+                 for m in self.messages.values() for a in m.attachments]
+                + [(f"evidence {e.id} ({e.title})", e.file.sha256) for e in self.exhibits.values()]
+                + [(f"document {d.id} ({d.title})", d.file.sha256) for d in self.served.values()])
 
     def snapshot(self) -> dict[str, Any]:
         """Everything the state holds, as JSON; equal states give equal snapshots."""
@@ -253,7 +439,11 @@ class CaseState:
                 "messages": [m.to_dict() for m in self.messages.values()],
                 "hearings": [h.to_dict() for h in self.hearings],
                 "verified": {pid: dict(sorted(v.items())) for pid, v in sorted(self.verified.items())},
-                "closed": self.closed, "next": [self._next_party, self._next_message]}
+                "exchange": self.exchange, "exhibits": [e.to_dict() for e in self.exhibits.values()],
+                "consents": dict(sorted(self.consents.items())),
+                "served": [d.to_dict() for d in self.served.values()], "mediation": self.mediation_view(),
+                "closed": self.closed,
+                "next": [self._next_party, self._next_message, self._next_exhibit, self._next_document]}
 
 
 # -- the op kinds ------------------------------------------------------------------
@@ -277,7 +467,7 @@ COURT = STAFF_ROLES
 RUNNING = frozenset({CaseRole.JUDGE, CaseRole.CLERK, CaseRole.ADMIN})
 #: Those who write to the parties on the court's behalf.
 ANSWERING = frozenset({CaseRole.JUDGE, CaseRole.CLERK, CaseRole.MEDIATOR})
-EVERYONE = COURT | PARTY_SIDE
+MEDIATING = frozenset({CaseRole.MEDIATOR, CaseRole.JUDGE})
 
 _S = CaseState
 OPS: dict[str, OpKind] = {
@@ -289,6 +479,25 @@ OPS: dict[str, OpKind] = {
     "message.post": OpKind(ops.parse_message_post, _S._message_post, ANSWERING | PARTY_SIDE),
     "message.read": OpKind(ops.parse_message_read, _S._message_read, ANSWERING | PARTY_SIDE, after_close=True),
     "message.rate": OpKind(ops.parse_message_rate, _S._message_rate, PARTY_SIDE, after_close=True),
+    # Evidence exchange (Art. 14): the judge opens it and sets the deadline;
+    # each side files its evidence and gives its opinion on the other's.
+    "exchange.open": OpKind(ops.parse_exchange_open, _S._exchange_open, frozenset({CaseRole.JUDGE})),
+    "evidence.file": OpKind(ops.parse_evidence_file, _S._evidence_file, PARTY_SIDE, proof="exchange"),
+    "evidence.opinion": OpKind(ops.parse_evidence_opinion, _S._evidence_opinion, PARTY_SIDE, proof="exchange"),
+    # Electronic service (Arts. 29-32).
+    "service.consent": OpKind(ops.parse_service_consent, _S._service_consent, frozenset({CaseRole.PARTY})),
+    "document.serve": OpKind(ops.parse_document_serve, _S._document_serve,
+                             frozenset({CaseRole.JUDGE, CaseRole.CLERK})),
+    "document.open": OpKind(ops.parse_document_ref, _S._document_open, PARTY_SIDE, after_close=True),
+    "document.acknowledge": OpKind(ops.parse_document_ref, _S._document_acknowledge, PARTY_SIDE, after_close=True),
+    # Online mediation (人民法院在线调解规则): the mediator (or the judge) runs
+    # it; every party signs the agreement.
+    "mediation.open": OpKind(ops.parse_mediation_open, _S._mediation_open, MEDIATING),
+    "agreement.draft": OpKind(ops.parse_agreement_draft, _S._agreement_draft, MEDIATING),
+    "agreement.freeze": OpKind(ops.parse_agreement_freeze, _S._agreement_freeze, MEDIATING),
+    "agreement.sign": OpKind(ops.parse_agreement_sign, _S._agreement_sign, frozenset({CaseRole.PARTY}),
+                             proof="mediation"),
+    "mediation.close": OpKind(ops.parse_mediation_close, _S._mediation_close, MEDIATING),
     "hearing.schedule": OpKind(ops.parse_hearing_schedule, _S._hearing_schedule, RUNNING),
     "case.close": OpKind(ops.parse_case_close, _S._case_close, frozenset({CaseRole.JUDGE, CaseRole.ADMIN})),
 }

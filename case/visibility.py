@@ -62,8 +62,13 @@ def view(state: CaseState, viewer: Viewer) -> dict[str, Any]:
     assert state.info is not None
     parties = [p.to_dict() if viewer.court else p.public() for p in state.parties.values()]
     messages = [m.to_dict() for m in state.messages.values() if viewer.court or m.thread == viewer.thread]
+    served = [d.to_dict() for d in state.served.values() if viewer.court or d.thread == viewer.thread]
     out: dict[str, Any] = {"case": state.info.to_dict(), "parties": parties, "messages": messages,
-                           "hearings": [h.to_dict() for h in state.hearings], "closed": state.closed}
+                           "hearings": [h.to_dict() for h in state.hearings], "exchange": state.exchange,
+                           "exhibits": [e.to_dict() for e in state.exhibits.values()], "served": served,
+                           "consents": {pid: ts for pid, ts in state.consents.items()
+                                        if viewer.court or state.parties[pid].thread == viewer.thread},
+                           "mediation": state.mediation_view(), "closed": state.closed}
     out["verified"] = {pid: dict(v) for pid, v in state.verified.items()
                        if viewer.court or state.parties[pid].thread == viewer.thread}
     return out

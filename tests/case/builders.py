@@ -11,7 +11,9 @@ import pytest
 from case.model import CaseInfo
 from case.ops import new_case
 from case.state import CaseActor, CaseState, create_op
+from transcript.actors import SYSTEM
 from transcript.errors import OpError
+from transcript.log import GENESIS_HASH, LogEntry, make_entry
 from transcript.model import Staff
 
 T0 = 1_790_000_000_000
@@ -29,14 +31,20 @@ OTHER_JUDGE = Staff("judge2", "周法官", "judge")
 
 
 def new_case_state() -> CaseState:
+    return logged_creation()[0]
+
+
+def logged_creation() -> tuple[CaseState, list[LogEntry]]:
+    """A new case with its staff assigned, and the log entries that made it."""
     body = new_case(BODY)
     state = CaseState()
-    state.create(create_op(CaseInfo("c-test", body.case_number, body.cause, body.court, body.procedure, T0),
-                           body.parties), T0)
+    op = create_op(CaseInfo("c-test", body.case_number, body.cause, body.court, body.procedure, T0), body.parties)
+    entries = [make_entry(GENESIS_HASH, "c-test", 1, SYSTEM, "create", T0, op, state.create(op, T0))]
     for who in (JUDGE, CLERK, MEDIATOR):
-        state.apply(ADMIN, {"kind": "staff.assign", "role": who.role, "staff_id": who.staff_id, "name": who.name},
-                    T0)
-    return state
+        op = {"kind": "staff.assign", "role": who.role, "staff_id": who.staff_id, "name": who.name}
+        entries.append(make_entry(entries[-1].hash, "c-test", len(entries) + 1, ADMIN.participant_id,
+                                  f"assign-{who.role}", T0, op, state.apply(ADMIN, op, T0)))
+    return state, entries
 
 
 def party(state: CaseState, name: str) -> CaseActor:

@@ -107,12 +107,17 @@ def test_closed_case_takes_reads_and_ratings_only() -> None:
 # Every kind × every capacity: an op outside the table is refused as
 # forbidden before it is looked at (the minimal valid op is not needed).
 EXPECTED = {
-    CaseRole.JUDGE: ["case.close", "hearing.schedule", "message.post", "message.read", "party.add", "staff.assign"],
-    CaseRole.CLERK: ["hearing.schedule", "message.post", "message.read", "party.add"],
-    CaseRole.MEDIATOR: ["message.post", "message.read"],
+    CaseRole.JUDGE: ["agreement.draft", "agreement.freeze", "case.close", "document.serve", "exchange.open",
+                     "hearing.schedule", "mediation.close", "mediation.open", "message.post", "message.read",
+                     "party.add", "staff.assign"],
+    CaseRole.CLERK: ["document.serve", "hearing.schedule", "message.post", "message.read", "party.add"],
+    CaseRole.MEDIATOR: ["agreement.draft", "agreement.freeze", "mediation.close", "mediation.open", "message.post",
+                        "message.read"],
     CaseRole.ADMIN: ["case.close", "hearing.schedule", "party.add", "staff.assign"],
-    CaseRole.PARTY: ["identity.check", "message.post", "message.rate", "message.read"],
-    CaseRole.AGENT: ["identity.check", "message.post", "message.rate", "message.read"],
+    CaseRole.PARTY: ["agreement.sign", "document.acknowledge", "document.open", "evidence.file", "evidence.opinion",
+                     "identity.check", "message.post", "message.rate", "message.read", "service.consent"],
+    CaseRole.AGENT: ["document.acknowledge", "document.open", "evidence.file", "evidence.opinion", "identity.check",
+                     "message.post", "message.rate", "message.read"],
 }
 
 

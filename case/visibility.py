@@ -72,3 +72,20 @@ def view(state: CaseState, viewer: Viewer) -> dict[str, Any]:
     out["verified"] = {pid: dict(v) for pid, v in state.verified.items()
                        if viewer.court or state.parties[pid].thread == viewer.thread}
     return out
+
+
+def files_seen(state: CaseState, viewer: Viewer) -> dict[str, tuple[str, str]]:
+    """The stored files ``viewer`` may download, by SHA-256: (media type,
+    name). A party sees its own conversation's attachments, every filed
+    evidence item, and the documents served on it."""
+    out: dict[str, tuple[str, str]] = {}
+    for m in state.messages.values():
+        if viewer.court or m.thread == viewer.thread:
+            for a in m.attachments:
+                out[a.sha256] = (a.media_type, a.name)
+    for e in state.exhibits.values():
+        out[e.file.sha256] = (e.file.media_type, e.file.name)
+    for d in state.served.values():
+        if viewer.court or d.thread == viewer.thread:
+            out[d.file.sha256] = (d.file.media_type, d.file.name)
+    return out

@@ -39,7 +39,8 @@ from .answers import Refused, submit
 from .bodies import Credential, Line, body_schema, parse_body
 from .bodylimit import BodyLimit
 from .equipment import Device
-from .case_api import case_routes
+from .case_api import CaseAccess, case_routes
+from .case_files import case_file_routes
 from .equipment_api import equipment_routes
 from .evidence import EvidenceStore, UploadError
 from .headers import PAGE_CSP, SecurityHeaders
@@ -54,7 +55,7 @@ from .staff_api import staff_routes
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
 MAX_CLIP_SECONDS = 3600
-_EVIDENCE_UPLOAD = re.compile(r"/api/hearings/[^/]+/evidence")
+_EVIDENCE_UPLOAD = re.compile(r"/api/hearings/[^/]+/evidence|/api/cases/[^/]+/(evidence|documents|messages)")
 STATIC = resources.files("web") / "static"
 
 
@@ -135,7 +136,9 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
         return (public_url or str(request.base_url)).rstrip("/")
 
     app.include_router(equipment_routes(hub, access, base_url))
-    app.include_router(case_routes(hub, access, base_url, invite))
+    cases = CaseAccess(hub, access)
+    app.include_router(case_routes(hub, cases, base_url, invite))
+    app.include_router(case_file_routes(hub, cases, evidence, base_url))
     app.include_router(staff_routes(hub, access))
 
     @app.get("/healthz")

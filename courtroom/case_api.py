@@ -86,50 +86,59 @@ def _refused(err: OpError) -> Refused:
     return Refused(err.to_dict())
 
 
-def case_routes(hub: Hub, access: Access, base_url: Callable[[Request], str],
-                invite: Callable[..., dict[str, Any]]) -> APIRouter:
-    router = APIRouter()
-    attempts = Attempts(PARTY_ATTEMPTS, ATTEMPT_WINDOW)
-    by_address = Attempts(ADDRESS_ATTEMPTS, ATTEMPT_WINDOW)
+class CaseAccess:
+    """Who is asking about a case, for every case endpoint."""
 
-    async def space_of(case_id: str) -> CaseSpace:
+    def __init__(self, hub: Hub, access: Access) -> None:
+        self.hub = hub
+        self.access = access
+
+    async def space_of(self, case_id: str) -> CaseSpace:
         try:
-            space = await hub.case(case_id)
+            space = await self.hub.case(case_id)
         except HearingUnavailable as err:
             raise HTTPException(503, str(err)) from None
         if space is None:
             raise HTTPException(404, f"no case {case_id}")
         return space
 
-    async def staff_only(request: Request, token: str) -> Staff:
-        who = await access.staff(request, token)
+    async def staff_only(self, request: Request, token: str) -> Staff:
+        who = await self.access.staff(request, token)
         if who is None:
             raise HTTPException(401, "the admin token or a staff sign-in is required")
         return who
 
-    async def who(case_id: str, request: Request, token: str) -> tuple[CaseSpace, CaseActor, Viewer]:
-        """Court staff, or a party signed in on this device; 401 otherwise.
-        (Whether staff act on this case, and in what capacity, the case's
-        core judges op by op; reading it needs a capacity in it.)"""
-        court = await access.staff(request, token)
+    async def who(self, case_id: str, request: Request, token: str) -> tuple[CaseSpace, CaseActor, Viewer]:
+        """Court staff with a capacity in this case, or a party signed in on
+        this device; 401 (403 for staff not on the case) otherwise. What
+        each may do, the case's core judges op by op."""
+        court = await self.access.staff(request, token)
         if court is not None:
-            space = await space_of(case_id)
+            space = await self.space_of(case_id)
             try:
                 space.state.role_of(court)
             except OpError as err:
                 raise _refused(err) from None
             return space, court, STAFF
         session = bearer(request.headers.get("authorization")) or request.cookies.get(cookie_name(case_id), "")
-        party_id = await hub.case_party(case_id, session) if 0 < len(session) <= 256 else None
+        party_id = await self.hub.case_party(case_id, session) if 0 < len(session) <= 256 else None
         if party_id is None:
             raise HTTPException(401, "sign in to this case first (its entry link and an identity check)")
-        space = await space_of(case_id)
+        space = await self.space_of(case_id)
         party = space.state.parties[party_id]
         wait = space.admits(party_id)
         if wait:
             raise HTTPException(429, "too many requests; try again shortly",
                                 headers={"Retry-After": str(max(1, round(wait)))})
         return space, party, Viewer.of(party)
+
+
+def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
+                invite: Callable[..., dict[str, Any]]) -> APIRouter:
+    router = APIRouter()
+    attempts = Attempts(PARTY_ATTEMPTS, ATTEMPT_WINDOW)
+    by_address = Attempts(ADDRESS_ATTEMPTS, ATTEMPT_WINDOW)
+    space_of, staff_only, who = cases.space_of, cases.staff_only, cases.who
 
     def address(request: Request) -> str:
         return "addr:" + (request.client.host if request.client else "?")

@@ -214,6 +214,10 @@ class Hub:
         the case has closed)."""
         return await self._run(self.case_links.party_of_device, case_id, session)
 
+    async def reissue_case_link(self, case_id: str, party_id: str) -> str:
+        """A new entry link for a party; its old one stops working."""
+        return await self._run(self.case_links.reissue, case_id, party_id)
+
     async def sign_in_case(self, case_id: str, party_id: str) -> str:
         return await self._run(self.case_links.sign_in, case_id, party_id)
 

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
+from importlib import resources
 from typing import Annotated, Any, Callable
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from case.model import CaseRole, Party
@@ -33,9 +36,14 @@ from .answers import Refused, submit
 from .attempts import Attempts
 from .bodies import Credential, body_schema, parse_body
 from .casespace import CaseSpace
+from .headers import PAGE_CSP
 from .hub import HearingUnavailable, Hub
 
 log = logging.getLogger(__name__)
+_STATIC = resources.files("web") / "static"
+CASE_PAGE = (_STATIC / "case.html").read_text(encoding="utf-8")
+CONSOLE_PAGE = (_STATIC / "console.html").read_text(encoding="utf-8")
+_CASE_ID = re.compile(r"c-[0-9a-f]{16}\Z")
 
 #: A party's device keeps its case session in this cookie (HttpOnly), one
 #: per case: ``cs_<case_id>``.
@@ -189,7 +197,7 @@ def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
             except OpError:
                 continue
             out.append({**info.to_dict(), "closed": space.state.closed, "seq": space.committed_seq,
-                        "unread": len(unread_by_court(space.state))})
+                        "unread": len(unread_by_court(space.state)), "ratings": ratings(space.state)})
         return {"cases": out}
 
     @router.get("/api/cases/{case_id}")
@@ -225,6 +233,23 @@ def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
                 assert isinstance(actor, Party)
                 failed(f"party:{case_id}/{actor.party_id}", address(request), "mismatch")
             raise
+
+    # -- pages -------------------------------------------------------------------
+
+    @router.get("/c/{case_id}")
+    async def case_page(case_id: str) -> HTMLResponse:
+        """The case space on a party's phone. Its entry link carries the
+        link token after ``#``: it never reaches the server in a URL, and
+        the page takes it out of the address bar at once."""
+        if not _CASE_ID.match(case_id):
+            raise HTTPException(404, "no such case")
+        html = CASE_PAGE.replace('<meta name="case" content="">', f'<meta name="case" content="{case_id}">')
+        return HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Security-Policy": PAGE_CSP})
+
+    @router.get("/console")
+    async def console_page() -> HTMLResponse:
+        """The staff console (sign-in, cases, the parties' messages...)."""
+        return HTMLResponse(CONSOLE_PAGE, headers={"Cache-Control": "no-store", "Content-Security-Policy": PAGE_CSP})
 
     # -- entry ------------------------------------------------------------------
 
@@ -304,6 +329,17 @@ def unread_by_court(state: CaseState) -> list[str]:
     """The parties' messages no one of the court has read yet."""
     return [m.id for m in state.messages.values()
             if not m.from_court and not any(reader.startswith("staff:") for reader in m.read)]
+
+
+def ratings(state: CaseState) -> dict[str, dict[str, Any]]:
+    """The parties' ratings of the court's replies in a case, per member of
+    staff who replied: ``{staff_id: {"name", rating: count...}}``."""
+    out: dict[str, dict[str, Any]] = {}
+    for m in state.messages.values():
+        if m.from_court and m.rating is not None:
+            who = out.setdefault(str(m.author.get("staff_id")), {"name": m.author.get("name")})
+            who[m.rating["rating"]] = who.get(m.rating["rating"], 0) + 1
+    return out
 
 
 async def _json(request: Request) -> Any:

@@ -14,19 +14,9 @@ from tests.case.builders import BODY
 from tests.corefixtures import PNG
 from tests.support import HubProcess
 from tests.test_case_api import STAFF, enter, file_case, op, signed_in
+from tests.test_export import signature_png
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 2000
-
-
-def signature_png() -> str:
-    """A drawn signature as the pad sends it: a real PNG."""
-    import base64
-    from PIL import Image, ImageDraw
-    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
-    ImageDraw.Draw(image).line([(10, 80), (100, 20), (200, 70), (290, 30)], fill=(0, 0, 0, 255), width=4)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 PDF = b"%PDF-1.4\n" + b"1 0 obj <<>> endobj\n" * 50 + b"%%EOF\n"
 
 

@@ -1,0 +1,263 @@
+// The staff console (法院工作台): sign in, file cases and print each
+// party's notice with its QR code, answer the parties, run the evidence
+// exchange, serve documents and follow their service, mediate, schedule
+// hearings. The hub judges every action (the case's capacity of the one
+// signed in); the console only shows what it answers.
+"use strict";
+const $ = id => document.getElementById(id);
+let me = null, cases = [], current = null, view = null, seq = 0, pollToken = 0;
+
+async function start() {
+  try { me = await api("GET", "/api/me"); } catch (e) { $("login").hidden = false; return; }
+  $("login").hidden = true; $("desk").hidden = false; $("logout").hidden = false;
+  $("who").textContent = `${me.name}（${ROLE_NAMES[me.role]}）`;
+  $("new-case-open").hidden = !["admin", "judge", "clerk"].includes(me.role);
+  await listCases();
+  setInterval(() => listCases().catch(() => {}), 15000);
+}
+
+$("login").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  try {
+    await api("POST", "/api/login", {staff_id: $("login-id").value.trim(), password: $("login-password").value});
+    $("login-password").value = "";
+    await start();
+  } catch (e) {
+    toast(e.status === 429 ? "密码错误次数过多，账号已暂时锁定，请稍后再试" : "账号或密码错误");
+  }
+});
+$("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); location.reload(); });
+
+async function listCases() {
+  cases = (await api("GET", "/api/cases")).cases;
+  $("cases").replaceChildren(...cases.map(c => el("li", {"data-case": c.case_id, "aria-current": String(c.case_id === current),
+      onclick: () => openCase(c.case_id)},
+    el("span", {}, c.case_number), el("span", {class: "muted"}, c.cause + (c.closed ? "（已结案）" : "")),
+    c.unread ? el("span", {class: "badge", title: "未读留言"}, String(c.unread)) : null)));
+  const totals = {};
+  for (const c of cases) for (const [who, counts] of Object.entries(c.ratings || {})) {
+    const t = totals[who] = totals[who] || {satisfied: 0, basically_satisfied: 0, unsatisfied: 0, name: counts.name};
+    for (const k of Object.keys(RATINGS)) t[k] += counts[k] || 0;
+  }
+  $("ratings").replaceChildren(el("tr", {}, el("th", {}, "答复人"), ...Object.values(RATINGS).map(l => el("th", {}, l))),
+    ...Object.values(totals).map(t => el("tr", {}, el("td", {}, t.name), ...Object.keys(RATINGS).map(k => el("td", {}, String(t[k]))))));
+  $("ratings-card").hidden = !Object.keys(totals).length;
+}
+
+// -- a new case ---------------------------------------------------------------
+
+function partyRow() {
+  const row = el("tr", {},
+    el("td", {}, el("select", {"data-f": "role"}, ...["plaintiff", "defendant", "agent"].map(r => el("option", {value: r}, ROLE_NAMES[r])))),
+    el("td", {}, el("input", {"data-f": "name", required: true, maxlength: 50})),
+    el("td", {}, el("input", {"data-f": "id_number", maxlength: 32})),
+    el("td", {}, el("input", {"data-f": "phone", maxlength: 20})),
+    el("td", {}, el("input", {"data-f": "represents", placeholder: "被代理人序号（1 起）", maxlength: 3})));
+  $("nc-parties").tBodies[0].append(row);
+}
+$("new-case-open").addEventListener("click", () => {
+  $("new-case").hidden = false; $("case").hidden = true;
+  if (!$("nc-parties").tBodies[0].rows.length) { partyRow(); partyRow(); }
+});
+$("nc-add").addEventListener("click", partyRow);
+$("new-case").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  const parties = [...$("nc-parties").tBodies[0].rows].map(row => {
+    const v = f => row.querySelector(`[data-f=${f}]`).value.trim();
+    const p = {role: v("role"), name: v("name")};
+    if (v("id_number")) p.id_number = v("id_number");
+    if (v("phone")) p.phone = v("phone");
+    if (p.role === "agent" && v("represents")) p.represents = String(Number(v("represents")) - 1);
+    return p;
+  });
+  try {
+    const made = await api("POST", "/api/cases", {case_number: $("nc-number").value.trim(), cause: $("nc-cause").value.trim(),
+      court: $("nc-court").value.trim(), procedure: $("nc-procedure").value, parties});
+    toast("已立案，请为各当事人打印告知书", true);
+    $("new-case").reset(); $("nc-parties").tBodies[0].replaceChildren(); $("new-case").hidden = true;
+    await listCases(); await openCase(made.case_id);
+  } catch (e) { toast(`立案失败：${e.chinese}（${e.message}）`); }
+});
+
+// -- the open case --------------------------------------------------------------
+
+async function openCase(caseId) {
+  current = caseId; $("new-case").hidden = true;
+  await loadCase();
+  for (const li of $("cases").children) li.setAttribute("aria-current", String(li.dataset.case === caseId));
+  follow(++pollToken);
+}
+async function loadCase() {
+  view = await api("GET", `/api/cases/${current}`);
+  seq = view.seq;
+  renderCase();
+}
+async function follow(token) {
+  while (token === pollToken) {
+    try {
+      const got = await api("GET", `/api/cases/${current}/events?since=${seq}&wait=20`);
+      if (token !== pollToken) return;
+      if (got.seq !== seq) await loadCase();
+    } catch (e) { await new Promise(r => setTimeout(r, 3000)); }
+  }
+}
+async function act(op, done) {
+  try {
+    await api("POST", `/api/cases/${current}/ops`, {op_id: opId(), op});
+    if (done) toast(done, true);
+    await loadCase();
+  } catch (e) { toast(`操作失败：${e.chinese}（${e.message}）`); throw e; }
+}
+const party = id => view.parties.find(p => p.party_id === id);
+
+function renderCase() {
+  const c = view.case;
+  $("case").hidden = false;
+  $("case-head").replaceChildren(el("h2", {}, `${c.case_number}　${c.cause}`),
+    el("div", {class: "muted"}, `${c.court} · ${c.procedure === "simple" ? "简易程序" : "普通程序"} · 立案 ${when(c.filed_ms)}` +
+      ` · 承办法官：${c.staff.judge ? c.staff.judge.name : "未指派"} · 书记员：${c.staff.clerk ? c.staff.clerk.name : "未指派"}` +
+      ` · 调解员：${c.staff.mediator ? c.staff.mediator.name : "未指派"}${view.closed ? " · 已结案" : ""}`));
+  renderParties(); renderThreads(); renderExhibits(); renderService(); renderMediation(); renderHearings();
+}
+
+function renderParties() {
+  $("parties").replaceChildren(el("tr", {}, ...["编号", "身份", "姓名", "身份证号码", "电话", "身份核验", "告知书"].map(h => el("th", {}, h))),
+    ...view.parties.map(p => el("tr", {"data-party": p.party_id}, el("td", {}, p.party_id),
+      el("td", {}, ROLE_NAMES[p.role] + (p.represents ? `（代理 ${party(p.represents).name}）` : "")),
+      el("td", {}, p.name), el("td", {}, p.id_number || "—"), el("td", {}, p.phone || "—"),
+      el("td", {}, Object.entries(view.verified[p.party_id] || {}).map(([k, t]) => `${PURPOSES[k]} ${when(t)}`).join("；") || "未核验"),
+      el("td", {}, el("button", {type: "button", "data-notice": p.party_id, onclick: () => printNotice(p)}, "打印告知书")))));
+}
+async function printNotice(p) {
+  try {
+    const pdf = await api("POST", `/api/cases/${current}/parties/${p.party_id}/notice`);
+    const a = el("a", {href: URL.createObjectURL(pdf), download: `${view.case.case_number}-${p.name}-告知书.pdf`});
+    document.body.append(a); a.click(); a.remove();
+    toast(`${p.name} 的告知书已生成（原二维码已失效）`, true);
+  } catch (e) { toast(`生成失败：${e.chinese}`); }
+}
+$("assign").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  await act({kind: "staff.assign", role: $("as-role").value, staff_id: $("as-id").value.trim(), name: $("as-name").value.trim()}, "已指派").catch(() => {});
+});
+$("close-case").addEventListener("click", () => act({kind: "case.close"}, "已结案").catch(() => {}));
+
+function renderThreads() {
+  const threads = {};
+  for (const m of view.messages) (threads[m.thread] = threads[m.thread] || []).push(m);
+  const unread = view.messages.filter(m => !m.from_court && !Object.keys(m.read).some(k => k.startsWith("staff:")));
+  $("case-unread").hidden = !unread.length; $("case-unread").textContent = unread.length;
+  const answering = ["judge", "clerk", "mediator"].includes(me.role);
+  $("threads").replaceChildren(...Object.entries(threads).map(([thread, msgs]) => {
+    const box = el("div", {class: "thread", "data-thread": thread}, el("h3", {}, `与 ${party(thread).name} 的沟通`),
+      ...msgs.map(m => el("div", {class: "msg" + (m.from_court ? " court" : ""), "data-message": m.id},
+        el("div", {class: "muted"}, `${m.author.name} · ${when(m.ts_ms)}` +
+          (m.from_court ? (Object.keys(m.read).some(k => !k.startsWith("staff:")) ? " · 当事人已读" : " · 当事人未读")
+                        : (Object.keys(m.read).some(k => k.startsWith("staff:")) ? " · 已读" : " · 未读"))),
+        el("div", {}, m.text),
+        ...m.attachments.map(a => el("a", {href: fileUrl(current, a.sha256), target: "_blank"}, `附件：${a.name}`)),
+        m.rating ? el("div", {class: "muted"}, `当事人评价：${RATINGS[m.rating.rating]}${m.rating.reason ? "（" + m.rating.reason + "）" : ""}`) : null)));
+    if (answering && !view.closed) {
+      const text = el("textarea", {maxlength: 2000, placeholder: "答复当事人"});
+      box.append(el("form", {class: "reply", onsubmit: async ev => {
+        ev.preventDefault();
+        const last = msgs.filter(m => !m.from_court).pop();
+        await act({kind: "message.post", thread, text: text.value.trim(), ...(last ? {reply_to: last.id} : {})}, "已答复").catch(() => {});
+      }}, text, el("button", {class: "primary", type: "submit"}, "答复")));
+    }
+    return box;
+  }));
+  if (answering) for (const m of unread) act({kind: "message.read", message_id: m.id}).catch(() => {});
+}
+
+function renderExhibits() {
+  const ex = view.exchange;
+  $("ex-state").textContent = ex ? `已开启${ex.deadline_ms ? "，截止 " + when(ex.deadline_ms) : "（无截止时间）"}` : "未开启";
+  $("exchange").hidden = me.role !== "judge";
+  const sides = view.parties.filter(p => p.role !== "agent");
+  $("exhibit-table").replaceChildren(
+    el("tr", {}, ...["编号", "证据名称", "提交人", "来源", "证明目的", "页数", ...sides.map(s => `${s.name} 质证意见`)].map(h => el("th", {}, h))),
+    ...view.exhibits.map(e => el("tr", {"data-evidence": e.id}, el("td", {}, el("a", {href: fileUrl(current, e.file.sha256), target: "_blank"}, e.id)),
+      el("td", {}, e.title), el("td", {}, e.filer.name), el("td", {}, e.source), el("td", {}, e.purpose), el("td", {}, String(e.pages)),
+      ...sides.map(s => {
+        if (s.party_id === e.side) return el("td", {class: "muted"}, "（提交方）");
+        const o = e.opinions.find(o => o.side === s.party_id);
+        return el("td", {}, o ? Object.entries(ASPECTS).map(([k, l]) => `${l}：${o.aspects[k].agree ? "认可" : "不认可，" + o.aspects[k].reason}`).join("；") : "未发表");
+      }))));
+}
+$("exchange").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  const v = $("ex-deadline").value;
+  await act({kind: "exchange.open", ...(v ? {deadline_ms: new Date(v).getTime()} : {})}, "证据交换已开启").catch(() => {});
+});
+
+function renderService() {
+  $("serve").hidden = !["judge", "clerk"].includes(me.role);
+  $("sv-party").replaceChildren(...view.parties.filter(p => p.role !== "agent").map(p => el("option", {value: p.party_id}, p.name)));
+  if (!$("sv-kind").options.length) $("sv-kind").append(...Object.entries(DOC_KINDS).map(([k, l]) => el("option", {value: k}, l)));
+  $("service-table").replaceChildren(
+    el("tr", {}, ...["受送达人", "文书", "发出", "到达（确认地址）", "首次打开", "已阅知", "送达完成", "凭证"].map(h => el("th", {}, h))),
+    ...view.served.map(d => el("tr", {"data-document": d.id}, el("td", {}, party(d.party_id).name), el("td", {}, `${d.title}（${DOC_KINDS[d.doc_kind]}）`),
+      el("td", {}, when(d.sent_ms)), el("td", {}, when(d.delivered_ms) || "未确认地址"),
+      el("td", {class: d.opened_ms ? "" : "late"}, when(d.opened_ms) || "未打开"), el("td", {}, when(d.acknowledged_ms) || "—"),
+      el("td", {}, when(d.completed_ms) || "未完成"),
+      el("td", {}, el("a", {href: `/api/cases/${current}/documents/${d.id}/proof`}, "送达凭证")))));
+}
+$("serve").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  const file = $("sv-file").files[0];
+  const q = new URLSearchParams({party_id: $("sv-party").value, title: $("sv-title").value.trim(), doc_kind: $("sv-kind").value, name: file.name});
+  try { await api("POST", `/api/cases/${current}/documents?${q}`, file); toast("已送达", true); $("serve").reset(); await loadCase(); }
+  catch (e) { toast(`送达失败：${e.chinese}（${e.message}）`); }
+});
+
+function renderMediation() {
+  const m = view.mediation, box = $("mediation");
+  const mediating = ["mediator", "judge"].includes(me.role);
+  if (!m) {
+    box.replaceChildren(el("p", {class: "muted"}, "本案尚未开始在线调解。"),
+      mediating && !view.closed ? el("button", {class: "primary", type: "button", onclick: () => act({kind: "mediation.open"}, "调解已开始").catch(() => {})}, "开始调解") : null);
+    return;
+  }
+  const left = m.deadline_ms - Date.now();
+  const signed = m.signatures.map(s => s.participant.participant_id);
+  const text = el("textarea", {id: "agreement-draft", maxlength: 20000, disabled: !!m.hash || !mediating}, m.text);
+  box.replaceChildren(el("section", {class: "card"},
+    el("div", {class: left < 0 ? "late" : ""}, `调解期限：${when(m.deadline_ms)}（${left < 0 ? "已超期" : "剩余 " + Math.ceil(left / 86400000) + " 天"}）`),
+    el("h3", {}, "调解协议"), text,
+    el("div", {class: "row"},
+      mediating && !m.hash ? el("button", {type: "button", onclick: () => act({kind: "agreement.draft", text: text.value, base_rev: m.rev}, "草稿已保存").catch(() => {})}, "保存草稿") : null,
+      mediating && !m.hash && m.rev ? el("button", {class: "primary", type: "button", onclick: () => act({kind: "agreement.freeze", base_rev: m.rev}, "已发起签署").catch(() => {})}, "发起签署") : null,
+      m.hash ? el("a", {class: "button", href: `/api/cases/${current}/agreement`}, "下载调解协议") : null),
+    el("div", {class: "muted"}, m.hash ? `协议哈希 ${m.hash.slice(0, 16)}… · 签名：` +
+      m.signers.map(s => `${s.name}${signed.includes(s.party_id) ? "已签" : "未签"}`).join("、") : `草稿第 ${m.rev} 版`),
+    m.effective_ms ? el("div", {class: "ok"}, `协议已于 ${when(m.effective_ms)} 生效`) : null,
+    m.closed ? el("div", {}, `调解已结束：${{agreed: "达成协议", failed: "调解不成", withdrawn: "撤回"}[m.closed.outcome]}`) :
+      mediating ? el("div", {class: "row"}, ...[["agreed", "达成协议"], ["failed", "调解不成"], ["withdrawn", "撤回调解"]].map(([k, l]) =>
+        el("button", {type: "button", onclick: () => act({kind: "mediation.close", outcome: k}, "调解已结束").catch(() => {})}, l))) : null));
+}
+
+function renderHearings() {
+  $("schedule").hidden = !["judge", "clerk", "admin"].includes(me.role);
+  $("hearing-list").replaceChildren(...view.hearings.map(h => el("li", {class: "card"},
+    `庭审 ${h.hearing_id} · ${h.start_ms ? when(h.start_ms) : "时间待定"}`)));
+}
+$("schedule").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  const v = $("hs-start").value;
+  try {
+    const made = await api("POST", `/api/cases/${current}/hearings`, v ? {start_ms: new Date(v).getTime()} : {});
+    $("invites").replaceChildren(el("section", {class: "card"}, el("h3", {}, "庭审入口（仅显示一次，请妥善发送）"),
+      ...made.invites.map(i => el("div", {}, `${ROLE_NAMES[i.role] || i.role} ${i.name}：`, el("a", {href: i.join_url, target: "_blank", "data-join": i.role}, i.join_url)))));
+    toast("已排期", true);
+    await loadCase();
+  } catch (e) { toast(`排期失败：${e.chinese}`); }
+});
+
+for (const tab of document.querySelectorAll("[data-tab]")) {
+  tab.addEventListener("click", () => {
+    for (const t of document.querySelectorAll("[data-tab]")) t.setAttribute("aria-selected", String(t === tab));
+    for (const p of document.querySelectorAll("[data-pane]")) p.hidden = p.dataset.pane !== tab.dataset.tab;
+  });
+}
+start();

@@ -1,0 +1,71 @@
+// What the case space and the staff console share: calling the hub's API
+// and saying what went wrong in Chinese.
+"use strict";
+const REASONS = {
+  unauthorized: "请先登录或核验身份", forbidden: "无权进行此操作", invalid: "填写有误", not_found: "未找到",
+  conflict: "已处理过或状态已变化", locked: "已锁定，不能再修改", too_large: "内容过大",
+  rate_limited: "尝试过于频繁，请稍后再试", unavailable: "服务暂时不可用，请稍后再试",
+};
+class ApiError extends Error {
+  constructor(status, error) {
+    super(error && error.message || String(status));
+    this.status = status; this.code = error && error.code; this.error = error || {};
+  }
+  get chinese() { return REASONS[this.code] || "操作失败"; }
+}
+async function api(method, path, body, extra) {
+  const init = Object.assign({method, headers: {}, credentials: "same-origin"}, extra || {});
+  if (body instanceof Blob || body instanceof ArrayBuffer) { init.body = body; }
+  else if (body !== undefined) { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
+  const r = await fetch(path, init);
+  const type = r.headers.get("content-type") || "";
+  const data = type.includes("application/json") ? await r.json() : await r.blob();
+  if (!r.ok) throw new ApiError(r.status, data && data.error);
+  return data;
+}
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) e.append(c);
+  return e;
+}
+function when(ms) {
+  if (!ms) return "";
+  const d = new Date(ms), p = n => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+let toastTimer = null;
+function toast(text, info) {
+  const t = document.getElementById("toast");
+  t.textContent = text; t.className = info ? "info" : ""; t.hidden = false;
+  clearTimeout(toastTimer); toastTimer = setTimeout(() => { t.hidden = true; }, 6000);
+}
+function opId() { return Math.random().toString(36).slice(2) + Date.now().toString(36); }
+const RATINGS = {satisfied: "满意", basically_satisfied: "基本满意", unsatisfied: "不满意"};
+const ROLE_NAMES = {plaintiff: "原告", defendant: "被告", agent: "代理人", judge: "法官", clerk: "书记员",
+                    mediator: "调解员", admin: "管理员"};
+const ASPECTS = {authenticity: "真实性", legality: "合法性", relevance: "关联性"};
+const DOC_KINDS = {summons: "传票", notice: "通知书", judgment: "判决书", ruling: "裁定书", mediation: "调解书", other: "其他文书"};
+const PURPOSES = {entry: "进入案件空间", exchange: "证据交换", mediation: "在线调解", hearing: "参加庭审"};
+function fileUrl(caseId, sha) { return `/api/cases/${caseId}/files/${sha}`; }
+// A signature pad on a canvas: finger or mouse; its PNG as a data URL.
+function signaturePad(canvas) {
+  const ctx = canvas.getContext("2d");
+  let drawing = false, drawn = false;
+  // Sized to how it is shown when drawing starts (it may have been made
+  // while its pane was hidden, at no size at all).
+  const size = () => { canvas.width = canvas.clientWidth; canvas.height = canvas.clientHeight; ctx.lineWidth = 3; ctx.lineCap = "round"; };
+  size();
+  const at = e => { const r = canvas.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
+  canvas.addEventListener("pointerdown", e => {
+    if (!drawn && (canvas.width !== canvas.clientWidth || canvas.height !== canvas.clientHeight)) size();
+    drawing = true; canvas.setPointerCapture(e.pointerId); ctx.beginPath(); ctx.moveTo(...at(e));
+  });
+  canvas.addEventListener("pointermove", e => { if (!drawing) return; ctx.lineTo(...at(e)); ctx.stroke(); drawn = true; });
+  canvas.addEventListener("pointerup", () => { drawing = false; });
+  return {get drawn() { return drawn; }, png: () => canvas.toDataURL("image/png"), clear: () => { size(); drawn = false; }};
+}

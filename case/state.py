@@ -223,15 +223,25 @@ class CaseState:
         return message
 
     def _message_read(self, actor: CaseActor, op: MessageRead, now_ms: int) -> Event:
+        """Read up to a message: it and every earlier one of the other side
+        (the court's, for a party; the party's, for the court) in the same
+        conversation that the reader had not read yet."""
         message = self._seen_message(actor, op.message_id)
         reader = self.label(actor)
         key = actor.participant_id
-        if message.author == reader:
-            raise OpError("invalid", "one does not mark one's own message read")
-        if key in message.read:
+        court = isinstance(actor, Staff)
+        if message.author == reader or message.from_court == court:
+            raise OpError("invalid", "one marks the other side's messages read, not one's own side's")
+        marked = []
+        for m in self.messages.values():
+            if m.thread == message.thread and m.from_court != court and key not in m.read:
+                m.read[key] = now_ms
+                marked.append(m.id)
+            if m is message:
+                break
+        if not marked:
             raise OpError("conflict", "already read")
-        message.read[key] = now_ms
-        return {"kind": "message.read", "thread": message.thread, "message_id": message.id,
+        return {"kind": "message.read", "thread": message.thread, "message_id": message.id, "message_ids": marked,
                 "reader": reader, "ts_ms": now_ms}
 
     def _message_rate(self, actor: CaseActor, op: MessageRate, now_ms: int) -> Event:

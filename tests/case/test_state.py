@@ -179,3 +179,17 @@ def test_a_bad_case_is_refused_with_the_reason(body: dict[str, Any], problem: st
     with pytest.raises(OpError) as info:
         new_case(body)
     assert problem in info.value.message
+
+
+def test_reading_a_message_reads_the_earlier_ones_of_the_other_side() -> None:
+    state = new_case_state()
+    zhang = verified(state, "张三")
+    for text in ("一", "二"):
+        state.apply(zhang, {"kind": "message.post", "text": text}, T0)
+    state.apply(JUDGE, {"kind": "message.post", "text": "三", "thread": "P1"}, T0)
+    state.apply(zhang, {"kind": "message.post", "text": "四"}, T0)
+    read = state.apply(CLERK, {"kind": "message.read", "message_id": "M4"}, T0 + 9)
+    assert read["message_ids"] == ["M1", "M2", "M4"]  # not the court's own M3
+    assert refused(state, CLERK, {"kind": "message.read", "message_id": "M3"}).code == "invalid"
+    assert refused(state, CLERK, {"kind": "message.read", "message_id": "M2"}).code == "conflict"
+    assert state.apply(zhang, {"kind": "message.read", "message_id": "M3"}, T0)["message_ids"] == ["M3"]

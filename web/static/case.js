@@ -6,7 +6,7 @@
 "use strict";
 const caseId = document.querySelector('meta[name=case]').content;
 const $ = id => document.getElementById(id);
-let link = null, view = null, seq = 0, pending = null, pad = null;
+let link = null, view = null, seq = 0, pending = null, pad = null, reading = false;
 
 async function start() {
   if (location.hash.startsWith("#k=")) {
@@ -126,7 +126,11 @@ function renderMessages() {
     return li;
   }));
   $("unread").hidden = !unread.length; $("unread").textContent = unread.length;
-  for (const id of unread) act({kind: "message.read", message_id: id}).catch(() => {});
+  // One op reads up to the latest of the court's messages.
+  if (unread.length && !reading) {
+    reading = true;
+    act({kind: "message.read", message_id: unread[unread.length - 1]}).catch(() => {}).finally(() => { reading = false; });
+  }
 }
 
 function rateForm(m) {

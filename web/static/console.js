@@ -5,7 +5,7 @@
 // signed in); the console only shows what it answers.
 "use strict";
 const $ = id => document.getElementById(id);
-let me = null, cases = [], current = null, view = null, seq = 0, pollToken = 0;
+let me = null, cases = [], current = null, view = null, seq = 0, pollToken = 0, reading = false;
 
 async function start() {
   try { me = await api("GET", "/api/me"); } catch (e) { $("login").hidden = false; return; }
@@ -167,7 +167,17 @@ function renderThreads() {
     }
     return box;
   }));
-  if (answering) for (const m of unread) act({kind: "message.read", message_id: m.id}).catch(() => {});
+  // One op per conversation reads up to its latest message from the party.
+  if (answering && !reading) {
+    const last = {};
+    for (const m of unread) last[m.thread] = m.id;
+    const ids = Object.values(last);
+    if (ids.length) {
+      reading = true;
+      Promise.allSettled(ids.map(id => api("POST", `/api/cases/${current}/ops`, {op_id: opId(), op: {kind: "message.read", message_id: id}})))
+        .then(() => { reading = false; return loadCase(); }).catch(() => {});
+    }
+  }
 }
 
 function renderExhibits() {

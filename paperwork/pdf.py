@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
@@ -58,9 +58,10 @@ def table(rows: list[list[str]], widths: list[float]) -> Table:
     return t
 
 
-def render(story: list[Any], title: str, footer: str) -> bytes:
-    """The story on A4 pages, each with ``footer`` and its number."""
-    width, _ = A4
+def numbered(decorate: Callable[[Canvas, int, int], None]) -> type[Canvas]:
+    """A canvas class that calls ``decorate(canvas, number, total)`` on
+    every page once the number of pages is known (a header, "第 2 页 共 5
+    页", the signatures at the foot)."""
 
     class Numbered(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -74,13 +75,23 @@ def render(story: list[Any], title: str, footer: str) -> bytes:
         def save(self) -> None:
             for number, page in enumerate(self._pages, 1):
                 self.__dict__.update(page)
-                self.setFont(FONT, 9)
-                self.setFillColor("#555555")
-                self.drawCentredString(width / 2, 1.0 * cm, f"{footer}　第 {number} 页 共 {len(self._pages)} 页")
+                decorate(self, number, len(self._pages))
                 super().showPage()
             super().save()
 
+    return Numbered
+
+
+def render(story: list[Any], title: str, footer: str) -> bytes:
+    """The story on A4 pages, each with ``footer`` and its number."""
+    width, _ = A4
+
+    def decorate(canvas: Canvas, number: int, total: int) -> None:
+        canvas.setFont(FONT, 9)
+        canvas.setFillColor("#555555")
+        canvas.drawCentredString(width / 2, 1.0 * cm, f"{footer}　第 {number} 页 共 {total} 页")
+
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, title=title, leftMargin=2.5 * cm, rightMargin=2.5 * cm,
-                      topMargin=2.2 * cm, bottomMargin=2.2 * cm).build(story, canvasmaker=Numbered)
+                      topMargin=2.2 * cm, bottomMargin=2.2 * cm).build(story, canvasmaker=numbered(decorate))
     return out.getvalue()

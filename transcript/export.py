@@ -283,6 +283,8 @@ def to_pdf(state: TranscriptState, sittings: Sittings) -> bytes:
     from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
     from xml.sax.saxutils import escape
 
+    from paperwork.pdf import numbered
+
     def text(s: str) -> str:
         # The GB character set of STSong-Light has the middle dot as U+30FB.
         return escape(s).replace("·", "・")
@@ -316,45 +318,27 @@ def to_pdf(state: TranscriptState, sittings: Sittings) -> bytes:
                        for s in r.page_signatures if s.signature is not None]
     width, height = A4
 
-    class NumberedCanvas(Canvas):
-        """Draws each page's header and footer once the page count is known."""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            for number, page in enumerate(self._pages, 1):
-                self.__dict__.update(page)
-                self._decorate(number, len(self._pages))
-                super().showPage()
-            super().save()
-
-        def _decorate(self, number: int, total: int) -> None:
-            self.setFont("STSong-Light", 9)
-            self.setFillColor("#555555")
-            self.drawCentredString(width / 2, height - 1.4 * cm, f"{r.court}　{r.case_number}　庭审笔录")
-            self.drawCentredString(width / 2, 1.0 * cm, f"第 {number} 页 共 {total} 页")
-            if page_signatures:
-                x = 2.5 * cm
-                self.drawString(x, 1.9 * cm, "当事人签名：")
-                x += 2.2 * cm
-                for label, images in page_signatures:
-                    self.drawString(x, 1.9 * cm, label)
-                    x += pdfmetrics.stringWidth(label, "STSong-Light", 9) + 3
-                    for image in images:
-                        self.drawImage(image, x, 1.55 * cm, width=2.4 * cm, height=0.8 * cm,
-                                       preserveAspectRatio=True, anchor="sw", mask="auto")
-                        x += 2.5 * cm
+    def decorate(canvas: Canvas, number: int, total: int) -> None:
+        canvas.setFont("STSong-Light", 9)
+        canvas.setFillColor("#555555")
+        canvas.drawCentredString(width / 2, height - 1.4 * cm, f"{r.court}　{r.case_number}　庭审笔录")
+        canvas.drawCentredString(width / 2, 1.0 * cm, f"第 {number} 页 共 {total} 页")
+        if page_signatures:
+            x = 2.5 * cm
+            canvas.drawString(x, 1.9 * cm, "当事人签名：")
+            x += 2.2 * cm
+            for label, images in page_signatures:
+                canvas.drawString(x, 1.9 * cm, label)
+                x += pdfmetrics.stringWidth(label, "STSong-Light", 9) + 3
+                for image in images:
+                    canvas.drawImage(image, x, 1.55 * cm, width=2.4 * cm, height=0.8 * cm,
+                                     preserveAspectRatio=True, anchor="sw", mask="auto")
+                    x += 2.5 * cm
 
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, title=f"{r.case_number} 庭审笔录",
                       leftMargin=2.5 * cm, rightMargin=2.5 * cm, topMargin=2.2 * cm,
-                      bottomMargin=3.0 * cm).build(story, canvasmaker=NumberedCanvas)
+                      bottomMargin=3.0 * cm).build(story, canvasmaker=numbered(decorate))
     return out.getvalue()
 
 

@@ -411,3 +411,13 @@ def parse_mediation_close(op: dict[str, Any]) -> MediationClose:
     if op["outcome"] not in OUTCOMES:
         raise OpError("invalid", f"outcome must be one of {', '.join(OUTCOMES)}")
     return MediationClose(op["outcome"])
+
+
+@dataclass(frozen=True, slots=True)
+class HearingJoin:
+    hearing_id: str
+
+
+def parse_hearing_join(op: dict[str, Any]) -> HearingJoin:
+    fields(op, ("hearing_id",), ())
+    return HearingJoin(text(op["hearing_id"], "hearing_id", MAX_ID))

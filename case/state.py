@@ -26,7 +26,7 @@ from . import ops
 from .model import (ASSIGNED, PARTY_SIDE, STAFF_ROLES, Assigned, CaseInfo, CaseRole, ExhibitItem, Hearing, Mediation,
                     Message, Opinion, Party, Served)
 from .ops import (AgreementDraft, AgreementFreeze, AgreementSign, CaseClose, DocumentRef, DocumentServe,
-                  EvidenceFile, EvidenceOpinion, ExchangeOpen, HearingSchedule, IdentityCheck, MediationClose,
+                  EvidenceFile, EvidenceOpinion, ExchangeOpen, HearingJoin, HearingSchedule, IdentityCheck, MediationClose,
                   MediationOpen, MessagePost, MessageRate, MessageRead, NewParty, ServiceConsent, StaffAssign)
 
 Event = dict[str, Any]
@@ -429,6 +429,16 @@ class CaseState:
         self.hearings.append(hearing)
         return {"kind": "hearing.scheduled", "hearing": hearing.to_dict(), "by": self.label(actor)}
 
+    def _hearing_join(self, actor: CaseActor, op: HearingJoin, now_ms: int) -> Event:
+        """A party goes from its space into a hearing of the case (the hub
+        then gives it that hearing's link): only a hearing it is seated in."""
+        assert isinstance(actor, Party)
+        hearing = next((h for h in self.hearings if h.hearing_id == op.hearing_id), None)
+        if hearing is None or actor.party_id not in hearing.seats:
+            raise OpError("not_found", f"no hearing {shown(op.hearing_id)} of this case for this party")
+        return {"kind": "hearing.joined", "thread": actor.thread, "party": actor.label(),
+                "hearing_id": hearing.hearing_id, "participant_id": hearing.seats[actor.party_id], "ts_ms": now_ms}
+
     def _case_close(self, actor: CaseActor, op: CaseClose, now_ms: int) -> Event:
         self.closed = True
         return {"kind": "case.closed", "ts_ms": now_ms, "by": self.label(actor)}
@@ -509,6 +519,8 @@ OPS: dict[str, OpKind] = {
                              proof="mediation"),
     "mediation.close": OpKind(ops.parse_mediation_close, _S._mediation_close, MEDIATING),
     "hearing.schedule": OpKind(ops.parse_hearing_schedule, _S._hearing_schedule, RUNNING),
+    # A party enters a hearing from its space, after proving who it is (Art. 7).
+    "hearing.join": OpKind(ops.parse_hearing_join, _S._hearing_join, PARTY_SIDE, proof="hearing"),
     "case.close": OpKind(ops.parse_case_close, _S._case_close, frozenset({CaseRole.JUDGE, CaseRole.ADMIN})),
 }
 OP_KINDS = tuple(OPS)

@@ -27,6 +27,7 @@ from case.ops import new_case
 from case.state import CaseActor, CaseState
 from case.visibility import STAFF, Viewer, view
 from protocol.limits import MAX_OP_ID
+from transcript.actors import CASE_SPACE, staff
 from transcript.errors import OpError
 from transcript.model import Staff
 from transcript.roles import Role, Site
@@ -38,6 +39,7 @@ from .bodies import Credential, body_schema, parse_body
 from .casespace import CaseSpace
 from .headers import PAGE_CSP
 from .hub import HearingUnavailable, Hub
+from .invites import hash_token, new_token
 
 log = logging.getLogger(__name__)
 _STATIC = resources.files("web") / "static"
@@ -308,6 +310,30 @@ def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
                                "seats": seats})
         return {"hearing_id": info.hearing_id, "case_seq": answer["seq"],
                 "invites": [invite(base_url(request), info.hearing_id, p, t) for p, t in tokens]}
+
+    @router.post("/api/cases/{case_id}/hearings/{hearing_id}/join")
+    async def join_hearing(case_id: str, hearing_id: str, request: Request, token: Credential) -> dict[str, Any]:
+        """A party's way into a hearing of its case from its space: after its
+        identity check for the hearing (logged as ``hearing.join``), the hub
+        issues the party's seat a new invite (the old one stops working;
+        logged in the hearing as ``invite.reissue`` by the case space) and
+        answers its join link."""
+        space, actor, _ = await who(case_id, request, token)
+        if not isinstance(actor, Party):
+            raise HTTPException(403, "staff join a hearing with their own link")
+        answer = await submit(space, actor, f"join-{secrets.token_hex(8)}",
+                              {"kind": "hearing.join", "hearing_id": hearing_id})
+        participant_id = space.history[answer["seq"] - 1]["participant_id"]
+        try:
+            room = await hub.room(hearing_id)
+        except HearingUnavailable as err:
+            raise HTTPException(503, str(err)) from None
+        if room is None:
+            raise HTTPException(404, f"no hearing {hearing_id}")
+        fresh = new_token()
+        await submit(room, staff(CASE_SPACE), f"case-join-{secrets.token_hex(8)}",
+                     {"kind": "invite.reissue", "participant_id": participant_id, "token_hash": hash_token(fresh)})
+        return invite(base_url(request), hearing_id, room.state.participant(participant_id), fresh)
 
     return router
 

@@ -209,3 +209,28 @@ def test_courtroom_verify_checks_a_case_log(hub: HubProcess) -> None:
     assert r.returncode == 1 and "seq 3" in r.stderr and f"case {cid}" in r.stderr
     r = courtroom("export", "--data", str(hub.data), cid)
     assert r.returncode != 0
+
+
+def test_a_party_enters_the_hearing_from_its_space(hub: HubProcess) -> None:
+    case = file_case(hub)
+    cid = case["case_id"]
+    staff = httpx.Client(base_url=hub.url, headers=STAFF)
+    hearing = staff.post(f"/api/cases/{cid}/hearings", json={}).json()
+    hid = hearing["hearing_id"]
+    zhang = enter(hub, case, 0)
+    needs = zhang.post(f"/api/cases/{cid}/hearings/{hid}/join")
+    assert needs.status_code == 403 and needs.json()["error"]["needs"] == "hearing"
+    assert op(zhang, cid, {"kind": "identity.check", "purpose": "hearing", "name": "张三",
+                           "id_number": "320312199001011234"}).status_code == 200
+    joined = zhang.post(f"/api/cases/{cid}/hearings/{hid}/join")
+    assert joined.status_code == 200, joined.text
+    link = joined.json()
+    assert link["name"] == "张三" and link["role"] == "plaintiff"
+    assert hub.transcript(hid, link["token"])["hearing_id"] == hid
+    # The seat's earlier link (the console's) no longer works; the hearing's log says who issued the new one.
+    old = next(i for i in hearing["invites"] if i["name"] == "张三")
+    assert httpx.get(hub.url + f"/api/hearings/{hid}/transcript",
+                     headers={"Authorization": f"Bearer {old['token']}"}).status_code == 401
+    hub.stop()
+    r = hub.verify(hid)
+    assert r.returncode == 0, r.stderr

@@ -15,7 +15,12 @@ SYSTEM = "system"
 SPEECH_PREFIX = "speech:"
 #: Log actor of court staff: ``staff:<staff_id>``.
 STAFF_PREFIX = "staff:"
-STAFF_NAMES = {"admin": "法院管理员"}
+STAFF_NAMES = {"admin": "法院管理员",
+               # The hub's case space, issuing a party's hearing link after
+               # the party has proved its identity there.
+               "case-space": "案件空间"}
+#: The staff id the case space acts under in a hearing.
+CASE_SPACE = "case-space"
 
 
 def staff(after_prefix: str, name: str | None = None) -> Staff:

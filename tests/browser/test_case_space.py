@@ -152,8 +152,8 @@ def test_a_case_from_filing_to_its_hearing(hub: HubProcess, tmp_path: Path, brow
             await wang.locator("[data-document=D1] button", has_text="确认已阅知").click()
             await wang.locator("[data-document=D1]", has_text="已阅知").wait_for()
             row = judge.locator("[data-document=D1]")
-            await row.locator("td", has_text="未完成").wait_for(state="detached")
-            assert "未打开" not in await row.inner_text()
+            for pending in ("未完成", "未打开"):
+                await row.locator("td", has_text=pending).wait_for(state="detached")
 
             # Mediation: drafted and sent for signing by the judge, signed by both parties.
             await judge.locator("[data-tab=mediation]").click()
@@ -181,6 +181,11 @@ def test_a_case_from_filing_to_its_hearing(hub: HubProcess, tmp_path: Path, brow
             await zhang.locator("#hearings li", has_text="庭审").wait_for()
             await judge.screenshot(path=str(b.artifacts / "case-console.png"))
             await zhang.screenshot(path=str(b.artifacts / "case-phone.png"))
+            # The plaintiff goes into the hearing from the phone, after one more check.
+            await zhang.locator("#hearings button", has_text="进入庭审").click()
+            await identify(zhang, "张三", "320312199001011234")
+            await zhang.wait_for_url("**/hearings/**")
+            await zhang.locator("body", has_text="原告 张三").wait_for()
             unexpected = [e for e in b.errors if " 403 " not in e and " 401 " not in e]
             assert not unexpected, unexpected
     run(main())

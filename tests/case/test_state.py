@@ -115,9 +115,10 @@ EXPECTED = {
                         "message.read"],
     CaseRole.ADMIN: ["case.close", "hearing.schedule", "party.add", "staff.assign"],
     CaseRole.PARTY: ["agreement.sign", "document.acknowledge", "document.open", "evidence.file", "evidence.opinion",
-                     "identity.check", "message.post", "message.rate", "message.read", "service.consent"],
-    CaseRole.AGENT: ["document.acknowledge", "document.open", "evidence.file", "evidence.opinion", "identity.check",
-                     "message.post", "message.rate", "message.read"],
+                     "hearing.join", "identity.check", "message.post", "message.rate", "message.read",
+                     "service.consent"],
+    CaseRole.AGENT: ["document.acknowledge", "document.open", "evidence.file", "evidence.opinion", "hearing.join",
+                     "identity.check", "message.post", "message.rate", "message.read"],
 }
 
 
@@ -193,3 +194,16 @@ def test_reading_a_message_reads_the_earlier_ones_of_the_other_side() -> None:
     assert refused(state, CLERK, {"kind": "message.read", "message_id": "M3"}).code == "invalid"
     assert refused(state, CLERK, {"kind": "message.read", "message_id": "M2"}).code == "conflict"
     assert state.apply(zhang, {"kind": "message.read", "message_id": "M3"}, T0)["message_ids"] == ["M3"]
+
+
+def test_a_party_joins_only_a_hearing_it_is_seated_in_after_a_check() -> None:
+    state = new_case_state()
+    state.apply(JUDGE, {"kind": "hearing.schedule", "hearing_id": "h-1", "seats": {"P1": "p-a", "P3": "p-c"}}, T0)
+    zhang = verified(state, "张三")
+    assert refused(state, zhang, {"kind": "hearing.join", "hearing_id": "h-1"}).details == {"needs": "hearing"}
+    zhang = verified(state, "张三", "hearing")
+    joined = state.apply(zhang, {"kind": "hearing.join", "hearing_id": "h-1"}, T0 + 1)
+    assert joined["participant_id"] == "p-a" and joined["thread"] == "P1"
+    assert refused(state, zhang, {"kind": "hearing.join", "hearing_id": "h-2"}).code == "not_found"
+    agent = verified(state, "李律师", "hearing")
+    assert refused(state, agent, {"kind": "hearing.join", "hearing_id": "h-1"}).code == "not_found"  # not seated

@@ -261,8 +261,21 @@ function renderMediation() {
 }
 
 function renderHearings() {
-  $("hearings").replaceChildren(...(view.hearings.length ? view.hearings.map(h => el("li", {class: "card"},
-    `庭审 ${h.start_ms ? "时间：" + when(h.start_ms) : "（时间待定）"}`)) : [el("li", {class: "muted"}, "尚无排期的庭审。")]));
+  $("hearings").replaceChildren(...(view.hearings.length ? view.hearings.map(h => el("li", {class: "card", "data-hearing": h.hearing_id},
+    el("div", {}, `庭审 ${h.start_ms ? "时间：" + when(h.start_ms) : "（时间待定）"}`),
+    me().party_id in h.seats && !view.closed ? el("button", {class: "primary", type: "button", onclick: () => joinHearing(h.hearing_id)}, "进入庭审") : null))
+    : [el("li", {class: "muted"}, "尚无排期的庭审。")]));
+}
+
+// Into the hearing: the hub asks for the identity check first, then gives
+// this party's seat a fresh link, which the hearing page takes.
+async function joinHearing(hearingId) {
+  const go = async () => { const link = await api("POST", `/api/cases/${caseId}/hearings/${hearingId}/join`); location.href = link.join_url; };
+  try { await go(); }
+  catch (e) {
+    if (e.status === 403 && e.error.needs) askIdentity(e.error.needs, () => go().catch(err => toast(`无法进入庭审：${err.chinese}`)));
+    else toast(`无法进入庭审：${e.chinese}`);
+  }
 }
 
 for (const tab of document.querySelectorAll("[data-tab]")) {

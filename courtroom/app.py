@@ -137,7 +137,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
 
     app.include_router(equipment_routes(hub, access, base_url))
     cases = CaseAccess(hub, access)
-    app.include_router(case_routes(hub, cases, base_url, invite))
+    app.include_router(case_routes(hub, cases, base_url, invite, evidence))
     app.include_router(case_file_routes(hub, cases, evidence, base_url))
     app.include_router(staff_routes(hub, access))
 

@@ -36,7 +36,9 @@ from .access import Access, bearer
 from .answers import Refused, submit
 from .attempts import Attempts
 from .bodies import Credential, body_schema, parse_body
+from .case_hearings import show_in_hearings
 from .casespace import CaseSpace
+from .evidence import EvidenceStore
 from .headers import PAGE_CSP
 from .hub import HearingUnavailable, Hub
 from .invites import hash_token, new_token
@@ -144,7 +146,7 @@ class CaseAccess:
 
 
 def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
-                invite: Callable[..., dict[str, Any]]) -> APIRouter:
+                invite: Callable[..., dict[str, Any]], store: EvidenceStore) -> APIRouter:
     router = APIRouter()
     attempts = Attempts(PARTY_ATTEMPTS, ATTEMPT_WINDOW)
     by_address = Attempts(ADDRESS_ATTEMPTS, ATTEMPT_WINDOW)
@@ -308,6 +310,7 @@ def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
                               {"kind": "hearing.schedule", "hearing_id": info.hearing_id,
                                **({"start_ms": body.start_ms} if body.start_ms is not None else {}),
                                "seats": seats})
+        await show_in_hearings(hub, space, store)
         return {"hearing_id": info.hearing_id, "case_seq": answer["seq"],
                 "invites": [invite(base_url(request), info.hearing_id, p, t) for p, t in tokens]}
 

@@ -31,6 +31,7 @@ from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME, evidence_name
 from .answers import Refused, submit
 from .bodies import Credential
 from .case_api import CaseAccess
+from .case_hearings import show_in_hearings
 from .casespace import CaseSpace
 from .evidence import EvidenceStore, UploadError
 from .hub import Hub
@@ -80,6 +81,7 @@ def case_file_routes(hub: Hub, cases: CaseAccess, store: EvidenceStore,
         answer = await upload(space, actor, request, name, "evidence.file", "", lambda file: {
             "kind": "evidence.file", **file, "title": title, "source": source, "purpose": purpose, "pages": pages})
         item = next(e for e in reversed(space.state.exhibits.values()) if e.filer == space.state.label(actor))
+        await show_in_hearings(hub, space, store)
         return {"evidence": item.to_dict(), "seq": answer["seq"]}
 
     @router.post("/api/cases/{case_id}/documents", status_code=201)

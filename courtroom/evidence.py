@@ -15,6 +15,7 @@ import asyncio
 import errno
 import hashlib
 import os
+import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -122,6 +123,29 @@ class EvidenceStore:
                 raise UploadError(507, "insufficient_storage", "the hub's disk is full; the upload was not "
                                   "stored (tell the court's IT staff)") from None
             raise
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def adopt(self, from_id: str, to_id: str, sha256: str) -> None:
+        """Give stream ``to_id`` its own durable copy of a file ``from_id``
+        holds (a case's evidence, shown in its hearing): a hard link where
+        the file system allows, else a copy, fsync'd either way."""
+        target = self.path(to_id, sha256)
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=target.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            tmp.unlink()
+            try:
+                os.link(self.path(from_id, sha256), tmp)
+            except OSError:
+                shutil.copyfile(self.path(from_id, sha256), tmp)
+                with open(tmp, "rb+") as f:
+                    os.fsync(f.fileno())
+            _place(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
 

@@ -134,3 +134,30 @@ def test_mediation_agreement_signed_and_printed(hub: HubProcess) -> None:
     assert "调解协议" in words and "归还原告借款五万元" in words and mediation["hash"] in words.replace("\n", "")
     assert "签名图像无法显示" in words  # the one whose image is only a PNG header
     assert len(pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].images) == 1
+
+
+def test_case_evidence_appears_in_the_hearings_of_the_case(hub: HubProcess) -> None:
+    case = file_case(hub)
+    cid = case["case_id"]
+    zhang = enter(hub, case, 0)
+    check(zhang, cid, "exchange", 0)
+    params: dict[str, Any] = {"name": "借条.jpg", "title": "借条", "source": "原告持有", "purpose": "证明借款事实"}
+    assert zhang.post(f"/api/cases/{cid}/evidence", params=params, content=JPEG).status_code == 201
+    hearing = httpx.post(hub.url + f"/api/cases/{cid}/hearings", headers=STAFF, json={}).json()
+    hid = hearing["hearing_id"]
+    judge = next(i for i in hearing["invites"] if i["role"] == "judge")
+    later = zhang.post(f"/api/cases/{cid}/evidence", params={**params, "title": "转账记录", "name": "转账.pdf"},
+                       content=PDF)
+    assert later.status_code == 201
+    shown = hub.transcript(hid, judge["token"])["evidence"]
+    assert [(e["name"], e["uploader"]["name"]) for e in shown] == [("E1 借条", "张三"), ("E2 转账记录", "张三")]
+    got = httpx.get(hub.url + f"/api/hearings/{hid}/evidence/{shown[1]['id']}",
+                    headers={"Authorization": f"Bearer {judge['token']}"})
+    assert got.status_code == 200 and got.content == PDF
+    # Scheduling another hearing brings both there too, once each.
+    second = httpx.post(hub.url + f"/api/cases/{cid}/hearings", headers=STAFF, json={}).json()
+    judge2 = next(i for i in second["invites"] if i["role"] == "judge")
+    assert len(hub.transcript(second["hearing_id"], judge2["token"])["evidence"]) == 2
+    assert len(hub.transcript(hid, judge["token"])["evidence"]) == 2
+    hub.stop()
+    assert hub.verify(hid).returncode == 0

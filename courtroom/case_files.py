@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from case.model import Party
 from case.visibility import STAFF, files_seen
 from paperwork.agreement import agreement_pdf
+from paperwork.drafts import DRAFTS
 from paperwork.notice import notice_pdf
 from paperwork.service import service_pdf
 from protocol import wellformed
@@ -35,6 +36,9 @@ from .case_hearings import show_in_hearings
 from .casespace import CaseSpace
 from .evidence import EvidenceStore, UploadError
 from .hub import Hub
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _pdf(data: bytes, name: str) -> Response:
@@ -170,6 +174,29 @@ def case_file_routes(hub: Hub, cases: CaseAccess, store: EvidenceStore,
             raise HTTPException(404, "no mediation in this case")
         pdf = await run_in_threadpool(agreement_pdf, space.state)
         return _pdf(pdf, f"{space.state.info.case_number}-调解协议.pdf")
+
+    @router.get("/api/cases/{case_id}/hearings/{hearing_id}/drafts/{kind}")
+    async def draft(case_id: str, hearing_id: str, kind: str, request: Request, token: Credential) -> Response:
+        """A document drafted from a hearing's locked 笔录 and the case, as
+        Word for the judge to finish: ``cover``, ``catalogue`` or
+        ``judgment``. For the case's judge and clerk."""
+        space, actor, viewer = await cases.who(case_id, request, token)
+        if not viewer.court or getattr(actor, "role", "") not in ("judge", "clerk"):
+            raise HTTPException(403, "drafts are for the case's judge and clerk")
+        if kind not in DRAFTS:
+            raise HTTPException(404, f"no draft {kind}; there are {', '.join(DRAFTS)}")
+        if not any(h.hearing_id == hearing_id for h in space.state.hearings):
+            raise HTTPException(404, f"no hearing {hearing_id} of this case")
+        room = await hub.room(hearing_id)
+        if room is None:
+            raise HTTPException(404, f"no hearing {hearing_id}")
+        if not room.state.locked:
+            raise HTTPException(409, "the 笔录 is not locked yet: documents are drafted from the final record")
+        title, make = DRAFTS[kind]
+        data = await run_in_threadpool(make, space.state, room.state, room.sittings)
+        name = urllib.parse.quote(f"{space.state.info.case_number}-{title}.docx")
+        return Response(data, media_type=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+                                                        "Cache-Control": "no-store"})
 
     return router
 

@@ -161,3 +161,46 @@ def test_case_evidence_appears_in_the_hearings_of_the_case(hub: HubProcess) -> N
     assert len(hub.transcript(hid, judge["token"])["evidence"]) == 2
     hub.stop()
     assert hub.verify(hid).returncode == 0
+
+
+def test_documents_drafted_from_the_locked_record(hub: HubProcess) -> None:
+    import docx
+
+    from tests.support import Client, run
+    case = file_case(hub)
+    cid = case["case_id"]
+    judge_console = assigned(hub, cid, "judge", "judge1", "赵法官")
+    zhang, wang = enter(hub, case, 0), enter(hub, case, 2)
+    check(zhang, cid, "exchange", 0)
+    check(wang, cid, "exchange", 2)
+    zhang.post(f"/api/cases/{cid}/evidence", content=JPEG,
+               params={"name": "借条.jpg", "title": "借条", "source": "原告持有", "purpose": "证明借款事实"})
+    op(judge_console, cid, {"kind": "exchange.open"})
+    op(wang, cid, {"kind": "evidence.opinion", "evidence_id": "E1", "authenticity": {"agree": False, "reason": "签名非本人所写"},
+                   "legality": {"agree": True}, "relevance": {"agree": True}})
+    hearing = judge_console.post(f"/api/cases/{cid}/hearings", json={}).json()
+    hid = hearing["hearing_id"]
+    by_name = {i["name"]: i for i in hearing["invites"]}
+    url = f"/api/cases/{cid}/hearings/{hid}/drafts/judgment"
+
+    async def hold() -> None:
+        judge = await Client.connect(hub.ws_url(hid, by_name["赵法官"]["token"]))
+        for text, who in (("请求判令被告归还借款五万元。", "张三"), ("借款已于去年归还。", "王五")):
+            answer = await judge.op({"kind": "segment.add", "text": text,
+                                     "speaker": by_name[who]["participant_id"]})
+            assert answer["type"] == "ack", answer
+        assert judge_console.get(url).status_code == 409  # not locked yet
+        assert (await judge.op({"kind": "transcript.lock"}))["type"] == "ack"
+        await judge.close()
+    run(hold())
+    r = judge_console.get(url)
+    assert r.status_code == 200, r.text
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(r.content)).paragraphs)
+    assert "请求判令被告归还借款五万元。" in text and "借款已于去年归还。" in text
+    assert "真实性不认可（签名非本人所写）" in text and "本院认为" in text and "张三的委托诉讼代理人：李律师" in text
+    catalogue = docx.Document(io.BytesIO(judge_console.get(url.replace("judgment", "catalogue")).content))
+    assert catalogue.tables[0].rows[1].cells[1].text == "借条"
+    cover = docx.Document(io.BytesIO(judge_console.get(url.replace("judgment", "cover")).content))
+    assert len(cover.tables[0].rows[5].cells[1].text) == 64  # the locked 笔录's hash
+    assert zhang.get(url).status_code == 403
+    assert judge_console.get(url.replace("judgment", "poem")).status_code == 404

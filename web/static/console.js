@@ -249,8 +249,12 @@ function renderMediation() {
 
 function renderHearings() {
   $("schedule").hidden = !["judge", "clerk", "admin"].includes(me.role);
-  $("hearing-list").replaceChildren(...view.hearings.map(h => el("li", {class: "card"},
-    `庭审 ${h.hearing_id} · ${h.start_ms ? when(h.start_ms) : "时间待定"}`)));
+  const drafting = ["judge", "clerk"].includes(me.role);
+  $("hearing-list").replaceChildren(...view.hearings.map(h => el("li", {class: "card", "data-hearing": h.hearing_id},
+    el("div", {}, `庭审 ${h.hearing_id} · ${h.start_ms ? when(h.start_ms) : "时间待定"}`),
+    drafting ? el("div", {class: "row"}, el("span", {class: "muted"}, "笔录锁定后可生成："),
+      ...[["cover", "庭审笔录封面"], ["catalogue", "证据目录"], ["judgment", "判决书草稿"]].map(([k, l]) =>
+        el("a", {class: "button", href: `/api/cases/${current}/hearings/${h.hearing_id}/drafts/${k}`}, l))) : null)));
 }
 $("schedule").addEventListener("submit", async ev => {
   ev.preventDefault();

@@ -189,3 +189,36 @@ def test_a_case_from_filing_to_its_hearing(hub: HubProcess, tmp_path: Path, brow
             unexpected = [e for e in b.errors if " 403 " not in e and " 401 " not in e]
             assert not unexpected, unexpected
     run(main())
+
+
+def test_an_administrator_manages_staff_accounts_in_the_console(hub: HubProcess, browsers: Any) -> None:
+    r = httpx.post(hub.url + "/api/staff", headers=STAFF,
+                   json={"staff_id": "admin1", "name": "管理员甲", "role": "admin", "password": "correct horse 1"})
+    assert r.status_code == 201
+
+    async def main() -> None:
+        async with contextlib.asynccontextmanager(browsers)() as b:
+            page = await b.page(hub.url + "/console", name="admin", size=(1920, 1080))
+            await page.fill("#login-id", "admin1")
+            await page.fill("#login-password", "wrong password!")
+            await page.locator("#login button").click()
+            await page.locator("#toast", has_text="账号或密码错误").wait_for()
+            await page.fill("#login-password", "correct horse 1")
+            await page.locator("#login button").click()
+            await page.locator("#accounts-open").click()
+            await page.fill("#ac-id", "judge1")
+            await page.fill("#ac-name", "赵法官")
+            await page.fill("#ac-password", "judge horse 22")
+            await page.locator("#account-new button[type=submit]").click()
+            await page.locator("[data-account=judge1]", has_text="在用").wait_for()
+            assert httpx.post(hub.url + "/api/login", json={"staff_id": "judge1",
+                                                            "password": "judge horse 22"}).status_code == 200
+            await page.locator("[data-account=judge1] button", has_text="停用").click()
+            await page.locator("[data-account=judge1]", has_text="已停用").wait_for()
+            assert httpx.post(hub.url + "/api/login", json={"staff_id": "judge1",
+                                                            "password": "judge horse 22"}).status_code == 401
+            await page.locator("#logout").click()
+            await page.locator("#login").wait_for()
+            unexpected = [e for e in b.errors if " 401 " not in e and "401 (Unauthorized)" not in e]
+            assert not unexpected, unexpected
+    run(main())

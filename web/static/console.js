@@ -12,9 +12,36 @@ async function start() {
   $("login").hidden = true; $("desk").hidden = false; $("logout").hidden = false;
   $("who").textContent = `${me.name}（${ROLE_NAMES[me.role]}）`;
   $("new-case-open").hidden = !["admin", "judge", "clerk"].includes(me.role);
+  $("accounts-card").hidden = me.role !== "admin";
   await listCases();
   setInterval(() => listCases().catch(() => {}), 15000);
 }
+
+// -- staff accounts (administrators) -------------------------------------------------
+
+async function listAccounts() {
+  const staff = (await api("GET", "/api/staff")).staff;
+  $("account-table").replaceChildren(el("tr", {}, ...["账号", "姓名", "角色", "状态", ""].map(h => el("th", {}, h))),
+    ...staff.map(a => el("tr", {"data-account": a.staff_id}, el("td", {}, a.staff_id), el("td", {}, a.name),
+      el("td", {}, ROLE_NAMES[a.role]), el("td", {}, a.disabled ? "已停用" : "在用"),
+      el("td", {}, a.disabled || a.staff_id === me.staff_id ? "" : el("button", {type: "button", onclick: async () => {
+        try { await api("DELETE", `/api/staff/${a.staff_id}`); toast(`已停用 ${a.name}`, true); await listAccounts(); }
+        catch (e) { toast(`停用失败：${e.chinese}`); }
+      }}, "停用")))));
+}
+$("accounts-open").addEventListener("click", async () => {
+  $("accounts").hidden = false; $("new-case").hidden = true; $("case").hidden = true;
+  await listAccounts().catch(e => toast(`无法读取账号：${e.chinese}`));
+});
+$("account-new").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  try {
+    await api("POST", "/api/staff", {staff_id: $("ac-id").value.trim(), name: $("ac-name").value.trim(),
+                                     role: $("ac-role").value, password: $("ac-password").value});
+    toast("账号已建立，请将初始密码告知本人并提醒修改", true);
+    $("account-new").reset(); await listAccounts();
+  } catch (e) { toast(`建立失败：${e.chinese}（${e.message}）`); }
+});
 
 $("login").addEventListener("submit", async ev => {
   ev.preventDefault();
@@ -56,7 +83,7 @@ function partyRow() {
   $("nc-parties").tBodies[0].append(row);
 }
 $("new-case-open").addEventListener("click", () => {
-  $("new-case").hidden = false; $("case").hidden = true;
+  $("new-case").hidden = false; $("case").hidden = true; $("accounts").hidden = true;
   if (!$("nc-parties").tBodies[0].rows.length) { partyRow(); partyRow(); }
 });
 $("nc-add").addEventListener("click", partyRow);
@@ -82,7 +109,7 @@ $("new-case").addEventListener("submit", async ev => {
 // -- the open case --------------------------------------------------------------
 
 async function openCase(caseId) {
-  current = caseId; $("new-case").hidden = true;
+  current = caseId; $("new-case").hidden = true; $("accounts").hidden = true;
   await loadCase();
   for (const li of $("cases").children) li.setAttribute("aria-current", String(li.dataset.case === caseId));
   follow(++pollToken);

@@ -421,3 +421,13 @@ class HearingJoin:
 def parse_hearing_join(op: dict[str, Any]) -> HearingJoin:
     fields(op, ("hearing_id",), ())
     return HearingJoin(text(op["hearing_id"], "hearing_id", MAX_ID))
+
+
+@dataclass(frozen=True, slots=True)
+class PartySignout:
+    party_id: str
+
+
+def parse_party_signout(op: dict[str, Any]) -> PartySignout:
+    fields(op, ("party_id",), ())
+    return PartySignout(text(op["party_id"], "party_id", MAX_ID))

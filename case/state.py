@@ -27,7 +27,8 @@ from .model import (ASSIGNED, PARTY_SIDE, STAFF_ROLES, Assigned, CaseInfo, CaseR
                     Message, Opinion, Party, Served)
 from .ops import (AgreementDraft, AgreementFreeze, AgreementSign, CaseClose, DocumentRef, DocumentServe,
                   EvidenceFile, EvidenceOpinion, ExchangeOpen, HearingJoin, HearingSchedule, IdentityCheck, MediationClose,
-                  MediationOpen, MessagePost, MessageRate, MessageRead, NewParty, ServiceConsent, StaffAssign)
+                  MediationOpen, MessagePost, MessageRate, MessageRead, NewParty, PartySignout, ServiceConsent,
+                  StaffAssign)
 
 Event = dict[str, Any]
 #: Op kind of the entry that creates a case (written by the hub).
@@ -170,6 +171,12 @@ class CaseState:
     def _party_add(self, actor: CaseActor, op: NewParty, now_ms: int) -> Event:
         party = self._add_party(op)
         return {"kind": "party.added", "party": party.to_dict(), "by": self.label(actor)}
+
+    def _party_signout(self, actor: CaseActor, op: PartySignout, now_ms: int) -> Event:
+        """The court signs a party's devices out of the space (a lost phone):
+        the party enters again with a new entry link and its identity."""
+        party = self.party(op.party_id)
+        return {"kind": "party.signed_out", "party": party.label(), "by": self.label(actor), "ts_ms": now_ms}
 
     def _staff_assign(self, actor: CaseActor, op: StaffAssign, now_ms: int) -> Event:
         assert self.info is not None
@@ -492,6 +499,7 @@ MEDIATING = frozenset({CaseRole.MEDIATOR, CaseRole.JUDGE})
 _S = CaseState
 OPS: dict[str, OpKind] = {
     "party.add": OpKind(ops.parse_party_add, _S._party_add, RUNNING),
+    "party.signout": OpKind(ops.parse_party_signout, _S._party_signout, RUNNING, after_close=True),
     "staff.assign": OpKind(ops.parse_staff_assign, _S._staff_assign, frozenset({CaseRole.JUDGE, CaseRole.ADMIN})),
     # Proving who one is needs no proof first, and is how a party enters.
     "identity.check": OpKind(ops.parse_identity_check, _S._identity_check, PARTY_SIDE, proof=None,

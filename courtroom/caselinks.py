@@ -80,18 +80,14 @@ class CaseLinks:
         return row[0] if row else None
 
     def follow(self, entries: list[LogEntry]) -> None:
-        """A case that closes signs every device out, in the transaction
-        that logs its closing."""
+        """A case that closes signs every device out, and the court signing
+        a party out signs out that party's devices, in the transaction
+        that logs it."""
         for e in entries:
-            if e.event.get("kind") == "case.closed":
+            kind = e.event.get("kind")
+            if kind == "case.closed":
                 self.conn.execute("UPDATE case_devices SET revoked_ms = ? WHERE case_id = ? AND revoked_ms IS NULL",
                                   (e.ts_ms, e.stream_id))
-
-    def revoke_devices(self, case_id: str, party_id: str | None = None) -> int:
-        """Sign out a party's devices (or every party's); how many."""
-        with self.conn:
-            cur = self.conn.execute(
-                "UPDATE case_devices SET revoked_ms = ? WHERE case_id = ? AND revoked_ms IS NULL"
-                + ("" if party_id is None else " AND party_id = ?"),
-                (now_ms(), case_id) + (() if party_id is None else (party_id,)))
-        return cur.rowcount
+            elif kind == "party.signed_out":
+                self.conn.execute("UPDATE case_devices SET revoked_ms = ? WHERE case_id = ? AND party_id = ? "
+                                  "AND revoked_ms IS NULL", (e.ts_ms, e.stream_id, e.event["party"]["party_id"]))

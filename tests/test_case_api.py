@@ -234,3 +234,20 @@ def test_a_party_enters_the_hearing_from_its_space(hub: HubProcess) -> None:
     hub.stop()
     r = hub.verify(hid)
     assert r.returncode == 0, r.stderr
+
+
+def test_the_court_signs_a_partys_devices_out(hub: HubProcess) -> None:
+    case = file_case(hub)
+    cid = case["case_id"]
+    zhang, wang = enter(hub, case, 0), enter(hub, case, 2)
+    staff = httpx.Client(base_url=hub.url, headers=STAFF)
+    assert op(staff, cid, {"kind": "party.signout", "party_id": "P1"}).status_code == 200
+    assert zhang.get(f"/api/cases/{cid}").status_code == 401
+    assert wang.get(f"/api/cases/{cid}").status_code == 200
+    kinds = [e["event"]["kind"] for e in staff.get(f"/api/cases/{cid}/events").json()["events"]]
+    assert "party.signed_out" in kinds
+    # Entering again with the link and the identity works.
+    assert enter(hub, case, 0).get(f"/api/cases/{cid}").status_code == 200
+    # Closing the case signs everyone out.
+    assert op(staff, cid, {"kind": "case.close"}).status_code == 200
+    assert wang.get(f"/api/cases/{cid}").status_code == 401

@@ -16,6 +16,7 @@ from tests.test_case_api import STAFF, enter, file_case, signed_in
 #: so that a refusal is the capacity's, not the op's shape.
 SAMPLE = {
     "party.add": {"role": "defendant", "name": "赵六"},
+    "party.signout": {"party_id": "P9"},
     "staff.assign": {"role": "mediator", "staff_id": "med9", "name": "某调解员"},
     "identity.check": {"purpose": "entry", "name": "张三", "id_number": "320312199001011234"},
     "message.post": {"text": "测试", "thread": "P1"},

@@ -88,6 +88,13 @@ def test_a_case_from_filing_to_its_hearing(hub: HubProcess, tmp_path: Path, brow
             await judge.locator("#case-head", has_text="民间借贷纠纷").wait_for()
             # The judge who filed it is its judge.
             await judge.locator("#case-head", has_text="承办法官：赵法官").wait_for()
+            # A third party joins the case later; its notice works like the others'.
+            await judge.locator("#ap-role").select_option("agent")
+            await judge.fill("#ap-name", "李律师")
+            await judge.fill("#ap-id", "320312198001011111")
+            await judge.locator("#ap-represents").select_option("P1")
+            await judge.locator("#add-party button[type=submit]").click()
+            await judge.locator("[data-party=P3]", has_text="代理 张三").wait_for()
             links = [await notice_link(judge, "P1"), await notice_link(judge, "P2")]
 
             phones = []
@@ -181,6 +188,13 @@ def test_a_case_from_filing_to_its_hearing(hub: HubProcess, tmp_path: Path, brow
             await zhang.locator("#hearings li", has_text="庭审").wait_for()
             await judge.screenshot(path=str(b.artifacts / "case-console.png"))
             await zhang.screenshot(path=str(b.artifacts / "case-phone.png"))
+            # The agent's phone, signed out by the court, is back at the start.
+            await judge.locator("[data-tab=parties]").click()
+            agent = await b.page(await notice_link(judge, "P3"), name="李律师", size=(390, 844), touch=True)
+            await identify(agent, "李律师", "320312198001011111")
+            await agent.locator("#who", has_text="李律师").wait_for()
+            await judge.locator("[data-signout=P3]").click()
+            await agent.locator("#need-link").wait_for()
             # The plaintiff goes into the hearing from the phone, after one more check.
             await zhang.locator("#hearings button", has_text="进入庭审").click()
             await identify(zhang, "张三", "320312199001011234")

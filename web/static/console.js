@@ -153,8 +153,22 @@ function renderParties() {
       el("td", {}, ROLE_NAMES[p.role] + (p.represents ? `（代理 ${party(p.represents).name}）` : "")),
       el("td", {}, p.name), el("td", {}, p.id_number || "—"), el("td", {}, p.phone || "—"),
       el("td", {}, Object.entries(view.verified[p.party_id] || {}).map(([k, t]) => `${PURPOSES[k]} ${when(t)}`).join("；") || "未核验"),
-      el("td", {}, el("button", {type: "button", "data-notice": p.party_id, onclick: () => printNotice(p)}, "打印告知书")))));
+      el("td", {}, el("button", {type: "button", "data-notice": p.party_id, onclick: () => printNotice(p)}, "打印告知书"),
+        el("button", {type: "button", "data-signout": p.party_id, onclick: () =>
+          act({kind: "party.signout", party_id: p.party_id}, `${p.name} 的设备已注销，需凭新告知书重新进入`).catch(() => {})}, "注销设备")))));
+  const running = ["judge", "clerk", "admin"].includes(me.role) && !view.closed;
+  $("add-party").hidden = !running;
+  $("ap-represents").replaceChildren(el("option", {value: ""}, "—"),
+    ...view.parties.filter(p => p.role !== "agent").map(p => el("option", {value: p.party_id}, p.name)));
 }
+$("add-party").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  const op = {kind: "party.add", role: $("ap-role").value, name: $("ap-name").value.trim()};
+  if ($("ap-id").value.trim()) op.id_number = $("ap-id").value.trim();
+  if ($("ap-phone").value.trim()) op.phone = $("ap-phone").value.trim();
+  if (op.role === "agent" && $("ap-represents").value) op.represents = $("ap-represents").value;
+  await act(op, "已追加当事人，请为其打印告知书").then(() => $("add-party").reset()).catch(() => {});
+});
 async function printNotice(p) {
   try {
     const pdf = await api("POST", `/api/cases/${current}/parties/${p.party_id}/notice`);

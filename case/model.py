@@ -268,3 +268,5 @@ class Mediation:
     #: When every party had signed (the agreement took effect).
     effective_ms: int | None = None
     closed: dict[str, Any] | None = None
+    #: Its video sessions (streams of the hearing's kind, ``kind: mediation``).
+    sessions: list[Hearing] = field(default_factory=list)

@@ -431,3 +431,8 @@ class PartySignout:
 def parse_party_signout(op: dict[str, Any]) -> PartySignout:
     fields(op, ("party_id",), ())
     return PartySignout(text(op["party_id"], "party_id", MAX_ID))
+
+
+def parse_mediation_session(op: dict[str, Any]) -> HearingSchedule:
+    fields(op, ("hearing_id", "seats"), ())
+    return parse_hearing_schedule(op)

@@ -354,13 +354,13 @@ class CaseState:
         self.mediation = Mediation(now_ms, self.label(actor))
         return {"kind": "mediation.opened", "mediation": self.mediation_view()}
 
-    def _open_mediation(self) -> Mediation:
+    def open_mediation(self) -> Mediation:
         if self.mediation is None or self.mediation.closed is not None:
             raise OpError("invalid", "no mediation is open")
         return self.mediation
 
     def _agreement_draft(self, actor: CaseActor, op: AgreementDraft, now_ms: int) -> Event:
-        mediation = self._open_mediation()
+        mediation = self.open_mediation()
         if self.agreement.frozen:
             raise OpError("locked", "the agreement is out for signing; it no longer changes")
         if op.base_rev != mediation.rev:
@@ -381,7 +381,7 @@ class CaseState:
         return [p for p in self.parties.values() if p.case_role == CaseRole.PARTY]
 
     def _agreement_freeze(self, actor: CaseActor, op: AgreementFreeze, now_ms: int) -> Event:
-        mediation = self._open_mediation()
+        mediation = self.open_mediation()
         if op.base_rev != mediation.rev:
             raise OpError("conflict", f"the draft is at rev {mediation.rev}, not {op.base_rev}", rev=mediation.rev)
         if not mediation.text.strip():
@@ -392,7 +392,7 @@ class CaseState:
 
     def _agreement_sign(self, actor: CaseActor, op: AgreementSign, now_ms: int) -> Event:
         assert isinstance(actor, Party) and self.mediation is not None
-        self._open_mediation()
+        self.open_mediation()
         signature = self.agreement.sign(actor.as_participant(), op.image, op.fingerprint,
                                         "the agreement can be signed once the mediator sends it for signing")
         event: Event = {"kind": "agreement.signed", "signature": {**signature.to_dict(), "ts_ms": now_ms}}
@@ -402,7 +402,7 @@ class CaseState:
         return event
 
     def _mediation_close(self, actor: CaseActor, op: MediationClose, now_ms: int) -> Event:
-        mediation = self._open_mediation()
+        mediation = self.open_mediation()
         if op.outcome == "agreed" and mediation.effective_ms is None:
             raise OpError("invalid", "the agreement is not signed by every party")
         if op.outcome != "agreed" and mediation.effective_ms is not None:
@@ -425,7 +425,8 @@ class CaseState:
         return {"opened_ms": m.opened_ms, "by": m.by, "text": m.text, "rev": m.rev,
                 "deadline_ms": self.mediation_deadline_ms(), "hash": self.agreement.content_hash,
                 "signatures": [s.to_dict() for s in self.agreement.signatures.values()],
-                "signers": [p.label() for p in self.signers()], "effective_ms": m.effective_ms, "closed": m.closed}
+                "signers": [p.label() for p in self.signers()], "effective_ms": m.effective_ms, "closed": m.closed,
+                "sessions": [h.to_dict() for h in m.sessions]}
 
     def _hearing_schedule(self, actor: CaseActor, op: HearingSchedule, now_ms: int) -> Event:
         if any(h.hearing_id == op.hearing_id for h in self.hearings):
@@ -439,12 +440,28 @@ class CaseState:
     def _hearing_join(self, actor: CaseActor, op: HearingJoin, now_ms: int) -> Event:
         """A party goes from its space into a hearing of the case (the hub
         then gives it that hearing's link): only a hearing it is seated in."""
+        return self._join(actor, op.hearing_id, self.hearings, "hearing.joined", now_ms)
+
+    def _join(self, actor: CaseActor, hearing_id: str, sittings: list[Hearing], kind: str, now_ms: int) -> Event:
         assert isinstance(actor, Party)
-        hearing = next((h for h in self.hearings if h.hearing_id == op.hearing_id), None)
+        hearing = next((h for h in sittings if h.hearing_id == hearing_id), None)
         if hearing is None or actor.party_id not in hearing.seats:
-            raise OpError("not_found", f"no hearing {shown(op.hearing_id)} of this case for this party")
-        return {"kind": "hearing.joined", "thread": actor.thread, "party": actor.label(),
+            raise OpError("not_found", f"no sitting {shown(hearing_id)} of this case for this party")
+        return {"kind": kind, "thread": actor.thread, "party": actor.label(),
                 "hearing_id": hearing.hearing_id, "participant_id": hearing.seats[actor.party_id], "ts_ms": now_ms}
+
+    def _mediation_session(self, actor: CaseActor, op: HearingSchedule, now_ms: int) -> Event:
+        """A video session of the open mediation (the hub made its stream)."""
+        mediation = self.open_mediation()
+        for party_id in op.seats:
+            self.party(party_id)
+        session = Hearing(op.hearing_id, now_ms, dict(op.seats))
+        mediation.sessions.append(session)
+        return {"kind": "mediation.session", "session": session.to_dict(), "by": self.label(actor)}
+
+    def _mediation_join(self, actor: CaseActor, op: HearingJoin, now_ms: int) -> Event:
+        sessions = self.mediation.sessions if self.mediation is not None and self.mediation.closed is None else []
+        return self._join(actor, op.hearing_id, sessions, "mediation.joined", now_ms)
 
     def _case_close(self, actor: CaseActor, op: CaseClose, now_ms: int) -> Event:
         self.closed = True
@@ -526,6 +543,10 @@ OPS: dict[str, OpKind] = {
     "agreement.sign": OpKind(ops.parse_agreement_sign, _S._agreement_sign, frozenset({CaseRole.PARTY}),
                              proof="mediation"),
     "mediation.close": OpKind(ops.parse_mediation_close, _S._mediation_close, MEDIATING),
+    # Its video sessions: made by the hub for the mediator, entered by each
+    # party from its space after the mediation identity check.
+    "mediation.session": OpKind(ops.parse_mediation_session, _S._mediation_session, MEDIATING),
+    "mediation.join": OpKind(ops.parse_hearing_join, _S._mediation_join, PARTY_SIDE, proof="mediation"),
     "hearing.schedule": OpKind(ops.parse_hearing_schedule, _S._hearing_schedule, RUNNING),
     # A party enters a hearing from its space, after proving who it is (Art. 7).
     "hearing.join": OpKind(ops.parse_hearing_join, _S._hearing_join, PARTY_SIDE, proof="hearing"),

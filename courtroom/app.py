@@ -152,6 +152,9 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
         if not access.is_admin(token):  # before a byte of the body is read
             raise HTTPException(401, "the admin token is required")
         body = await parse_body(request, HearingIn)
+        if any(p.role == Role.MEDIATOR for p in body.participants):
+            raise HTTPException(400, "a mediator takes part in a case's mediation sessions "
+                                     "(POST /api/cases/{case_id}/mediation/sessions), not in a hearing")
         info, tokens = await hub.create_hearing(
             body.case_number, body.title, body.court,
             [(p.role, p.name, p.site) for p in body.participants], body.waiting_room, body.courtroom)

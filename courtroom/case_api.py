@@ -314,6 +314,30 @@ def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
         return {"hearing_id": info.hearing_id, "case_seq": answer["seq"],
                 "invites": [invite(base_url(request), info.hearing_id, p, t) for p, t in tokens]}
 
+    @router.post("/api/cases/{case_id}/mediation/sessions", status_code=201)
+    async def mediation_session(case_id: str, request: Request, token: Credential) -> dict[str, Any]:
+        """A video session of the case's open mediation, through the same
+        media hub as hearings but never transcribed: the mediator runs it,
+        every party is seated (and enters from its space after the
+        mediation identity check). Answered as ``POST /api/hearings``."""
+        space, actor, _ = await who(case_id, request, token)
+        state = space.state
+        try:
+            state.check(actor, "mediation.session")
+            state.open_mediation()
+        except OpError as err:
+            raise _refused(err) from None
+        assert state.info is not None
+        people, order = seats_of(state)
+        people = [(Role.MEDIATOR, str(state.label(actor)["name"]), Site.COURT)] + people[2:]
+        info, tokens = await hub.create_hearing(state.info.case_number, f"{state.info.cause}（在线调解）",
+                                                state.info.court, people, kind="mediation")
+        seats = {party_id: p.participant_id for party_id, (p, _) in zip(order, tokens[1:])}
+        answer = await submit(space, actor, f"session-{info.hearing_id}",
+                              {"kind": "mediation.session", "hearing_id": info.hearing_id, "seats": seats})
+        return {"hearing_id": info.hearing_id, "case_seq": answer["seq"],
+                "invites": [invite(base_url(request), info.hearing_id, p, t) for p, t in tokens]}
+
     @router.post("/api/cases/{case_id}/hearings/{hearing_id}/join")
     async def join_hearing(case_id: str, hearing_id: str, request: Request, token: Credential) -> dict[str, Any]:
         """A party's way into a hearing of its case from its space: after its
@@ -324,8 +348,10 @@ def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
         space, actor, _ = await who(case_id, request, token)
         if not isinstance(actor, Party):
             raise HTTPException(403, "staff join a hearing with their own link")
-        answer = await submit(space, actor, f"join-{secrets.token_hex(8)}",
-                              {"kind": "hearing.join", "hearing_id": hearing_id})
+        mediation = space.state.mediation
+        kind = "mediation.join" if mediation is not None and any(
+            h.hearing_id == hearing_id for h in mediation.sessions) else "hearing.join"
+        answer = await submit(space, actor, f"join-{secrets.token_hex(8)}", {"kind": kind, "hearing_id": hearing_id})
         participant_id = space.history[answer["seq"] - 1]["participant_id"]
         try:
             room = await hub.room(hearing_id)

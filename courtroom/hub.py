@@ -141,12 +141,12 @@ class Hub:
 
     async def create_hearing(self, case_number: str, title: str, court: str,
                              people: list[tuple[Role, str, Site]],
-                             waiting_room: bool = False,
-                             courtroom: str | None = None) -> tuple[HearingInfo, list[tuple[Participant, str]]]:
+                             waiting_room: bool = False, courtroom: str | None = None,
+                             kind: str = "hearing") -> tuple[HearingInfo, list[tuple[Participant, str]]]:
         hearing_id = "h-" + secrets.token_hex(8)
         participants = [Participant("p-" + secrets.token_hex(6), role, name, site) for role, name, site in people]
         info = HearingInfo(hearing_id, case_number, title, court, {p.participant_id: p for p in participants},
-                           waiting_room, RULES, courtroom)
+                           waiting_room, RULES, courtroom, kind)
         state = TranscriptState()
         event = state.create(info)
         entry = make_entry(GENESIS_HASH, hearing_id, 1, SYSTEM, "create", int(time.time() * 1000),

@@ -251,3 +251,38 @@ def test_the_court_signs_a_partys_devices_out(hub: HubProcess) -> None:
     # Closing the case signs everyone out.
     assert op(staff, cid, {"kind": "case.close"}).status_code == 200
     assert wang.get(f"/api/cases/{cid}").status_code == 401
+
+
+def test_a_mediation_session_is_a_sitting_without_a_transcript(hub: HubProcess) -> None:
+    case = file_case(hub)
+    cid = case["case_id"]
+    staff = httpx.Client(base_url=hub.url, headers=STAFF)
+    mediator = signed_in(hub, "med1", "孙调解员", "mediator")
+    op(staff, cid, {"kind": "staff.assign", "role": "mediator", "staff_id": "med1", "name": "孙调解员"})
+    assert mediator.post(f"/api/cases/{cid}/mediation/sessions", json={}).status_code == 400  # none open
+    assert op(mediator, cid, {"kind": "mediation.open"}).status_code == 200
+    r = mediator.post(f"/api/cases/{cid}/mediation/sessions", json={})
+    assert r.status_code == 201, r.text
+    session = r.json()
+    assert [(i["role"], i["name"]) for i in session["invites"]] == [
+        ("mediator", "孙调解员"), ("plaintiff", "张三"), ("agent", "李律师"), ("defendant", "王五")]
+    hid = session["hearing_id"]
+    mine = session["invites"][0]
+    view = hub.transcript(hid, mine["token"])
+    assert view["proceedings"]["status"] == "not_started"
+    zhang = enter(hub, case, 0)
+    assert zhang.post(f"/api/cases/{cid}/hearings/{hid}/join").json()["error"]["needs"] == "mediation"
+    op(zhang, cid, {"kind": "identity.check", "purpose": "mediation", "name": "张三", "id_number": "320312199001011234"})
+    link = zhang.post(f"/api/cases/{cid}/hearings/{hid}/join").json()
+    assert link["name"] == "张三" and link["role"] == "plaintiff"
+    # The mediator runs it (and a plain hearing takes no mediator).
+    async def run_it() -> None:
+        from tests.support import Client
+        client = await Client.connect(hub.ws_url(hid, mine["token"]))
+        assert (await client.op({"kind": "hearing.start"}))["type"] == "ack"
+        await client.close()
+    from tests.support import run
+    run(run_it())
+    bad = httpx.post(hub.url + "/api/hearings", headers=STAFF, json={
+        "case_number": "x", "title": "x", "court": "x", "participants": [{"role": "mediator", "name": "x"}]})
+    assert bad.status_code == 400

@@ -37,6 +37,8 @@ SAMPLE = {
     "agreement.freeze": {"base_rev": 1},
     "agreement.sign": {"fingerprint": "data:image/png;base64,iVBORw0KGgo="},
     "mediation.close": {"outcome": "failed"},
+    "mediation.session": {"hearing_id": "h-0000000000000000", "seats": {}},
+    "mediation.join": {"hearing_id": "h-0000000000000000"},
     "hearing.schedule": {"hearing_id": "h-0000000000000000"},
     "hearing.join": {"hearing_id": "h-0000000000000000"},
     "case.close": {},

@@ -20,6 +20,10 @@ EXPECTED = {
     Role.CLERK: sorted(SEGMENT + PARTY + ["evidence.paste", "vocabulary.set"]),
     **{role: PARTY for role in (Role.PLAINTIFF, Role.DEFENDANT, Role.AGENT, Role.PROSECUTOR, Role.WITNESS)},
     Role.OBSERVER: [],
+    # Runs a mediation session: opens and closes it, admits, removes and
+    # mutes, shows evidence; writes no transcript and signs nothing there.
+    Role.MEDIATOR: ["display.set", "evidence.approve", "hearing.end", "hearing.pause", "hearing.start",
+                    "participant.admit", "participant.mute", "participant.remove", "participant.mute.any"],
 }
 
 

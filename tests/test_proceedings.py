@@ -42,7 +42,8 @@ def test_status_follows_start_pause_end_and_refuses_the_rest() -> None:
         assert rejected(state.apply, J, {"kind": f"hearing.{action}"}).code == "conflict"
 
 
-@pytest.mark.parametrize("role", [r for r in Role if r != Role.JUDGE])
+# (A mediator runs a mediation session as a judge runs a hearing: PRESIDING.)
+@pytest.mark.parametrize("role", [r for r in Role if r not in (Role.JUDGE, Role.MEDIATOR)])
 @pytest.mark.parametrize("op", [{"kind": "hearing.start"}, {"kind": "hearing.end"},
                                 {"kind": "participant.admit", "participant_id": "p-defendant"},
                                 {"kind": "participant.remove", "participant_id": "p-plaintiff"},

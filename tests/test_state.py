@@ -20,6 +20,7 @@ EXPECTED = {
     Role.JUDGE: SEGMENT_KINDS | {"annotation.add", "annotation.remove", "transcript.lock", "signature.add"},
     Role.CLERK: SEGMENT_KINDS | {"annotation.add", "annotation.remove", "signature.add"},
     Role.OBSERVER: set(),
+    Role.MEDIATOR: set(),  # runs a mediation session; writes and signs no transcript
 }
 for _r in (Role.PLAINTIFF, Role.DEFENDANT, Role.AGENT, Role.PROSECUTOR, Role.WITNESS):
     EXPECTED[_r] = {"annotation.add", "annotation.remove", "signature.add"}

@@ -158,6 +158,9 @@ class HearingInfo:
     rules: int = 1
     #: The courtroom it is held in (its equipment joins it), if any.
     courtroom: str | None = None
+    #: ``hearing``, or ``mediation``: an online mediation session of a case,
+    #: run by a mediator, heard and seen but not transcribed.
+    kind: str = "hearing"
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"hearing_id": self.hearing_id, "case_number": self.case_number, "title": self.title,
@@ -168,6 +171,8 @@ class HearingInfo:
             d["rules"] = self.rules
         if self.courtroom is not None:
             d["courtroom"] = self.courtroom
+        if self.kind != "hearing":
+            d["kind"] = self.kind
         return d
 
     @classmethod
@@ -175,7 +180,7 @@ class HearingInfo:
         parts = [Participant.from_dict(p) for p in d["participants"]]
         return cls(d["hearing_id"], d["case_number"], d["title"], d["court"],
                    {p.participant_id: p for p in parts}, bool(d.get("waiting_room", False)), int(d.get("rules", 1)),
-                   d.get("courtroom"))
+                   d.get("courtroom"), d.get("kind", "hearing"))
 
 
 #: The rules new hearings are created under.

@@ -19,6 +19,9 @@ class Role(StrEnum):
     PROSECUTOR = "prosecutor"
     WITNESS = "witness"
     OBSERVER = "observer"
+    #: Runs an online mediation session (a stream of the hearing's kind
+    #: with ``kind: mediation``) as a judge runs a hearing.
+    MEDIATOR = "mediator"
 
 
 class Site(StrEnum):
@@ -38,6 +41,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.PROSECUTOR: "公诉人",
     Role.WITNESS: "证人",
     Role.OBSERVER: "旁听",
+    Role.MEDIATOR: "调解员",
 }
 
 PARTY_ROLES = frozenset(
@@ -51,11 +55,14 @@ SPEAKING_ROLES = frozenset(Role) - {Role.OBSERVER}
 #: groups. The bench writes the record; the parties take part in it.
 BENCH = frozenset({Role.JUDGE, Role.CLERK})
 JUDGE_ONLY = frozenset({Role.JUDGE})
+#: Who runs the sitting: the judge, or the mediator of a mediation session
+#: (a hearing has no mediator, a mediation session no judge).
+PRESIDING = frozenset({Role.JUDGE, Role.MEDIATOR})
 TAKING_PART = BENCH | PARTY_ROLES
 
 #: ``annotation.remove`` is limited to one's own annotations except for
 #: these roles; ``participant.mute`` to oneself except for these.
 REMOVES_ANY_ANNOTATION = frozenset({Role.JUDGE})
-CONTROLS_OTHERS = frozenset({Role.JUDGE})
+CONTROLS_OTHERS = PRESIDING
 #: Roles that never wait to be admitted, wherever they are.
-NEVER_WAIT = frozenset({Role.JUDGE, Role.CLERK})
+NEVER_WAIT = frozenset({Role.JUDGE, Role.CLERK, Role.MEDIATOR})

@@ -26,7 +26,8 @@ from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet,
 from .proceedings import Proceedings, Status
 from .quotas import UNLIMITED, Quotas, Usage, check
 from .signed import SignedDocument
-from .roles import (BENCH, CONTROLS_OTHERS, JUDGE_ONLY, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES, TAKING_PART,
+from .roles import (BENCH, CONTROLS_OTHERS, JUDGE_ONLY, PRESIDING, REMOVES_ANY_ANNOTATION, SPEAKING_ROLES,
+                    TAKING_PART,
                     Role)
 
 Event = dict[str, Any]
@@ -345,8 +346,8 @@ class TranscriptState:
     def _other(self, actor: Participant, participant_id: str, what: str) -> Participant:
         """The participant an op acts on, who may not be its actor or a judge."""
         target = self.participant(participant_id)
-        if target == actor or target.role == Role.JUDGE:
-            raise OpError("invalid", f"a judge cannot be {what}")
+        if target == actor or target.role in PRESIDING:
+            raise OpError("invalid", f"a {target.role.value} cannot be {what}")
         return target
 
     def _participant_admit(self, actor: Participant, op: ParticipantAdmit) -> Event:
@@ -516,20 +517,21 @@ OPS: dict[str, OpKind] = {
     "annotation.remove": OpKind(ops.parse_annotation_remove, _S._annotation_remove, TAKING_PART),
     "transcript.lock": OpKind(ops.parse_transcript_lock, _S._transcript_lock, JUDGE_ONLY),
     "signature.add": OpKind(ops.parse_signature_add, _S._signature_add, TAKING_PART, after_lock=True),
-    "hearing.start": OpKind(ops.parse_hearing_control, _S._hearing_control, JUDGE_ONLY, after_lock=True),
-    "hearing.pause": OpKind(ops.parse_hearing_control, _S._hearing_control, JUDGE_ONLY, after_lock=True),
-    "hearing.end": OpKind(ops.parse_hearing_control, _S._hearing_control, JUDGE_ONLY, after_lock=True),
-    "participant.admit": OpKind(ops.parse_participant_admit, _S._participant_admit, JUDGE_ONLY, after_lock=True),
-    "participant.remove": OpKind(ops.parse_participant_remove, _S._participant_remove, JUDGE_ONLY,
+    "hearing.start": OpKind(ops.parse_hearing_control, _S._hearing_control, PRESIDING, after_lock=True),
+    "hearing.pause": OpKind(ops.parse_hearing_control, _S._hearing_control, PRESIDING, after_lock=True),
+    "hearing.end": OpKind(ops.parse_hearing_control, _S._hearing_control, PRESIDING, after_lock=True),
+    "participant.admit": OpKind(ops.parse_participant_admit, _S._participant_admit, PRESIDING, after_lock=True),
+    "participant.remove": OpKind(ops.parse_participant_remove, _S._participant_remove, PRESIDING,
                                  after_lock=True),
-    # One's own microphone; the judge's for anyone (CONTROLS_OTHERS).
-    "participant.mute": OpKind(ops.parse_participant_mute, _S._participant_mute, TAKING_PART, after_lock=True),
+    # One's own microphone; the judge's (or mediator's) for anyone (CONTROLS_OTHERS).
+    "participant.mute": OpKind(ops.parse_participant_mute, _S._participant_mute, TAKING_PART | PRESIDING,
+                               after_lock=True),
     "evidence.add": OpKind(ops.parse_evidence_add, _S._evidence_add, TAKING_PART, after_lock=True),
     # Deciding on evidence and what every screen shows is the judge's;
     # pasting evidence into the transcript is writing it, as the clerk does.
-    "evidence.approve": OpKind(ops.parse_evidence_approve, _S._evidence_approve, JUDGE_ONLY, after_lock=True),
+    "evidence.approve": OpKind(ops.parse_evidence_approve, _S._evidence_approve, PRESIDING, after_lock=True),
     "evidence.paste": OpKind(ops.parse_evidence_paste, _S._evidence_paste, BENCH),
-    "display.set": OpKind(ops.parse_display_set, _S._display_set, JUDGE_ONLY, after_lock=True),
+    "display.set": OpKind(ops.parse_display_set, _S._display_set, PRESIDING, after_lock=True),
     "vocabulary.set": OpKind(ops.parse_vocabulary_set, _S._vocabulary_set, BENCH, after_lock=True),
     # Invite links: the judge's for the others, court staff's for anyone.
     "invite.revoke": OpKind(ops.parse_invite_revoke, _S._invite_revoke, JUDGE_ONLY, staff=True, after_lock=True),

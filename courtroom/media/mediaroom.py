@@ -202,7 +202,11 @@ class MediaRoom:
             publication.recorder = TrackRecorder(self.config.recordings / self.room.hearing_id,
                                                  publication.participant_id, label, self.clock,
                                                  kind=publication.kind)
-        if publication.kind == "audio" and self.config.engine is not None:
+        # A mediation session is heard and seen, never transcribed: what is
+        # said in mediation stays out of the record.
+        hearing = self.room.state.hearing
+        if publication.kind == "audio" and self.config.engine is not None \
+                and hearing is not None and hearing.kind == "hearing":
             self._transcribe(peer, publication)
         self.update()
         self.room.presence_changed()

@@ -108,18 +108,18 @@ def test_closed_case_takes_reads_and_ratings_only() -> None:
 # forbidden before it is looked at (the minimal valid op is not needed).
 EXPECTED = {
     CaseRole.JUDGE: ["agreement.draft", "agreement.freeze", "case.close", "document.serve", "exchange.open",
-                     "hearing.schedule", "mediation.close", "mediation.open", "message.post", "message.read",
-                     "party.add", "party.signout", "staff.assign"],
+                     "hearing.schedule", "mediation.close", "mediation.open", "mediation.session", "message.post",
+                     "message.read", "party.add", "party.signout", "staff.assign"],
     CaseRole.CLERK: ["document.serve", "hearing.schedule", "message.post", "message.read", "party.add",
                      "party.signout"],
-    CaseRole.MEDIATOR: ["agreement.draft", "agreement.freeze", "mediation.close", "mediation.open", "message.post",
-                        "message.read"],
+    CaseRole.MEDIATOR: ["agreement.draft", "agreement.freeze", "mediation.close", "mediation.open",
+                        "mediation.session", "message.post", "message.read"],
     CaseRole.ADMIN: ["case.close", "hearing.schedule", "party.add", "party.signout", "staff.assign"],
     CaseRole.PARTY: ["agreement.sign", "document.acknowledge", "document.open", "evidence.file", "evidence.opinion",
-                     "hearing.join", "identity.check", "message.post", "message.rate", "message.read",
-                     "service.consent"],
+                     "hearing.join", "identity.check", "mediation.join", "message.post", "message.rate",
+                     "message.read", "service.consent"],
     CaseRole.AGENT: ["document.acknowledge", "document.open", "evidence.file", "evidence.opinion", "hearing.join",
-                     "identity.check", "message.post", "message.rate", "message.read"],
+                     "identity.check", "mediation.join", "message.post", "message.rate", "message.read"],
 }
 
 

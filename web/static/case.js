@@ -242,7 +242,9 @@ function renderMediation() {
     el("h3", {}, "调解协议"), el("div", {id: "agreement-text", class: "pre"}, m.text || "（调解员尚未起草）"),
     el("div", {class: "muted"}, m.hash ? `签署中 · 已签：${m.signers.filter(s => signed.includes(s.party_id)).map(s => s.name).join("、") || "无"}` : "草拟中"),
     m.effective_ms ? el("div", {class: "ok"}, `全体当事人已签名，协议于 ${when(m.effective_ms)} 生效`) : null,
-    m.hash ? el("a", {class: "button", href: `/api/cases/${caseId}/agreement`}, "下载调解协议") : null)];
+    m.hash ? el("a", {class: "button", href: `/api/cases/${caseId}/agreement`}, "下载调解协议") : null,
+    ...(m.closed ? [] : m.sessions.filter(h => me().party_id in h.seats).slice(-1).map(h =>
+      el("button", {class: "primary", type: "button", "data-session": h.hearing_id, onclick: () => joinHearing(h.hearing_id)}, "进入视频调解"))))];
   if (m.hash && me().role !== "agent" && !signed.includes(me().party_id) && !m.closed) {
     const canvas = el("canvas", {class: "pad", id: "pad"});
     const sign = el("button", {class: "primary", type: "button", id: "sign"}, "签名确认");

@@ -6,6 +6,8 @@
 "use strict";
 const $ = id => document.getElementById(id);
 let me = null, cases = [], current = null, view = null, seq = 0, pollToken = 0, reading = false;
+// The mediator's link into the latest video session, per case (shown once by the hub; kept while the page lives).
+const sessionLinks = {};
 
 async function start() {
   try { me = await api("GET", "/api/me"); } catch (e) { $("login").hidden = false; return; }
@@ -283,9 +285,23 @@ function renderMediation() {
     el("div", {class: "muted"}, m.hash ? `协议哈希 ${m.hash.slice(0, 16)}… · 签名：` +
       m.signers.map(s => `${s.name}${signed.includes(s.party_id) ? "已签" : "未签"}`).join("、") : `草稿第 ${m.rev} 版`),
     m.effective_ms ? el("div", {class: "ok"}, `协议已于 ${when(m.effective_ms)} 生效`) : null,
+    mediating && !m.closed ? el("div", {class: "row"}, el("button", {type: "button", id: "session-open", onclick: openSession}, "发起视频调解"),
+      sessionLinks[current] ? el("a", {class: "button", href: sessionLinks[current], target: "_blank", "data-join": "mediator"}, "进入视频调解") : null) : null,
+    m.sessions.length ? el("div", {class: "muted"}, `视频调解 ${m.sessions.length} 次：` + m.sessions.map(h => when(h.start_ms)).join("、")) : null,
     m.closed ? el("div", {}, `调解已结束：${{agreed: "达成协议", failed: "调解不成", withdrawn: "撤回"}[m.closed.outcome]}`) :
       mediating ? el("div", {class: "row"}, ...[["agreed", "达成协议"], ["failed", "调解不成"], ["withdrawn", "撤回调解"]].map(([k, l]) =>
         el("button", {type: "button", onclick: () => act({kind: "mediation.close", outcome: k}, "调解已结束").catch(() => {})}, l))) : null));
+}
+
+// A video session of the mediation: the mediator's own link opens it (in
+// another tab); the parties enter from their phones.
+async function openSession() {
+  try {
+    const made = await api("POST", `/api/cases/${current}/mediation/sessions`, {});
+    sessionLinks[current] = made.invites.find(i => i.role === "mediator").join_url;
+    toast("视频调解已发起，当事人可在手机上进入", true);
+    await loadCase();
+  } catch (e) { toast(`发起失败：${e.chinese}`); }
 }
 
 function renderHearings() {

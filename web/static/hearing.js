@@ -35,6 +35,7 @@ let me = null;            // this page's participant
 let permissions = [];
 let ws = null;
 const STATUS = { not_started: "未开庭", in_session: "庭审中", paused: "休庭", ended: "已闭庭" };
+const MEDIATION_STATUS = { not_started: "调解未开始", in_session: "调解中", paused: "调解暂停", ended: "调解已结束" };
 const SITE = { court: "法庭", remote: "远程", detention: "看守所", procuratorate: "检察院" };
 
 function send(message) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message)); }
@@ -395,19 +396,22 @@ $("composer-text").addEventListener("keydown", (e) => {
 // Participants and, on the judge's page, the controls of the hearing.
 function renderPeople() {
   const proceedings = t.proceedings;
-  document.getElementById("hearing-status").textContent = STATUS[proceedings.status];
-  const judge = me && me.role === "judge";
+  const kind = t.hearing && t.hearing.kind === "mediation" ? MEDIATION_STATUS : STATUS;
+  document.getElementById("hearing-status").textContent = kind[proceedings.status];
+  // The judge runs a hearing; the mediator a mediation session.
+  const judge = me && (me.role === "judge" || me.role === "mediator");
+  const mediation = t.hearing && t.hearing.kind === "mediation";
   const controls = document.getElementById("controls");
   controls.replaceChildren();
   const ended = proceedings.status === "ended";
   if (judge) {
     const s = proceedings.status;
-    if (s === "not_started" || s === "paused") controls.append(button(s === "paused" ? "继续开庭" : "开庭", "start", { kind: "hearing.start" }));
-    if (s === "in_session") controls.append(button("休庭", "pause", { kind: "hearing.pause" }));
-    if (!ended) controls.append(button("闭庭", "end", { kind: "hearing.end" },
-      "确认闭庭？闭庭后录音、录像和语音识别停止，庭审不能再继续。"));
+    if (s === "not_started" || s === "paused") controls.append(button(s === "paused" ? (mediation ? "继续调解" : "继续开庭") : (mediation ? "开始调解" : "开庭"), "start", { kind: "hearing.start" }));
+    if (s === "in_session") controls.append(button(mediation ? "暂停调解" : "休庭", "pause", { kind: "hearing.pause" }));
+    if (!ended) controls.append(button(mediation ? "结束调解" : "闭庭", "end", { kind: "hearing.end" },
+      mediation ? "确认结束本次视频调解？" : "确认闭庭？闭庭后录音、录像和语音识别停止，庭审不能再继续。"));
     // The court's rule: the record is locked for signing after 闭庭.
-    if (ended && !t.locked) controls.append(button("锁定笔录", "lock", { kind: "transcript.lock" },
+    if (ended && !t.locked && !mediation) controls.append(button("锁定笔录", "lock", { kind: "transcript.lock" },
       "确认锁定笔录？锁定后任何人都不能再修改笔录，各方将依此签名。"));
   }
   const list = document.getElementById("people");
@@ -434,8 +438,8 @@ function renderPeople() {
       const showing = t.display.view === "video" && t.display.participant_id === p.participant_id;
       if (!showing) li.append(button("展示画面", "spotlight", { kind: "display.set", view: "video", participant_id: p.participant_id }));
     }
-    if (judge && p.role !== "judge") li.append(reissueButton(p));
-    if (judge && p.role !== "judge" && !ended) {
+    if (me && me.role === "judge" && p.role !== "judge") li.append(reissueButton(p));
+    if (judge && p.role !== "judge" && p.role !== "mediator" && !ended) {
       li.append(admitted ? button("移出", "remove", { kind: "participant.remove", participant_id: p.participant_id })
                          : button("准许进入", "admit", { kind: "participant.admit", participant_id: p.participant_id }));
     }
@@ -516,9 +520,15 @@ function onEvent(msg) {
   if (msg.event.kind === "vocabulary.changed" && $("vocabulary").open) {
     loadTerms().then(() => notify("识别术语已更新", "info"));
   }
-  if (msg.event.kind === "hearing.created") document.getElementById("title").textContent =
-    `${msg.event.hearing.court} ${msg.event.hearing.case_number} 庭审笔录`;
+  if (msg.event.kind === "hearing.created") document.getElementById("title").textContent = titleOf(msg.event.hearing);
   changed(result);
+}
+
+// A mediation session is seen and heard, not transcribed: the page is its
+// video and its people (body[data-kind=mediation] hides the record).
+function titleOf(hearing) {
+  document.body.dataset.kind = hearing.kind || "hearing";
+  return `${hearing.court} ${hearing.case_number} ${hearing.kind === "mediation" ? "在线调解" : "庭审笔录"}`;
 }
 
 let retries = 0;
@@ -540,7 +550,7 @@ function connect() {
     } else if (msg.type === "snapshot") {
       if (t.seq === 0) {
         t.load(msg.state, msg.seq);
-        document.getElementById("title").textContent = `${msg.state.hearing.court} ${msg.state.hearing.case_number} 庭审笔录`;
+        document.getElementById("title").textContent = titleOf(msg.state.hearing);
         changed(null);
       }
     } else if (msg.type === "events") {  // a batch of catch-up events

@@ -3,7 +3,7 @@
 // the sections it names, and shows one tile per other participant.
 // Seat labels on the pictures, as on a courtroom's seat plates.
 const SEAT = { judge: "审判员", clerk: "书记员", plaintiff: "原告", defendant: "被告", agent: "代理人",
-  prosecutor: "公诉人", witness: "证人", observer: "旁听" };
+  prosecutor: "公诉人", witness: "证人", observer: "旁听", mediator: "调解员" };
 
 export class Media {
   constructor(send, grid, names, say) {

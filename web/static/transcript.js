@@ -2,7 +2,7 @@
 // annotations), interim speech, the participants and the proceedings,
 // kept equal to the hub's by applying its events in seq order.
 export const ROLE = { judge: "审判员", clerk: "书记员", plaintiff: "原告", defendant: "被告", agent: "代理人",
-  prosecutor: "公诉人", witness: "证人", observer: "旁听" };
+  prosecutor: "公诉人", witness: "证人", observer: "旁听", mediator: "调解员" };
 
 // 12 → 十二, as a court numbers its evidence (证据一, 证据十二).
 const DIGITS = "零一二三四五六七八九";

@@ -16,6 +16,7 @@ import httpx
 import pypdf
 import pytest
 
+from tests.browser.pages import english, readable
 from tests.support import ADMIN, HubProcess, run
 from tests.test_evidence_upload import png_bytes
 
@@ -38,6 +39,16 @@ async def notice_link(judge: Any, party_id: str) -> str:
     reader = pypdf.PdfReader(io.BytesIO(Path(await download.path()).read_bytes()))
     assert len(reader.pages[0].images) == 1  # the QR code
     return text.split("链接：", 1)[1].split()[0]
+
+
+async def console(b: Any, hub: HubProcess, staff_id: str, password: str = "correct horse 1") -> Any:
+    """The staff console at 1920×1080, signed in."""
+    page = await b.page(hub.url + "/console", name=staff_id, size=(1920, 1080))
+    await page.fill("#login-id", staff_id)
+    await page.fill("#login-password", password)
+    await page.locator("#login button").click()
+    await page.locator("#desk").wait_for()
+    return page
 
 
 async def identify(phone: Any, name: str, id_number: str) -> None:
@@ -71,10 +82,7 @@ def test_a_case_from_filing_to_its_hearing(hub: HubProcess, tmp_path: Path, brow
 
     async def main() -> None:
         async with contextlib.asynccontextmanager(browsers)() as b:
-            judge = await b.page(hub.url + "/console", name="console", size=(1920, 1080))
-            await judge.fill("#login-id", "judge1")
-            await judge.fill("#login-password", "correct horse 1")
-            await judge.locator("#login button").click()
+            judge = await console(b, hub, "judge1")
             await judge.locator("#new-case-open").click()
             await judge.fill("#nc-number", "(2026)苏0312民初1234号")
             await judge.fill("#nc-cause", "民间借贷纠纷")
@@ -188,6 +196,13 @@ def test_a_case_from_filing_to_its_hearing(hub: HubProcess, tmp_path: Path, brow
             await zhang.locator("#hearings li", has_text="庭审").wait_for()
             await judge.screenshot(path=str(b.artifacts / "case-console.png"))
             await zhang.screenshot(path=str(b.artifacts / "case-phone.png"))
+            # Nothing a court user reads is English, on any tab of either page.
+            for page, tabs in ((judge, ("parties", "messages", "evidence", "service", "mediation", "hearings")),
+                               (zhang, ("messages", "evidence", "documents", "mediation", "hearings"))):
+                for tab in tabs:
+                    await page.locator(f"[data-tab={tab}]").click()
+                    words = english(await readable(page), "借条.png", "传票.pdf")
+                    assert not words, (tab, words)
             # The agent's phone, signed out by the court, is back at the start.
             await judge.locator("[data-tab=parties]").click()
             agent = await b.page(await notice_link(judge, "P3"), name="李律师", size=(390, 844), touch=True)
@@ -212,13 +227,12 @@ def test_an_administrator_manages_staff_accounts_in_the_console(hub: HubProcess,
 
     async def main() -> None:
         async with contextlib.asynccontextmanager(browsers)() as b:
-            page = await b.page(hub.url + "/console", name="admin", size=(1920, 1080))
-            await page.fill("#login-id", "admin1")
-            await page.fill("#login-password", "wrong password!")
-            await page.locator("#login button").click()
-            await page.locator("#toast", has_text="账号或密码错误").wait_for()
-            await page.fill("#login-password", "correct horse 1")
-            await page.locator("#login button").click()
+            wrong = await b.page(hub.url + "/console", name="wrong", size=(1920, 1080))
+            await wrong.fill("#login-id", "admin1")
+            await wrong.fill("#login-password", "wrong password!")
+            await wrong.locator("#login button").click()
+            await wrong.locator("#toast", has_text="账号或密码错误").wait_for()
+            page = await console(b, hub, "admin1")
             await page.locator("#accounts-open").click()
             await page.fill("#ac-id", "judge1")
             await page.fill("#ac-name", "赵法官")

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from tests.browser.test_case_space import identify
+from tests.browser.test_case_space import console, identify
 from tests.browser.test_join_page import inbound
 from tests.media.test_media_hub import speech_wav
 from tests.support import ADMIN, HubProcess, run
@@ -43,15 +43,12 @@ def test_mediator_and_party_meet_by_video_without_a_transcript(hub: HubProcess, 
 
     async def main() -> None:
         async with contextlib.asynccontextmanager(browsers)() as b:
-            console = await b.page(hub.url + "/console", name="console", size=(1920, 1080))
-            await console.fill("#login-id", "med1")
-            await console.fill("#login-password", "correct horse 1")
-            await console.locator("#login button").click()
-            await console.locator(f"[data-case={cid}]").click()
-            await console.locator("[data-tab=mediation]").click()
-            await console.locator("#mediation button", has_text="开始调解").click()
-            await console.locator("#session-open").click()
-            link = await console.locator("[data-join=mediator]").get_attribute("href")
+            desk = await console(b, hub, "med1")
+            await desk.locator(f"[data-case={cid}]").click()
+            await desk.locator("[data-tab=mediation]").click()
+            await desk.locator("#mediation button", has_text="开始调解").click()
+            await desk.locator("#session-open").click()
+            link = await desk.locator("[data-join=mediator]").get_attribute("href")
             mediator = await b.page(link + "&autojoin=1", wav, name="mediator", size=(1280, 800))
             await mediator.locator("#title", has_text="在线调解").wait_for()
             await mediator.locator("#controls button", has_text="开始调解").click()

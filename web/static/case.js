@@ -94,7 +94,8 @@ async function poll() {
 const me = () => view.me.party;
 const readByCourt = m => Object.entries(m.read).filter(([k]) => k.startsWith("staff:")).map(([, t]) => t)[0];
 
-function render() {
+function render() { keepDrafts($("space"), draw); }
+function draw() {
   const c = view.case;
   document.title = `${c.case_number} 案件空间`;
   $("title").textContent = c.case_number;
@@ -134,7 +135,7 @@ function renderMessages() {
 }
 
 function rateForm(m) {
-  const reason = el("input", {placeholder: "评价理由（可不填）", maxlength: 500});
+  const reason = el("input", {placeholder: "评价理由（可不填）", maxlength: 500, "data-draft": `rate-${m.id}`});
   const buttons = Object.entries(RATINGS).map(([k, label]) => el("button", {type: "button", onclick: async () => {
     try { await act({kind: "message.rate", message_id: m.id, rating: k, ...(reason.value.trim() ? {reason: reason.value.trim()} : {})}); toast("已评价", true); }
     catch (e) { toast(`评价失败：${e.chinese}`); }
@@ -181,9 +182,9 @@ function opinionForm(e) {
   const form = el("form", {class: "aspects"}, el("div", {class: "muted"}, "发表质证意见："));
   for (const [k, label] of Object.entries(ASPECTS)) {
     form.append(el("div", {}, `${label}：`,
-      el("label", {}, el("input", {type: "radio", name: k, value: "1", checked: true}), "认可"),
-      el("label", {}, el("input", {type: "radio", name: k, value: "0"}), "不认可"),
-      el("input", {name: k + "-reason", placeholder: "不认可的理由", maxlength: 500})));
+      el("label", {}, el("input", {type: "radio", name: k, value: "1", checked: true, "data-draft": `${e.id}-${k}-1`}), "认可"),
+      el("label", {}, el("input", {type: "radio", name: k, value: "0", "data-draft": `${e.id}-${k}-0`}), "不认可"),
+      el("input", {name: k + "-reason", placeholder: "不认可的理由", maxlength: 500, "data-draft": `${e.id}-${k}-reason`})));
   }
   form.append(el("button", {class: "primary", type: "submit"}, "提交质证意见"));
   form.addEventListener("submit", async ev => {

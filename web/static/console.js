@@ -139,7 +139,8 @@ async function act(op, done) {
 }
 const party = id => view.parties.find(p => p.party_id === id);
 
-function renderCase() {
+function renderCase() { keepDrafts($("case"), drawCase); }
+function drawCase() {
   const c = view.case;
   $("case").hidden = false;
   $("case-head").replaceChildren(el("h2", {}, `${c.case_number}　${c.cause}`),
@@ -201,11 +202,17 @@ function renderThreads() {
         ...m.attachments.map(a => el("a", {href: fileUrl(current, a.sha256), target: "_blank"}, `附件：${a.name}`)),
         m.rating ? el("div", {class: "muted"}, `当事人评价：${RATINGS[m.rating.rating]}${m.rating.reason ? "（" + m.rating.reason + "）" : ""}`) : null)));
     if (answering && !view.closed) {
-      const text = el("textarea", {maxlength: 2000, placeholder: "答复当事人"});
+      const text = el("textarea", {maxlength: 2000, placeholder: "答复当事人", "data-draft": `reply-${thread}`});
       box.append(el("form", {class: "reply", onsubmit: async ev => {
         ev.preventDefault();
         const last = msgs.filter(m => !m.from_court).pop();
-        await act({kind: "message.post", thread, text: text.value.trim(), ...(last ? {reply_to: last.id} : {})}, "已答复").catch(() => {});
+        const body = text.value.trim();
+        if (!body) return;
+        text.value = "";  // sent: not a draft to keep
+        await act({kind: "message.post", thread, text: body, ...(last ? {reply_to: last.id} : {})}, "已答复").catch(() => {
+          const again = document.querySelector(`[data-draft="reply-${thread}"]`);
+          if (again) again.value = body;
+        });
       }}, text, el("button", {class: "primary", type: "submit"}, "答复")));
     }
     return box;
@@ -274,7 +281,8 @@ function renderMediation() {
   }
   const left = m.deadline_ms - Date.now();
   const signed = m.signatures.map(s => s.participant.participant_id);
-  const text = el("textarea", {id: "agreement-draft", maxlength: 20000, disabled: !!m.hash || !mediating}, m.text);
+  const text = el("textarea", {id: "agreement-draft", maxlength: 20000, disabled: !!m.hash || !mediating,
+                               "data-draft": "agreement", "data-server": m.text}, m.text);
   box.replaceChildren(el("section", {class: "card"},
     el("div", {class: left < 0 ? "late" : ""}, `调解期限：${when(m.deadline_ms)}（${left < 0 ? "已超期" : "剩余 " + Math.ceil(left / 86400000) + " 天"}）`),
     el("h3", {}, "调解协议"), text,
@@ -307,8 +315,8 @@ async function openSession() {
 function renderHearings() {
   $("schedule").hidden = !["judge", "clerk", "admin"].includes(me.role);
   const drafting = ["judge", "clerk"].includes(me.role);
-  $("hearing-list").replaceChildren(...view.hearings.map(h => el("li", {class: "card", "data-hearing": h.hearing_id},
-    el("div", {}, `庭审 ${h.hearing_id} · ${h.start_ms ? when(h.start_ms) : "时间待定"}`),
+  $("hearing-list").replaceChildren(...view.hearings.map((h, n) => el("li", {class: "card", "data-hearing": h.hearing_id},
+    el("div", {}, `第 ${n + 1} 次庭审 · ${h.start_ms ? when(h.start_ms) : "时间待定"}`),
     drafting ? el("div", {class: "row"}, el("span", {class: "muted"}, "笔录锁定后可生成："),
       ...[["cover", "庭审笔录封面"], ["catalogue", "证据目录"], ["judgment", "判决书草稿"]].map(([k, l]) =>
         el("a", {class: "button", href: `/api/cases/${current}/hearings/${h.hearing_id}/drafts/${k}`}, l))) : null)));
@@ -318,8 +326,12 @@ $("schedule").addEventListener("submit", async ev => {
   const v = $("hs-start").value;
   try {
     const made = await api("POST", `/api/cases/${current}/hearings`, v ? {start_ms: new Date(v).getTime()} : {});
-    $("invites").replaceChildren(el("section", {class: "card"}, el("h3", {}, "庭审入口（仅显示一次，请妥善发送）"),
-      ...made.invites.map(i => el("div", {}, `${ROLE_NAMES[i.role] || i.role} ${i.name}：`, el("a", {href: i.join_url, target: "_blank", "data-join": i.role}, i.join_url)))));
+    // Each person's link, shown once: opened here, or copied to be sent.
+    $("invites").replaceChildren(el("section", {class: "card"}, el("h3", {}, "庭审入口（仅显示一次，请妥善发送；当事人也可在手机上进入）"),
+      ...made.invites.map(i => el("div", {class: "row"}, `${ROLE_NAMES[i.role] || i.role} ${i.name}：`,
+        el("a", {class: "button", href: i.join_url, target: "_blank", "data-join": i.role}, "打开"),
+        el("button", {type: "button", onclick: () => navigator.clipboard.writeText(i.join_url).then(
+          () => toast("链接已复制", true), () => toast("无法复制，请手动打开后复制地址"))}, "复制链接")))));
     toast("已排期", true);
     await loadCase();
   } catch (e) { toast(`排期失败：${e.chinese}`); }

@@ -69,3 +69,22 @@ function signaturePad(canvas) {
   canvas.addEventListener("pointerup", () => { drawing = false; });
   return {get drawn() { return drawn; }, png: () => canvas.toDataURL("image/png"), clear: () => { size(); drawn = false; }};
 }
+// What someone is typing survives a re-render of the page (an event from
+// the hub redraws it): fields with data-draft keep a value that differs
+// from what the hub holds (data-server), radios their choice, and the
+// field being typed in keeps the focus.
+function keepDrafts(root, render) {
+  const kept = new Map();
+  for (const e of root.querySelectorAll("[data-draft]")) {
+    if (e.type === "radio") kept.set(e.dataset.draft, e.checked);
+    else if (e.value !== (e.dataset.server || "")) kept.set(e.dataset.draft, e.value);
+  }
+  const active = document.activeElement;
+  const focused = active && active.dataset ? active.dataset.draft : undefined;
+  render();
+  for (const e of root.querySelectorAll("[data-draft]")) {
+    if (!kept.has(e.dataset.draft)) continue;
+    if (e.type === "radio") e.checked = kept.get(e.dataset.draft); else e.value = kept.get(e.dataset.draft);
+  }
+  if (focused) for (const e of root.querySelectorAll("[data-draft]")) if (e.dataset.draft === focused) e.focus();
+}

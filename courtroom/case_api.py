@@ -18,7 +18,8 @@ import secrets
 from importlib import resources
 from typing import Annotated, Any, Callable
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket
+from starlette.requests import HTTPConnection
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,20 +27,22 @@ from case.model import CaseRole, Party
 from case.ops import new_case
 from case.state import CaseActor, CaseState
 from case.visibility import STAFF, Viewer, view
-from protocol.limits import MAX_OP_ID
+from protocol.limits import MAX_OP_ID, Close
 from transcript.actors import CASE_SPACE, staff
 from transcript.errors import OpError
 from transcript.model import Staff
 from transcript.roles import Role, Site
 
-from .access import Access, bearer
+from .access import Access, bearer, credential, same_origin
 from .answers import Refused, submit
 from .attempts import Attempts
 from .bodies import Credential, body_schema, parse_body
 from .case_hearings import show_in_hearings
+from .casesocket import CaseSocket
 from .casespace import CaseSpace
 from .evidence import EvidenceStore
 from .headers import PAGE_CSP
+from .stream import encode
 from .hub import HearingUnavailable, Hub
 from .invites import hash_token, new_token
 
@@ -120,7 +123,7 @@ class CaseAccess:
             raise HTTPException(401, "the admin token or a staff sign-in is required")
         return who
 
-    async def who(self, case_id: str, request: Request, token: str) -> tuple[CaseSpace, CaseActor, Viewer]:
+    async def who(self, case_id: str, request: HTTPConnection, token: str) -> tuple[CaseSpace, CaseActor, Viewer]:
         """Court staff with a capacity in this case, or a party signed in on
         this device; 401 (403 for staff not on the case) otherwise. What
         each may do, the case's core judges op by op."""
@@ -132,7 +135,9 @@ class CaseAccess:
             except OpError as err:
                 raise _refused(err) from None
             return space, court, STAFF
-        session = bearer(request.headers.get("authorization")) or request.cookies.get(cookie_name(case_id), "")
+        session = bearer(request.headers.get("authorization")) or request.query_params.get("token", "")
+        if not session and same_origin(request):  # the cookie only from the hub's own pages
+            session = request.cookies.get(cookie_name(case_id), "")
         party_id = await self.hub.case_party(case_id, session) if 0 < len(session) <= 256 else None
         if party_id is None:
             raise HTTPException(401, "sign in to this case first (its entry link and an identity check)")
@@ -237,6 +242,22 @@ def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
                 assert isinstance(actor, Party)
                 failed(f"party:{case_id}/{actor.party_id}", address(request), "mismatch")
             raise
+
+    @router.websocket("/ws/cases/{case_id}")
+    async def case_socket(ws: WebSocket, case_id: str) -> None:
+        """The case, live: events as the caller may see them, and its ops."""
+        await ws.accept()
+        try:
+            space, actor, viewer = await who(case_id, ws, credential(ws))
+        except (HTTPException, Refused) as err:
+            status = err.status_code if isinstance(err, HTTPException) else err.status
+            code = Close.UNAVAILABLE if status == 503 else Close.REVOKED
+            message = str(err.detail) if isinstance(err, HTTPException) else err.error["message"]
+            await ws.send_text(encode({"type": "error", "error": {"code": "forbidden" if code != Close.UNAVAILABLE
+                                                                  else "unavailable", "message": message}}))
+            await ws.close(code)
+            return
+        await CaseSocket(ws, space, actor, viewer).run()
 
     # -- pages -------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 #: The roles that speak at a seat (the hub's speaking roles).
-SEAT_ROLES = ("judge", "clerk", "plaintiff", "defendant", "agent", "prosecutor", "witness")
+SEAT_ROLES = ("judge", "clerk", "plaintiff", "defendant", "agent", "prosecutor", "witness", "mediator")
 MAX_CHANNELS = 64
 
 

@@ -52,7 +52,7 @@ $("identity").addEventListener("submit", async ev => {
   const then = pending.then; pending = null;
   toast("身份核验通过", true);
   await then();
-  if (!polling) poll();
+  if (!following) poll();
 });
 $("identity-cancel").addEventListener("click", () => { $("identity").hidden = true; pending = null; });
 
@@ -72,23 +72,20 @@ async function act(op, retry = true) {
 }
 
 async function load() {
-  view = await api("GET", `/api/cases/${caseId}`);
+  const got = await api("GET", `/api/cases/${caseId}`);
+  if (view && got.seq < seq) return;  // answers can cross: an older one never replaces a newer view
+  view = got;
   seq = view.seq;
   render();
 }
 
-let polling = false;
-async function poll() {
-  polling = true;
-  for (;;) {
-    try {
-      const got = await api("GET", `/api/cases/${caseId}/events?since=${seq}&wait=20`);
-      if (got.seq !== seq) { if (got.events.length) await load(); else seq = got.seq; }
-    } catch (e) {
-      if (e.status === 401) { $("space").hidden = true; $("need-link").hidden = false; polling = false; return; }
-      await new Promise(r => setTimeout(r, 3000));
-    }
-  }
+// Live: the case's websocket; every event the hub sends this party redraws
+// the space from the hub's view of it.
+let following = null;
+function poll() {
+  following = followCase(caseId, seq, () => load().catch(() => {}), () => {
+    $("space").hidden = true; $("need-link").hidden = false; following = null;
+  });
 }
 
 const me = () => view.me.party;

@@ -5,7 +5,7 @@
 // signed in); the console only shows what it answers.
 "use strict";
 const $ = id => document.getElementById(id);
-let me = null, cases = [], current = null, view = null, seq = 0, pollToken = 0, reading = false;
+let me = null, cases = [], current = null, view = null, seq = 0, reading = false;
 // The mediator's link into the latest video session, per case (shown once by the hub; kept while the page lives).
 const sessionLinks = {};
 
@@ -114,21 +114,21 @@ async function openCase(caseId) {
   current = caseId; $("new-case").hidden = true; $("accounts").hidden = true;
   await loadCase();
   for (const li of $("cases").children) li.setAttribute("aria-current", String(li.dataset.case === caseId));
-  follow(++pollToken);
+  follow();
 }
 async function loadCase() {
-  view = await api("GET", `/api/cases/${current}`);
+  const got = await api("GET", `/api/cases/${current}`);
+  // Answers can cross: an older one never replaces a newer view.
+  if (view && got.case.case_id === view.case.case_id && got.seq < seq) return;
+  view = got;
   seq = view.seq;
   renderCase();
 }
-async function follow(token) {
-  while (token === pollToken) {
-    try {
-      const got = await api("GET", `/api/cases/${current}/events?since=${seq}&wait=20`);
-      if (token !== pollToken) return;
-      if (got.seq !== seq) await loadCase();
-    } catch (e) { await new Promise(r => setTimeout(r, 3000)); }
-  }
+// The open case, live over its websocket (one at a time).
+let following = null;
+function follow() {
+  if (following) following.stop();
+  following = followCase(current, seq, () => loadCase().catch(() => {}), () => location.reload());
 }
 async function act(op, done) {
   try {

@@ -88,3 +88,28 @@ function keepDrafts(root, render) {
   }
   if (focused) for (const e of root.querySelectorAll("[data-draft]")) if (e.dataset.draft === focused) e.focus();
 }
+// Following a case live over its websocket: ``changed()`` after each event
+// the hub sends (a burst is one call), ``gone()`` when this device is
+// signed out (close 4401); otherwise it reconnects, catching up from the
+// last seq it saw. ``stop()`` ends it.
+function followCase(caseId, since, changed, gone) {
+  let ws = null, stopped = false, seen = since, due = null, delay = 1000;
+  const soon = () => { if (!due) due = setTimeout(() => { due = null; changed(); }, 50); };
+  const open = () => {
+    ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/cases/${caseId}`);
+    ws.onopen = () => { delay = 1000; ws.send(JSON.stringify({type: "sync", since: seen, batch: true})); };
+    ws.onmessage = m => {
+      const msg = JSON.parse(m.data);
+      if (msg.type === "event") { seen = msg.seq; soon(); }
+      else if (msg.type === "events" && msg.events.length) { seen = msg.events[msg.events.length - 1].seq; soon(); }
+      else if (msg.type === "synced") seen = Math.max(seen, msg.seq);
+    };
+    ws.onclose = e => {
+      if (stopped) return;
+      if (e.code === 4401) { gone(); return; }
+      setTimeout(open, delay); delay = Math.min(delay * 2, 15000);
+    };
+  };
+  open();
+  return {stop: () => { stopped = true; if (ws) ws.close(); }, at: s => { seen = Math.max(seen, s); }};
+}

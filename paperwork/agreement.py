@@ -4,30 +4,15 @@ fingerprint."""
 
 from __future__ import annotations
 
-import base64
 import io
 import time
 
 from reportlab.lib.units import cm
-from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Image, KeepTogether, Paragraph, Spacer
 
 from case.state import CaseState
 
-from .pdf import STYLES, fields, heading, render, text
-
-
-def _png(data_url: str | None) -> bytes | None:
-    """The image of a signature or fingerprint, if it can be drawn (the
-    core checks only that it is a PNG or JPEG by its first bytes)."""
-    if not data_url:
-        return None
-    data = base64.b64decode(data_url.split(",", 1)[1])
-    try:
-        ImageReader(io.BytesIO(data)).getSize()
-    except Exception:  # noqa: BLE001 - any undrawable image is shown as such
-        return None
-    return data
+from .pdf import STYLES, drawable, fields, heading, render, text
 
 
 def agreement_pdf(state: CaseState) -> bytes:
@@ -44,8 +29,8 @@ def agreement_pdf(state: CaseState) -> bytes:
         signature = state.agreement.signatures.get(party.party_id)
         block = [Paragraph(f"{text(party.name)}：" + ("" if signature else "（未签名）"), STYLES.body)]
         if signature is not None:
-            for given, data in ((signature.image, _png(signature.image)),
-                                (signature.fingerprint, _png(signature.fingerprint))):
+            for given, data in ((signature.image, drawable(signature.image)),
+                                (signature.fingerprint, drawable(signature.fingerprint))):
                 if data:
                     block.append(Image(io.BytesIO(data), width=6 * cm, height=2 * cm, kind="proportional",
                                        hAlign="LEFT"))

@@ -4,11 +4,13 @@ hub), a title block, and the page numbers."""
 
 from __future__ import annotations
 
+import base64
 import io
 from dataclasses import dataclass
 from typing import Any, Callable
 from xml.sax.saxutils import escape
 
+from PIL import Image as PILImage
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
@@ -19,6 +21,21 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+
+
+def drawable(data_url: str | None) -> bytes | None:
+    """The image of a signature or fingerprint (a PNG or JPEG data URL), if
+    it can be drawn: the core checks only its first bytes, so an image
+    whose body is broken is left out of a document rather than breaking it."""
+    if not data_url:
+        return None
+    data = base64.b64decode(data_url.split(",", 1)[1])
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            image.load()
+    except Exception:  # noqa: BLE001 - whatever the decoder says, it cannot be drawn
+        return None
+    return data
 
 
 def text(s: str) -> str:

@@ -168,3 +168,12 @@ def test_deleted_segments_are_not_in_the_record() -> None:
     assert "原告陈述诉讼请求" in docx_text and "嗯嗯嗯噪音" not in docx_text
     pdf = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(to_pdf(state, SAT))).pages)
     assert "嗯嗯嗯噪音" not in pdf.replace("\n", "")
+
+
+def test_a_signature_image_that_cannot_be_drawn_never_breaks_an_export(signed: TranscriptState) -> None:
+    from tests.corefixtures import PNG  # a PNG's first bytes and nothing a decoder can draw
+    state = signed
+    state.apply(actor(state, "p-d"), {"kind": "signature.add", "image": PNG})
+    for name in ("pdf", "docx"):
+        render, _ = EXPORTERS[name]
+        assert render(state, Sittings())  # nothing raised: the signer is listed, the image left out

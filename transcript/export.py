@@ -13,7 +13,6 @@ are A4, with the page number and the parties' signatures on every page.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import re
@@ -158,7 +157,9 @@ def record(state: TranscriptState, sittings: Sittings) -> Record:
 
 
 def _image(data_url: str | None) -> bytes | None:
-    return base64.b64decode(data_url.split(",", 1)[1]) if data_url else None
+    """A signature's image if it can be drawn (see ``paperwork.pdf.drawable``)."""
+    from paperwork.pdf import drawable
+    return drawable(data_url)
 
 
 def _signature_kinds(sig: Signature) -> str:

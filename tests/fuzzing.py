@@ -120,9 +120,16 @@ def http_requests(draw: st.DrawFn, hearing_id: str, participant_ids: list[str]) 
         f"/api/hearings/{hearing_id}/vocabulary", f"/api/hearings/{hearing_id}/recording",
         f"/api/hearings/{hearing_id}/participants/{draw(st.sampled_from(participant_ids + IDS))}/invite",
         "/api/anchors", f"/hearings/{hearing_id}", "/static/hearing.js", "/static/../../etc/passwd",
-        "/api/hearings/h-nope/transcript"]))
+        "/api/hearings/h-nope/transcript",
+        # The case space and staff accounts: filing, reading, ops, entry, files, paperwork, sign-in.
+        "/api/cases", "/api/cases/c-0123456789abcdef", "/api/cases/c-0123456789abcdef/events",
+        "/api/cases/c-0123456789abcdef/ops", "/api/cases/c-0123456789abcdef/enter",
+        "/api/cases/c-0123456789abcdef/hearings", "/api/cases/c-0123456789abcdef/evidence",
+        f"/api/cases/c-0123456789abcdef/files/{'a' * 64}", "/api/cases/c-0123456789abcdef/parties/P1/notice",
+        "/api/cases/c-0123456789abcdef/mediation/sessions", "/api/cases/nope/ops", "/c/c-0123456789abcdef",
+        "/c/../../etc", "/console", "/api/staff", "/api/staff/judge1", "/api/login", "/api/logout", "/api/me"]))
     params = draw(st.dictionaries(st.sampled_from(["format", "name", "participant_id", "start", "end", "token",
-                                                   "as"]), st.one_of(texts(), st.sampled_from(["pdf", "docx", "0", "1e9"])),
+                                                   "as", "since", "wait", "title", "party_id", "pages"]), st.one_of(texts(), st.sampled_from(["pdf", "docx", "0", "1e9"])),
                                   max_size=3))
     body = draw(st.one_of(st.none(), st.binary(max_size=200), values().map(lambda v: json.dumps(v).encode())))
     return {"method": draw(st.sampled_from(["GET", "POST", "DELETE", "PUT"])), "path": path, "params": params,

@@ -30,6 +30,8 @@ from case.visibility import STAFF, Viewer, view
 from protocol.limits import MAX_OP_ID, Close
 from transcript.actors import CASE_SPACE, staff
 from transcript.errors import OpError
+from transcript.log import LogEntry
+from transcript.model import HearingInfo, Participant
 from transcript.model import Staff
 from transcript.roles import Role, Site
 
@@ -324,15 +326,23 @@ def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
         except OpError as err:
             raise _refused(err) from None
         people, order = seats_of(state)
-        info, tokens = await hub.create_hearing(state.info.case_number, state.info.cause, state.info.court,
-                                                people, body.waiting_room, body.courtroom)
-        seats = {party_id: p.participant_id for party_id, (p, _) in zip(order, tokens[2:])}
-        answer = await submit(space, actor, f"hearing-{info.hearing_id}",
-                              {"kind": "hearing.schedule", "hearing_id": info.hearing_id,
-                               **({"start_ms": body.start_ms} if body.start_ms is not None else {}),
-                               "seats": seats})
+
+        held: list[LogEntry] = []
+
+        def scheduled(info: HearingInfo, tokens: list[tuple[Participant, str]]) -> tuple[CaseSpace, LogEntry]:
+            """The case's entry scheduling it, written with the hearing's first."""
+            seats = {party_id: p.participant_id for party_id, (p, _) in zip(order, tokens[2:])}
+            held.append(space.hold(actor, f"hearing-{info.hearing_id}", {
+                "kind": "hearing.schedule", "hearing_id": info.hearing_id,
+                **({"start_ms": body.start_ms} if body.start_ms is not None else {}), "seats": seats}))
+            return space, held[0]
+        try:
+            info, tokens = await hub.create_hearing(state.info.case_number, state.info.cause, state.info.court,
+                                                    people, body.waiting_room, body.courtroom, along=scheduled)
+        except OpError as err:
+            raise _refused(err) from None
         await show_in_hearings(hub, space, store)
-        return {"hearing_id": info.hearing_id, "case_seq": answer["seq"],
+        return {"hearing_id": info.hearing_id, "case_seq": held[0].seq,
                 "invites": [invite(base_url(request), info.hearing_id, p, t) for p, t in tokens]}
 
     @router.post("/api/cases/{case_id}/mediation/sessions", status_code=201)
@@ -351,12 +361,21 @@ def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
         assert state.info is not None
         people, order = seats_of(state)
         people = [(Role.MEDIATOR, str(state.label(actor)["name"]), Site.COURT)] + people[2:]
-        info, tokens = await hub.create_hearing(state.info.case_number, f"{state.info.cause}（在线调解）",
-                                                state.info.court, people, kind="mediation")
-        seats = {party_id: p.participant_id for party_id, (p, _) in zip(order, tokens[1:])}
-        answer = await submit(space, actor, f"session-{info.hearing_id}",
-                              {"kind": "mediation.session", "hearing_id": info.hearing_id, "seats": seats})
-        return {"hearing_id": info.hearing_id, "case_seq": answer["seq"],
+
+        held: list[LogEntry] = []
+
+        def started(info: HearingInfo, tokens: list[tuple[Participant, str]]) -> tuple[CaseSpace, LogEntry]:
+            """The case's entry of the session, written with the session's first."""
+            seats = {party_id: p.participant_id for party_id, (p, _) in zip(order, tokens[1:])}
+            held.append(space.hold(actor, f"session-{info.hearing_id}",
+                                   {"kind": "mediation.session", "hearing_id": info.hearing_id, "seats": seats}))
+            return space, held[0]
+        try:
+            info, tokens = await hub.create_hearing(state.info.case_number, f"{state.info.cause}（在线调解）",
+                                                    state.info.court, people, kind="mediation", along=started)
+        except OpError as err:
+            raise _refused(err) from None
+        return {"hearing_id": info.hearing_id, "case_seq": held[0].seq,
                 "invites": [invite(base_url(request), info.hearing_id, p, t) for p, t in tokens]}
 
     @router.post("/api/cases/{case_id}/hearings/{hearing_id}/join")

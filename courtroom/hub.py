@@ -142,7 +142,12 @@ class Hub:
     async def create_hearing(self, case_number: str, title: str, court: str,
                              people: list[tuple[Role, str, Site]],
                              waiting_room: bool = False, courtroom: str | None = None,
-                             kind: str = "hearing") -> tuple[HearingInfo, list[tuple[Participant, str]]]:
+                             kind: str = "hearing",
+                             along: Callable[[HearingInfo, list[tuple[Participant, str]]], tuple[Stream, LogEntry]]
+                             | None = None) -> tuple[HearingInfo, list[tuple[Participant, str]]]:
+        """Create a hearing. ``along`` seals another stream's entry about it
+        (``Stream.hold``: a case scheduling it), written in the same
+        transaction: both or neither."""
         hearing_id = "h-" + secrets.token_hex(8)
         participants = [Participant("p-" + secrets.token_hex(6), role, name, site) for role, name, site in people]
         info = HearingInfo(hearing_id, case_number, title, court, {p.participant_id: p for p in participants},
@@ -152,14 +157,23 @@ class Hub:
         entry = make_entry(GENESIS_HASH, hearing_id, 1, SYSTEM, "create", int(time.time() * 1000),
                            create_op(info), event)
         tokens = [(p, new_token()) for p in participants]
+        other = along(info, tokens) if along is not None else None
+        entries = [entry] + ([other[1]] if other is not None else [])
 
         def also(conn: object) -> None:
             self.invites.insert(hearing_id, [(p.participant_id, t) for p, t in tokens])
             if courtroom is not None:
                 self.equipment.place(hearing_id, courtroom, entry.ts_ms)
-            self._sign([entry])
-        await self._run(self.log.append, [entry], also)
+            self._sign(entries)
+        try:
+            await self._run(self.log.append, entries, also)
+        except BaseException:
+            if other is not None:
+                self.discard(other[0], "log write failed")
+            raise
         self._rooms[hearing_id] = self._room(hearing_id, state, [entry])
+        if other is not None:
+            other[0].committed(other[1])
         return info, tokens
 
     async def create_case(self, case: NewCase, filer: Staff) -> tuple[CaseSpace, dict[str, str]]:

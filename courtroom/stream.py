@@ -184,6 +184,20 @@ class Stream:
             self.hub.discard(self, self.RELOADING)
             return None
 
+    def hold(self, actor: Any, op_id: str, op: Any) -> LogEntry:
+        """Apply an op whose entry the hub commits in another stream's
+        transaction (a hearing and the case entry that schedules it, all or
+        nothing); the hub then calls ``committed``, or discards this stream
+        if that transaction failed. ``OpError`` if the op is refused."""
+        if self.broken:
+            raise OpError("conflict", self.RELOADING)
+        entry = self._seal(actor.participant_id, op_id, op, lambda now_ms: self._apply(actor, op, now_ms))
+        if entry is None:
+            raise OpError("conflict", self.RELOADING)
+        self.seq, self.head = entry.seq, entry.hash
+        self._inflight[(entry.participant_id, entry.op_id)] = []
+        return entry
+
     def _append(self, entry: LogEntry, waiters: list[Listener]) -> None:
         self.seq, self.head = entry.seq, entry.hash
         self._inflight[(entry.participant_id, entry.op_id)] = waiters

@@ -286,3 +286,16 @@ def test_a_mediation_session_is_a_sitting_without_a_transcript(hub: HubProcess) 
     bad = httpx.post(hub.url + "/api/hearings", headers=STAFF, json={
         "case_number": "x", "title": "x", "court": "x", "participants": [{"role": "mediator", "name": "x"}]})
     assert bad.status_code == 400
+
+
+def test_a_refused_scheduling_creates_no_hearing(hub: HubProcess) -> None:
+    case = file_case(hub)
+    cid = case["case_id"]
+    staff = httpx.Client(base_url=hub.url, headers=STAFF)
+    assert op(staff, cid, {"kind": "case.close"}).status_code == 200
+    r = staff.post(f"/api/cases/{cid}/hearings", json={})
+    assert r.status_code == 409 and "closed" in r.json()["error"]["message"]
+    conn = sqlite3.connect(hub.data / "courtroom.db")
+    (hearings,) = conn.execute("SELECT count(*) FROM log WHERE hearing_id LIKE 'h-%'").fetchone()
+    conn.close()
+    assert hearings == 0

@@ -27,7 +27,7 @@ from protocol.errors import envelope
 from protocol.limits import Close
 from transcript.canonical import canonical_json
 from transcript.errors import OpError
-from transcript.export import EXPORTERS
+from paperwork.record import EXPORTERS
 from transcript.model import Participant
 from transcript.ops import MAX_EVIDENCE_BYTES, MAX_NAME, evidence_name
 from transcript.roles import Role, Site

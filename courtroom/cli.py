@@ -13,13 +13,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from transcript.canonical import canonical_json
-from transcript.export import EXPORTERS
+from paperwork.record import EXPORTERS
 from transcript.sittings import Sittings
 from transcript.heads import SignedHead, Signer, check_head, key_id
 from transcript.log import ChainError, LogEntry, replay
 from transcript.state import TranscriptState
 from case.state import CaseState
-from transcript.store import LogStore, open_database
+from storage.sqlite import LogStore, open_database
 
 from .evidence import file_sha256
 from .kinds import kind_name, machine_for

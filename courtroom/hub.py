@@ -23,7 +23,7 @@ from transcript.proceedings import Status
 from transcript.roles import Role, Site
 from transcript.quotas import Quotas
 from transcript.state import TranscriptState, create_op
-from transcript.store import LogStore, checkpoint, open_database
+from storage.sqlite import LogStore, checkpoint, open_database
 from case.model import Assigned, CaseInfo, CaseRole
 from case.ops import NewCase
 from case.state import CaseState, create_op as create_case_op

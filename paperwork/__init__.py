@@ -1,4 +1,5 @@
-"""Court paperwork the hub prints for a case, as PDF: the notice with a
-party's QR code (告知书), the proof of electronic service (电子送达凭证)
-and the mediation agreement (调解协议). Built from the case's state alone;
-no web framework is imported here."""
+"""Documents the hub writes from the record: a hearing's 笔录 (``record``:
+text, Word, PDF, JSON, WebVTT) and a case's paperwork (the notice with a
+party's QR code, the proof of electronic service, the mediation agreement,
+drafts from the record). Built from the states alone; no web framework is
+imported here."""

@@ -14,7 +14,7 @@ from tests.case.builders import BODY
 from tests.corefixtures import PNG
 from tests.support import HubProcess
 from tests.test_case_api import STAFF, enter, file_case, op, signed_in
-from tests.test_export import signature_png
+from tests.paperwork.test_record import signature_png
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 2000
 PDF = b"%PDF-1.4\n" + b"1 0 obj <<>> endobj\n" * 50 + b"%%EOF\n"

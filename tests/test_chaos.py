@@ -21,7 +21,7 @@ from aiortc.contrib.media import MediaPlayer
 
 from tests.media.test_media_hub import PEOPLE, joined, speech_wav
 from tests.support import Client, HubProcess, invites_by_role, run
-from tests.test_export import signature_png
+from tests.paperwork.test_record import signature_png
 
 PARTIES = ("plaintiff", "defendant")
 

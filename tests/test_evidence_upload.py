@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import httpx
 
 from tests.support import Client, HubProcess, invites_by_role, run
-from tests.test_export import signature_png
+from tests.paperwork.test_record import signature_png
 
 
 def png_bytes() -> bytes:

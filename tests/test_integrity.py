@@ -18,7 +18,7 @@ import pytest
 
 from courtroom.cli import DB_NAME
 from tests.support import ADMIN, Client, HubProcess, invites_by_role, run
-from tests.test_export import signature_png
+from tests.paperwork.test_record import signature_png
 from transcript.canonical import canonical_json
 from transcript.log import GENESIS_HASH, entry_hash
 from transcript.state import TranscriptState

@@ -19,7 +19,7 @@ from transcript.log import GENESIS_HASH, LogEntry, make_entry, replay
 from transcript.state import create_op
 from transcript.roles import Role
 from transcript.state import TranscriptState
-from transcript.store import LogStore, open_database
+from storage.sqlite import LogStore, open_database
 
 ACTORS = [PEOPLE[r] for r in (Role.JUDGE, Role.CLERK, Role.PLAINTIFF, Role.DEFENDANT, Role.OBSERVER)]
 ALPHABET = "原告被告支付货款三十万元。，ab "

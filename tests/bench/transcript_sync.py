@@ -33,7 +33,7 @@ from tests.support import UNLIMITED, HubProcess
 from transcript.log import GENESIS_HASH, make_entry
 from transcript.roles import Role
 from transcript.state import TranscriptState
-from transcript.store import LogStore, open_database
+from storage.sqlite import LogStore, open_database
 
 ANNOTATOR_ROLES = ["plaintiff", "defendant", "agent", "agent", "prosecutor", "witness"]
 SEGMENTS = 20

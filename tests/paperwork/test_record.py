@@ -12,7 +12,7 @@ import pypdf
 import pytest
 
 from tests.corefixtures import PEOPLE, new_state
-from transcript.export import EXPORTERS, evidence_label, to_docx, to_pdf, to_txt
+from paperwork.record import EXPORTERS, evidence_label, to_docx, to_pdf, to_txt
 from transcript.sittings import Sittings
 from transcript.roles import Role
 from transcript.state import TranscriptState
@@ -151,7 +151,7 @@ def test_every_format_is_served() -> None:
 def test_characters_xml_cannot_hold_never_break_an_export() -> None:
     """A log written before the hub refused them may hold control characters."""
     from tests.corefixtures import new_state
-    from transcript.export import EXPORTERS
+    from paperwork.record import EXPORTERS
     state = new_state("原告\x01陈述\x0b事实\ufffe。")
     for fmt, (render, _) in EXPORTERS.items():
         assert render(state, SAT), fmt

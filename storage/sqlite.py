@@ -11,9 +11,9 @@ import sqlite3
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .canonical import canonical_json
-from .heads import SignedHead
-from .log import LogEntry
+from transcript.canonical import canonical_json
+from transcript.heads import SignedHead
+from transcript.log import LogEntry
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS log (

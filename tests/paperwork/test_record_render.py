@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_export import SAT, actor, people_state, signature_png
-from transcript.export import to_docx, to_pdf
+from tests.paperwork.test_record import SAT, actor, people_state, signature_png
+from paperwork.record import to_docx, to_pdf
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-results"
 

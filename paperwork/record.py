@@ -19,12 +19,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import subtitles
-from .model import Signature
-from .roles import PARTY_ROLES, ROLE_LABELS, Role, Site
-from .sittings import Sittings
-from .state import TranscriptState
-from .subtitles import Cue
+from transcript import subtitles
+from transcript.model import Signature
+from transcript.roles import PARTY_ROLES, ROLE_LABELS, Role, Site
+from transcript.sittings import Sittings
+from transcript.state import TranscriptState
+from transcript.subtitles import Cue
+
+from .pdf import drawable, numbered
 
 STYLE_LABELS = {"highlight": "标注", "comment": "批注", "ink": "手写", "issue": "争议"}
 #: Marks the official 笔录 carries: what a participant says about the
@@ -157,8 +159,7 @@ def record(state: TranscriptState, sittings: Sittings) -> Record:
 
 
 def _image(data_url: str | None) -> bytes | None:
-    """A signature's image if it can be drawn (see ``paperwork.pdf.drawable``)."""
-    from paperwork.pdf import drawable
+    """A signature's image if it can be drawn (see ``pdf.drawable``)."""
     return drawable(data_url)
 
 
@@ -283,8 +284,6 @@ def to_pdf(state: TranscriptState, sittings: Sittings) -> bytes:
     from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
     from xml.sax.saxutils import escape
-
-    from paperwork.pdf import numbered
 
     def text(s: str) -> str:
         # The GB character set of STSong-Light has the middle dot as U+30FB.

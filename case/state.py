@@ -116,11 +116,15 @@ class CaseState:
         return actor.case_role
 
     def staff_label(self, actor: Staff) -> dict[str, Any]:
-        """How court staff are shown: under the name the case gives them."""
+        """How court staff are shown: under the name the case gives them, or,
+        for an administrator, as the log's actor column alone names them
+        (an account's display name is not in the log, and replay must give
+        the same event)."""
         for role, assigned in self.info.staff.items() if self.info else ():
             if role.value == actor.role and assigned.staff_id == actor.staff_id:
                 return {"staff_id": actor.staff_id, "name": assigned.name, "role": role.value}
-        return {"staff_id": actor.staff_id, "name": actor.name, "role": actor.role}
+        logged = staff(actor.participant_id[len(STAFF_PREFIX):])
+        return {"staff_id": logged.staff_id, "name": logged.name, "role": logged.role}
 
     def label(self, actor: CaseActor) -> dict[str, Any]:
         return self.staff_label(actor) if isinstance(actor, Staff) else actor.label()

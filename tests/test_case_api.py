@@ -299,3 +299,16 @@ def test_a_refused_scheduling_creates_no_hearing(hub: HubProcess) -> None:
     (hearings,) = conn.execute("SELECT count(*) FROM log WHERE hearing_id LIKE 'h-%'").fetchone()
     conn.close()
     assert hearings == 0
+
+
+def test_an_administrators_account_acting_on_a_case_replays_after_a_restart(hub: HubProcess) -> None:
+    case = file_case(hub)
+    cid = case["case_id"]
+    admin = signed_in(hub, "admin2", "王管理员", "admin")
+    assert op(admin, cid, {"kind": "staff.assign", "role": "judge", "staff_id": "judge1",
+                           "name": "赵法官"}).status_code == 200
+    hub.kill()
+    hub.start()
+    r = httpx.get(hub.url + f"/api/cases/{cid}", headers=STAFF)
+    assert r.status_code == 200, r.text
+    assert r.json()["case"]["staff"]["judge"]["name"] == "赵法官"

@@ -19,7 +19,7 @@ from transcript.actors import staff
 from transcript.model import Actor, Participant, Staff
 
 from .hub import HearingUnavailable, Hub
-from .invites import tokens_match
+from storage.tokens import tokens_match
 from .room import Room
 
 

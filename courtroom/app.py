@@ -38,14 +38,14 @@ from .access import Access, cookie_name, credential, is_participant_id
 from .answers import Refused, submit
 from .bodies import Credential, Line, body_schema, parse_body
 from .bodylimit import BodyLimit
-from .equipment import Device
+from storage.equipment import Device
 from .case_api import CaseAccess, case_routes
 from .case_files import case_file_routes
 from .equipment_api import equipment_routes
 from .evidence import EvidenceStore, UploadError
 from .headers import PAGE_CSP, SecurityHeaders
 from .hub import JOIN_QUEUE, HearingUnavailable, Hub
-from .invites import hash_token, new_token
+from storage.tokens import hash_token, new_token
 from .media.recording import audio_clip
 from .room import Room
 from .stream import encode

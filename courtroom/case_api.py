@@ -46,7 +46,7 @@ from .evidence import EvidenceStore
 from .headers import PAGE_CSP
 from .stream import encode
 from .hub import HearingUnavailable, Hub
-from .invites import hash_token, new_token
+from storage.tokens import hash_token, new_token
 
 log = logging.getLogger(__name__)
 _STATIC = resources.files("web") / "static"

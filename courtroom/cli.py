@@ -19,13 +19,14 @@ from transcript.heads import SignedHead, Signer, check_head, key_id
 from transcript.log import ChainError, LogEntry, replay
 from transcript.state import TranscriptState
 from case.state import CaseState
-from storage.sqlite import LogStore, open_database
+from storage import StorageError, describe, open_database
+from storage.invites import InviteStore
+from storage.log import LogStore
 
 from .evidence import file_sha256
 from .kinds import kind_name, machine_for
 from .keys import KeyFileError, default_key_path, load_public, public_pem, signing_key
 
-DB_NAME = "courtroom.db"
 #: An admin token anyone could guess is no protection.
 MIN_ADMIN_TOKEN = 16
 
@@ -42,7 +43,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
     from .hub import Hub
-    from .invites import InviteStore, hash_token, new_token
+    from storage.tokens import hash_token, new_token
     from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
     from .connections import ConnectionLimits, Guard, guarded
@@ -54,8 +55,11 @@ def serve(args: argparse.Namespace) -> int:
     media = _media_config(args)
 
     data: Path = args.data
-    conn = open_database(data / DB_NAME)
-    invites = InviteStore(conn)
+    try:
+        db = open_database(args.database, data)
+    except StorageError as err:
+        raise CommandError(str(err)) from None
+    invites = InviteStore(db)
     token = args.admin_token or os.environ.get("COURTROOM_ADMIN_TOKEN")
     if token and len(token) < MIN_ADMIN_TOKEN:
         raise CommandError(f"the admin token must be at least {MIN_ADMIN_TOKEN} characters "
@@ -67,7 +71,7 @@ def serve(args: argparse.Namespace) -> int:
         admin_hash = hash_token(token)
         invites.set_admin_hash(admin_hash)
         print(f"Admin token (shown once; keep it safe): {token}", flush=True)
-    conn.close()
+    db.close()
     try:
         key, created = signing_key(args.signing_key, data)
     except KeyFileError as err:
@@ -82,7 +86,8 @@ def serve(args: argparse.Namespace) -> int:
     # a loop busy with fan-out delays every ack; A/B in tests/bench showed
     # p99 op→event 15-30 ms at 0.2 ms against 19-180 ms at the default 5 ms.
     sys.setswitchinterval(0.0002)
-    print(f"courtroom hub: data in {data}; listening on http://{args.host}:{args.port}", flush=True)
+    print(f"courtroom hub: data in {data}, logs in {describe(args.database, data)}; "
+          f"listening on http://{args.host}:{args.port}", flush=True)
     try:
         quotas = Quotas.parse(args.quota)
     except ValueError as err:
@@ -91,7 +96,7 @@ def serve(args: argparse.Namespace) -> int:
         raise CommandError("--rate-limit is messages per second (0: no limit)")
     rate = RateLimit(args.rate_limit, args.rate_limit * 4)
     emblem = _emblem(args.emblem or os.environ.get("COURTROOM_EMBLEM"))
-    app = create_app(Hub(data, media, quotas, rate, signer), admin_hash, args.public_url, emblem)
+    app = create_app(Hub(data, media, quotas, rate, signer, args.database), admin_hash, args.public_url, emblem)
     limits = ConnectionLimits.for_this_process(args.max_connections, args.head_timeout)
     http = guarded(AutoHTTPProtocol, Guard(limits))
     uvicorn.run(app, host=args.host, port=args.port, http=http, ws_max_size=HARD_MESSAGE_LIMIT,
@@ -154,17 +159,22 @@ class CommandError(Exception):
         self.code = code
 
 
-def _read(args: argparse.Namespace) -> tuple[list[LogEntry], SignedHead | None]:
-    """A hearing's log entries and signed head, from the data directory."""
+def _log(args: argparse.Namespace) -> LogStore:
+    """The log the command reads (read-only), in ``--database`` or the data directory."""
     try:
-        conn = open_database(args.data / DB_NAME, readonly=True)
-    except FileNotFoundError as err:
+        return LogStore(open_database(args.database, args.data, readonly=True), create=False)
+    except StorageError as err:
         raise CommandError(str(err)) from None
-    store = LogStore(conn)
+
+
+def _read(args: argparse.Namespace) -> tuple[list[LogEntry], SignedHead | None]:
+    """A hearing's log entries and signed head."""
+    store = _log(args)
     entries, head = list(store.entries(args.hearing_id)), store.head(args.hearing_id)
-    conn.close()
+    store.db.close()
     if not entries:
-        raise CommandError(f"no {kind_name(args.hearing_id)} {args.hearing_id} in {args.data}")
+        raise CommandError(f"no {kind_name(args.hearing_id)} {args.hearing_id} in "
+                           f"{describe(args.database, args.data)}")
     return entries, head
 
 
@@ -247,13 +257,39 @@ def _anchors_in(path: Path) -> list[tuple[int, SignedHead]]:
 def anchors(args: argparse.Namespace) -> int:
     """Every hearing's signed head as JSON lines, for the court to append to
     an archive the hub cannot write (and to give verify --anchors)."""
-    try:
-        conn = open_database(args.data / DB_NAME, readonly=True)
-    except FileNotFoundError as err:
-        raise CommandError(str(err)) from None
-    heads = LogStore(conn).heads()
-    conn.close()
+    store = _log(args)
+    heads = store.heads()
+    store.db.close()
     _write(args.output, "".join(canonical_json(h.to_dict()) + "\n" for h in heads))
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    """Copy the data directory's SQLite store into PostgreSQL, then replay
+    and check every hearing and case there. Stop the hub first."""
+    from storage.migrate import copy, verify_all
+
+    if not args.to:
+        raise CommandError("--to is required: the PostgreSQL database to copy into (postgresql://…)")
+    keys = _public_keys(args)
+    try:
+        source = open_database(None, args.data, readonly=True)
+        target = open_database(args.to, args.data)
+    except StorageError as err:
+        raise CommandError(str(err)) from None
+    print(f"copying {describe(None, args.data)} into {describe(args.to, args.data)}", flush=True)
+    verified: list[tuple[int, int]] = []
+    try:
+        report = copy(source, target, lambda db: verified.append(verify_all(db, keys, machine_for)))
+    except StorageError as err:
+        raise CommandError(f"migration failed, nothing was written: {err}", 1) from None
+    finally:
+        source.close()
+        target.close()
+    (streams, entries), = verified
+    print("copied " + ", ".join(f"{n} {table}" for table, n in report.rows.items() if n))
+    print(f"verified {streams} hearings and cases ({entries} entries): every chain replays to its signed "
+          "head. Serve with --database and the same URL (the data directory still holds evidence and recordings).")
     return 0
 
 
@@ -439,11 +475,15 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="courtroom", description="Fusion courtroom hub (融合法庭)")
     sub = p.add_subparsers(dest="command", required=True)
     data_help = "data directory (default: $COURTROOM_DATA or ~/.local/share/courtroom)"
+    database_help = ("the PostgreSQL database holding the logs, postgresql://user:password@host/db "
+                     "(default: $COURTROOM_DATABASE, else SQLite in the data directory)")
+    database = os.environ.get("COURTROOM_DATABASE") or None
 
     s = sub.add_parser("serve", help="run the hearing hub")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--data", type=Path, default=default_data_dir(), help=data_help)
+    s.add_argument("--database", default=database, metavar="URL", help=database_help)
     s.add_argument("--admin-token", help="admin token (default: $COURTROOM_ADMIN_TOKEN, else one "
                    "generated at first start and printed once)")
     s.add_argument("--public-url", help="base URL used in join links (default: the request's host)")
@@ -500,6 +540,7 @@ def parser() -> argparse.ArgumentParser:
                            ("export", export, "write a hearing's transcript")):
         c = sub.add_parser(name, help=text)
         c.add_argument("--data", type=Path, default=default_data_dir(), help=data_help)
+        c.add_argument("--database", default=database, metavar="URL", help=database_help)
         c.add_argument("hearing_id")
         if name == "export":
             c.add_argument("--format", choices=sorted(EXPORTERS),
@@ -517,8 +558,18 @@ def parser() -> argparse.ArgumentParser:
     a = sub.add_parser("anchors", help="print every hearing's signed head (JSON lines) for an archive kept "
                        "away from the hub")
     a.add_argument("--data", type=Path, default=default_data_dir(), help=data_help)
+    a.add_argument("--database", default=database, metavar="URL", help=database_help)
     a.add_argument("--output", "-o", help="file to write (default: standard output)")
     a.set_defaults(run=anchors)
+
+    mg = sub.add_parser("migrate", help="copy a data directory's SQLite store into PostgreSQL and verify "
+                        "every chain there (stop the hub first)")
+    mg.add_argument("--data", type=Path, default=default_data_dir(), help=data_help)
+    mg.add_argument("--to", metavar="URL", help="the PostgreSQL database to copy into (empty; postgresql://…)")
+    mg.add_argument("--key", type=Path, action="append", default=[], metavar="FILE",
+                    help="the court's key that signed the heads; repeat for keys used before "
+                    "(default: the hub's signing key on this machine)")
+    mg.set_defaults(run=migrate)
 
     k = sub.add_parser("keys", help="the hub's signing key")
     ksub = k.add_subparsers(dest="action", required=True)

@@ -1,6 +1,7 @@
-"""The hub: hearings in memory, their logs on disk, and the group committer.
+"""The hub: hearings in memory, their logs in the store, and the group committer.
 
-All database work runs on one worker thread. Accepted ops from every hearing
+All database work runs on one worker thread, through the storage port
+(``storage``: SQLite by default, PostgreSQL for a cluster). Accepted ops from every hearing
 are gathered while the previous commit is in progress and written in the next
 transaction (group commit), so one fsync serves many ops.
 """
@@ -23,18 +24,17 @@ from transcript.proceedings import Status
 from transcript.roles import Role, Site
 from transcript.quotas import Quotas
 from transcript.state import TranscriptState, create_op
-from storage.sqlite import LogStore, checkpoint, open_database
+from storage import Store, open_store
 from case.model import Assigned, CaseInfo, CaseRole
 from case.ops import NewCase
 from case.state import CaseState, create_op as create_case_op
 
-from .accounts import Account, Accounts
-from .caselinks import CaseLinks
+from storage.accounts import Account
+from storage.tokens import new_token
 from .kinds import machine_for
 from .casespace import CaseSpace
 
-from .equipment import Device, EquipmentStore
-from .invites import InviteStore, new_token
+from storage.equipment import Device
 from .media.mediaroom import MediaConfig, MediaRoom
 from .ratelimit import Pace, RateLimit
 from .room import Room
@@ -55,8 +55,9 @@ JOIN_RATE = 150
 JOIN_BURST = 20
 #: Screens waiting to be taken in; more are turned away to retry.
 JOIN_QUEUE = 150
-#: Committed entries between WAL checkpoints (run off the commit thread).
-CHECKPOINT_EVERY = 1000
+#: A hearing or case nobody has used for this long leaves memory (seconds);
+#: its next use loads it again from its log.
+EVICT_AFTER = 600.0
 
 
 class HearingUnavailable(Exception):
@@ -66,8 +67,11 @@ class HearingUnavailable(Exception):
 
 class Hub:
     def __init__(self, data_dir: Path, media: MediaConfig | None = None, quotas: Quotas = Quotas(),
-                 rate: RateLimit = RateLimit(), signer: Signer | None = None) -> None:
+                 rate: RateLimit = RateLimit(), signer: Signer | None = None,
+                 database: str | None = None, evict_after: float = EVICT_AFTER) -> None:
         self.data_dir = data_dir
+        #: A PostgreSQL URL, or None for the data directory's SQLite file.
+        self.database = database
         #: Signs each hearing's head as it is committed; a hub without one
         #: (in-process tests) neither signs nor checks heads.
         self.signer = signer
@@ -75,9 +79,6 @@ class Hub:
         self.quotas = quotas
         self.rate = rate
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="store")
-        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="checkpoint")
-        self._checkpointing: asyncio.Future[None] | None = None
-        self._since_checkpoint = 0
         #: Every stream loaded: hearings' rooms and cases' spaces.
         self._rooms: dict[str, Stream] = {}
         self._loading: dict[str, asyncio.Lock] = {}
@@ -92,50 +93,31 @@ class Hub:
         self.join_waiting = 0
         self.join_pace = Pace(JOIN_RATE, burst=JOIN_BURST / JOIN_RATE)
         self._committer: asyncio.Task[None] | None = None
-
-    @property
-    def db_path(self) -> Path:
-        return self.data_dir / "courtroom.db"
+        self.evict_after = evict_after
+        #: Streams found idle, and since when (monotonic seconds).
+        self._idle_since: dict[str, float] = {}
+        self._evictor: asyncio.Task[None] | None = None
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def start(self) -> None:
-        def open_all() -> tuple[LogStore, InviteStore, EquipmentStore, CaseLinks, Accounts]:
-            conn = open_database(self.db_path, autocheckpoint=False)
-            return LogStore(conn), InviteStore(conn), EquipmentStore(conn), CaseLinks(conn), Accounts(conn)
-        self.log, self.invites, self.equipment, self.case_links, self.accounts = await self._run(open_all)
-        self._checkpoint_conn = await asyncio.get_running_loop().run_in_executor(
-            self._checkpointer, open_database, self.db_path)
+        self.store: Store = await self._run(lambda: open_store(self.database, self.data_dir, hub=True))
+        store = self.store
+        self.log, self.invites, self.equipment = store.log, store.invites, store.equipment
+        self.case_links, self.accounts = store.case_links, store.accounts
         self._committer = asyncio.create_task(self._commit_loop())
+        self._evictor = asyncio.create_task(self._evict_loop())
 
     async def close(self) -> None:
         for room in self._hearing_rooms():
             if room.media is not None:
                 await room.media.close()  # finishes the recordings
-        if self._committer:
-            self._committer.cancel()
-        if self._checkpointing:
-            await self._checkpointing
-        await self._run(lambda: checkpoint(self.log.conn, truncate=True))
-        await self._run(self.log.conn.close)
-        await asyncio.get_running_loop().run_in_executor(self._checkpointer, self._checkpoint_conn.close)
+        for task in (self._committer, self._evictor):
+            if task is not None:
+                task.cancel()
+        await self._run(self.store.db.close)
         self._executor.shutdown()
-        self._checkpointer.shutdown()
-
-    def _maybe_checkpoint(self, committed: int) -> None:
-        self._since_checkpoint += committed
-        if self._since_checkpoint < CHECKPOINT_EVERY or self._checkpointing:
-            return
-        self._since_checkpoint = 0
-        self._checkpointing = asyncio.get_running_loop().run_in_executor(
-            self._checkpointer, checkpoint, self._checkpoint_conn)
-        self._checkpointing.add_done_callback(self._checkpoint_done)
-
-    def _checkpoint_done(self, done: asyncio.Future[None]) -> None:
-        self._checkpointing = None
-        if not done.cancelled() and done.exception():
-            log.error("WAL checkpoint failed: %s", done.exception())
 
     # -- hearings -------------------------------------------------------------
 
@@ -160,7 +142,7 @@ class Hub:
         other = along(info, tokens) if along is not None else None
         entries = [entry] + ([other[1]] if other is not None else [])
 
-        def also(conn: object) -> None:
+        def also() -> None:
             self.invites.insert(hearing_id, [(p.participant_id, t) for p, t in tokens])
             if courtroom is not None:
                 self.equipment.place(hearing_id, courtroom, entry.ts_ms)
@@ -191,7 +173,7 @@ class Hub:
         entry = make_entry(GENESIS_HASH, case_id, 1, SYSTEM, "create", now, op, event)
         links: dict[str, str] = {}
 
-        def also(conn: object) -> None:
+        def also() -> None:
             links.update(self.case_links.issue(case_id, list(state.parties)))
             self._sign([entry])
         await self._run(self.log.append, [entry], also)
@@ -374,6 +356,35 @@ class Hub:
         room.fail(reason)
         self._wake.set()
 
+    async def _evict_loop(self) -> None:
+        while True:
+            await asyncio.sleep(min(60.0, self.evict_after / 2))
+            self.evict_idle()
+
+    def evict_idle(self) -> list[str]:
+        """Evict every stream idle for ``evict_after`` seconds; their ids."""
+        now = time.monotonic()
+        evicted = []
+        for stream_id, stream in list(self._rooms.items()):
+            if not stream.idle():
+                self._idle_since.pop(stream_id, None)
+            elif now - self._idle_since.setdefault(stream_id, now) >= self.evict_after:
+                self.evict(stream_id)
+                evicted.append(stream_id)
+        return evicted
+
+    def evict(self, stream_id: str) -> None:
+        """Drop a stream from memory (finishing its recordings); anyone
+        still holding it is sent to load it again. Its log is untouched."""
+        stream = self._rooms.pop(stream_id, None)
+        self._idle_since.pop(stream_id, None)
+        if stream is not None:
+            stream.fail(stream.RELOADING)
+
+    def loaded(self) -> list[str]:
+        """The streams in memory now."""
+        return list(self._rooms)
+
     def _evict_broken(self) -> None:
         for hearing_id, room in list(self._rooms.items()):
             if room.broken:
@@ -396,7 +407,7 @@ class Hub:
                     continue
                 entries = [e for _, e in batch]
                 try:
-                    await self._run(self.log.append, entries, lambda conn: self._derive(entries))
+                    await self._run(self.log.append, entries, lambda: self._derive(entries))
                 except Exception as err:
                     log.exception("log append failed")
                     for room in {r for r, _ in batch}:
@@ -404,5 +415,4 @@ class Hub:
                     continue
                 for room, entry in batch:
                     room.committed(entry)
-                self._maybe_checkpoint(len(batch))
             self._evict_broken()

@@ -20,7 +20,7 @@ from transcript.sittings import Sittings
 from transcript.state import TranscriptState
 
 from .captures import Captures
-from .equipment import is_device_id
+from storage.equipment import is_device_id
 from .stream import Event, Listener, Stream, encode
 
 if TYPE_CHECKING:
@@ -260,6 +260,9 @@ class Room(Stream):
         Empty text clears the speaker's interim line (their speech stream
         ended, or its result was refused)."""
         self._broadcast(encode({"type": "partial", "participant_id": participant_id, "text": text}))
+
+    def idle(self) -> bool:
+        return super().idle() and (self.media is None or not self.media.peers)
 
     def fail(self, reason: str) -> None:
         """The log could not be written: drop everything not durable, and

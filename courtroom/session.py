@@ -19,7 +19,7 @@ from transcript.ops import evidence_name
 from transcript.roles import SPEAKING_ROLES, Site
 from transcript.state import may, parse_op, permissions_of
 
-from .equipment import Device
+from storage.equipment import Device
 from .media.peer import Peer, SignallingError
 from .room import Room
 from .socket import Replay, StreamSocket

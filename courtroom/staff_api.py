@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from .access import STAFF_COOKIE, Access, bearer, same_origin
-from .accounts import SESSION_HOURS, AccountError, SignInRefused
+from storage.accounts import SESSION_HOURS, AccountError, SignInRefused
 from .attempts import Attempts
 from .bodies import Credential, body_schema, parse_body
 from .hub import Hub

@@ -94,6 +94,8 @@ class Stream:
 
     #: Why a client is sent away while the stream reloads from its log.
     RELOADING = "reloading"
+    #: The clients connected (each kind keeps its own).
+    listeners: set[Any]
 
     def __init__(self, hub: Hub, stream_id: str, state: Machine, entries: list[LogEntry]) -> None:
         self.hub = hub
@@ -130,6 +132,12 @@ class Stream:
 
     def _published(self, entry: LogEntry) -> None:
         """A committed entry, after its sender's ack: tell the clients."""
+
+    def idle(self) -> bool:
+        """Whether nothing holds the stream in memory: no client connected,
+        nothing on its way to the log. An idle stream can be evicted and
+        loaded again from its log, or handed to another node."""
+        return not self.listeners and not self._inflight and self.committed_seq == self.seq
 
     def answered(self, actor_id: str, op_id: str) -> bool:
         """Whether an op of ``actor_id`` with ``op_id`` is logged or on its way."""

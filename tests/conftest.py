@@ -7,6 +7,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from tests.servers import PrivatePostgres, PrivateRedis, ServerMissing
 from tests.support import HubProcess, PrivatePulse
 
 
@@ -62,5 +63,37 @@ def pulse(tmp_path: Path) -> Iterator[PrivatePulse]:
         server = PrivatePulse(tmp_path / "pulse").start({"mic": 1, "speakers": 2, "room": 4, "ceiling": 2})
     except FileNotFoundError as err:
         pytest.fail(str(err)) if os.environ.get("CI") else pytest.skip(str(err))
+    yield server
+    server.stop()
+
+
+def _missing(err: Exception) -> None:
+    pytest.fail(str(err)) if os.environ.get("CI") else pytest.skip(str(err))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PrivatePostgres]:
+    """One private PostgreSQL for the whole run (tests take a database each)."""
+    try:
+        server = PrivatePostgres().start()
+    except ServerMissing as err:
+        _missing(err)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres(postgres_server: PrivatePostgres) -> str:
+    """The URL of a fresh, empty PostgreSQL database."""
+    return postgres_server.new_database()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A private Redis, for this test alone."""
+    try:
+        server = PrivateRedis(tmp_path / "redis").start()
+    except ServerMissing as err:
+        _missing(err)
     yield server
     server.stop()

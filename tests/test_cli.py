@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from courtroom.cli import DB_NAME
+from storage.sqlite import DB_NAME
 from tests.support import Client, HubProcess, invites_by_role
 
 

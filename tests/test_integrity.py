@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from courtroom.cli import DB_NAME
+from storage.sqlite import DB_NAME
 from tests.support import ADMIN, Client, HubProcess, invites_by_role, run
 from tests.paperwork.test_record import signature_png
 from transcript.canonical import canonical_json

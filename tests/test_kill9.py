@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 import websockets
 
 from tests.support import UNLIMITED, Client, HubProcess, invites_by_role
@@ -96,8 +97,12 @@ async def trial(hub: HubProcess, hid: str, inv: dict[str, dict[str, Any]], n: in
     return len(acked), len(sent)
 
 
-def test_no_acknowledged_op_is_lost_over_kill9_trials(tmp_path: Path) -> None:
-    hub = HubProcess(tmp_path / "data", args=UNLIMITED)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_no_acknowledged_op_is_lost_over_kill9_trials(backend: str, tmp_path: Path,
+                                                      request: pytest.FixtureRequest) -> None:
+    """On either store: SQLite in the data directory, or PostgreSQL."""
+    database = ["--database", request.getfixturevalue("postgres")] if backend == "postgresql" else []
+    hub = HubProcess(tmp_path / "data", args=UNLIMITED + database)
     hub.start()
     h = hub.create_hearing()
     hid, inv = h["hearing_id"], invites_by_role(h)
@@ -115,3 +120,5 @@ def test_no_acknowledged_op_is_lost_over_kill9_trials(tmp_path: Path) -> None:
     print(f"kill -9: {TRIALS} trials, {acked} acknowledged ops all present, "
           f"{sum(s for _, s in totals) - acked} unacknowledged ops resent without duplicates")
     assert acked > TRIALS  # the kills really landed while ops were being acknowledged
+    verified = hub.verify(hid, *database)
+    assert verified.returncode == 0, verified.stderr

@@ -19,7 +19,8 @@ from transcript.log import GENESIS_HASH, LogEntry, make_entry, replay
 from transcript.state import create_op
 from transcript.roles import Role
 from transcript.state import TranscriptState
-from storage.sqlite import LogStore, open_database
+from storage.log import LogStore
+from storage.sqlite import SqliteDatabase
 
 ACTORS = [PEOPLE[r] for r in (Role.JUDGE, Role.CLERK, Role.PLAINTIFF, Role.DEFENDANT, Role.OBSERVER)]
 ALPHABET = "原告被告支付货款三十万元。，ab "
@@ -125,10 +126,10 @@ def test_state_equals_replay_of_its_log(data: st.DataObject) -> None:
 def test_replay_through_sqlite(data: st.DataObject) -> None:
     state, entries = run(data)
     with tempfile.TemporaryDirectory() as tmp:
-        conn = open_database(Path(tmp) / "db.sqlite")
-        store = LogStore(conn)
+        db = SqliteDatabase(Path(tmp) / "db.sqlite")
+        store = LogStore(db)
         store.append(entries[:1])
         store.append(entries[1:])
         replayed, _, _ = replay(list(store.entries("h-test")), "h-test", TranscriptState())
-        conn.close()
+        db.close()
     assert replayed.snapshot() == state.snapshot()

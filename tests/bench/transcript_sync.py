@@ -33,7 +33,8 @@ from tests.support import UNLIMITED, HubProcess
 from transcript.log import GENESIS_HASH, make_entry
 from transcript.roles import Role
 from transcript.state import TranscriptState
-from storage.sqlite import LogStore, open_database
+from storage.log import LogStore
+from storage.sqlite import SqliteDatabase
 
 ANNOTATOR_ROLES = ["plaintiff", "defendant", "agent", "agent", "prosecutor", "witness"]
 SEGMENTS = 20
@@ -186,7 +187,7 @@ async def sync_phase(hub: HubProcess, args: argparse.Namespace) -> dict[str, Any
 
 def single_commit_baseline(directory: Path, n: int = 300) -> float:
     """Ops/s when every op is its own fsync'd SQLite commit (no group commit)."""
-    store = LogStore(open_database(directory / "baseline.db"))
+    store = LogStore(SqliteDatabase(directory / "baseline.db"))
     rng = random.Random(1)
     prev, t0 = GENESIS_HASH, time.perf_counter()
     for seq in range(1, n + 1):

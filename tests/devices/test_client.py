@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from courtroom.cli import DB_NAME
+from storage.sqlite import DB_NAME
 from devices.client import Backoff, HearingClient, Revoked, websocket_url
 from protocol.errors import Refused
 from tests.support import ADMIN, Client, HubProcess, invites_by_role, run

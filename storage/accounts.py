@@ -12,14 +12,14 @@ A sign-in opens a session, stored as a hash, that ends at logout, after
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .invites import hash_token, new_token
+from .database import Database
+from .tokens import hash_token, new_token
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS staff_accounts (
@@ -27,18 +27,18 @@ CREATE TABLE IF NOT EXISTS staff_accounts (
     name TEXT NOT NULL,
     role TEXT NOT NULL,
     password_hash TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    disabled_ms INTEGER,
+    created_ms BIGINT NOT NULL,
+    disabled_ms BIGINT,
     failures INTEGER NOT NULL DEFAULT 0,
-    locked_until_ms INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
+    locked_until_ms BIGINT NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS staff_sessions (
     session_hash TEXT PRIMARY KEY,
     staff_id TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    expires_ms INTEGER NOT NULL,
-    ended_ms INTEGER
-) WITHOUT ROWID;
+    created_ms BIGINT NOT NULL,
+    expires_ms BIGINT NOT NULL,
+    ended_ms BIGINT
+);
 CREATE INDEX IF NOT EXISTS staff_sessions_staff ON staff_sessions (staff_id);
 """
 
@@ -100,56 +100,54 @@ def check_password(password: str) -> None:
 class Accounts:
     """Synchronous, on the hub's store thread (hashing takes tens of ms)."""
 
-    def __init__(self, conn: sqlite3.Connection, hasher: PasswordHasher | None = None) -> None:
-        self.conn = conn
+    def __init__(self, db: Database, hasher: PasswordHasher | None = None) -> None:
+        self.db = db
         self.hasher = hasher or PasswordHasher()
-        conn.executescript(SCHEMA)
+        db.create(SCHEMA)
         # Verifying an unknown id costs as much as a known one.
         self._dummy = self.hasher.hash(new_token())
 
     def create(self, staff_id: str, name: str, role: str, password: str) -> Account:
         check_new(staff_id, name, role, password)
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            if self.conn.execute("SELECT 1 FROM staff_accounts WHERE staff_id = ?", (staff_id,)).fetchone():
+        with self.db.transaction():
+            if self.db.one("SELECT 1 FROM staff_accounts WHERE staff_id = ?", (staff_id,)):
                 raise AccountError(f"there is already an account {staff_id}")
-            self.conn.execute("INSERT INTO staff_accounts (staff_id, name, role, password_hash, created_ms) "
-                              "VALUES (?, ?, ?, ?, ?)", (staff_id, name.strip(), role, self.hasher.hash(password),
-                                                         now_ms()))
+            self.db.execute("INSERT INTO staff_accounts (staff_id, name, role, password_hash, created_ms) "
+                            "VALUES (?, ?, ?, ?, ?)",
+                            (staff_id, name.strip(), role, self.hasher.hash(password), now_ms()))
         return Account(staff_id, name.strip(), role)
 
     def get(self, staff_id: str) -> Account | None:
-        row = self.conn.execute("SELECT staff_id, name, role, disabled_ms FROM staff_accounts WHERE staff_id = ?",
-                                (staff_id,)).fetchone()
+        row = self.db.one("SELECT staff_id, name, role, disabled_ms FROM staff_accounts WHERE staff_id = ?",
+                          (staff_id,))
         return None if row is None else Account(row[0], row[1], row[2], row[3] is not None)
 
     def all(self) -> list[Account]:
-        return [Account(r[0], r[1], r[2], r[3] is not None) for r in self.conn.execute(
+        return [Account(r[0], r[1], r[2], r[3] is not None) for r in self.db.rows(
             "SELECT staff_id, name, role, disabled_ms FROM staff_accounts ORDER BY staff_id")]
 
     def set_password(self, staff_id: str, password: str) -> None:
         check_password(password)
-        with self.conn:
-            cur = self.conn.execute("UPDATE staff_accounts SET password_hash = ?, failures = 0, locked_until_ms = 0 "
-                                    "WHERE staff_id = ?", (self.hasher.hash(password), staff_id))
-            if not cur.rowcount:
+        with self.db.transaction():
+            if not self.db.execute("UPDATE staff_accounts SET password_hash = ?, failures = 0, locked_until_ms = 0 "
+                                   "WHERE staff_id = ?", (self.hasher.hash(password), staff_id)):
                 raise AccountError(f"no account {staff_id}")
-            self.conn.execute("UPDATE staff_sessions SET ended_ms = ? WHERE staff_id = ? AND ended_ms IS NULL",
-                              (now_ms(), staff_id))
+            self.db.execute("UPDATE staff_sessions SET ended_ms = ? WHERE staff_id = ? AND ended_ms IS NULL",
+                            (now_ms(), staff_id))
 
     def disable(self, staff_id: str) -> bool:
         """Disable an account and end its sessions; whether it existed."""
-        with self.conn:
-            cur = self.conn.execute("UPDATE staff_accounts SET disabled_ms = ? WHERE staff_id = ? "
-                                    "AND disabled_ms IS NULL", (now_ms(), staff_id))
-            self.conn.execute("UPDATE staff_sessions SET ended_ms = ? WHERE staff_id = ? AND ended_ms IS NULL",
-                              (now_ms(), staff_id))
-        return bool(cur.rowcount)
+        with self.db.transaction():
+            changed = self.db.execute("UPDATE staff_accounts SET disabled_ms = ? WHERE staff_id = ? "
+                                      "AND disabled_ms IS NULL", (now_ms(), staff_id))
+            self.db.execute("UPDATE staff_sessions SET ended_ms = ? WHERE staff_id = ? AND ended_ms IS NULL",
+                            (now_ms(), staff_id))
+        return bool(changed)
 
     def sign_in(self, staff_id: str, password: str) -> tuple[Account, str]:
         """A new session for the right password, or ``SignInRefused``."""
-        row = self.conn.execute("SELECT password_hash, disabled_ms, failures, locked_until_ms FROM staff_accounts "
-                                "WHERE staff_id = ?", (staff_id,)).fetchone()
+        row = self.db.one("SELECT password_hash, disabled_ms, failures, locked_until_ms FROM staff_accounts "
+                          "WHERE staff_id = ?", (staff_id,))
         now = now_ms()
         if row is not None and row[3] > now:
             raise SignInRefused("the account is locked after repeated wrong passwords; try again later",
@@ -163,31 +161,29 @@ class Accounts:
             if row is not None:
                 failures = row[2] + 1
                 locked = now + LOCK_FOR_MS if failures >= LOCK_AFTER else 0
-                with self.conn:
-                    self.conn.execute("UPDATE staff_accounts SET failures = ?, locked_until_ms = ? WHERE staff_id = ?",
-                                      (0 if locked else failures, locked, staff_id))
+                self.db.execute("UPDATE staff_accounts SET failures = ?, locked_until_ms = ? WHERE staff_id = ?",
+                                (0 if locked else failures, locked, staff_id))
             raise SignInRefused("wrong staff id or password")
         session = new_token()
-        with self.conn:
+        with self.db.transaction():
             if self.hasher.check_needs_rehash(row[0]):
-                self.conn.execute("UPDATE staff_accounts SET password_hash = ? WHERE staff_id = ?",
-                                  (self.hasher.hash(password), staff_id))
-            self.conn.execute("UPDATE staff_accounts SET failures = 0 WHERE staff_id = ?", (staff_id,))
-            self.conn.execute("INSERT INTO staff_sessions VALUES (?, ?, ?, ?, NULL)",
-                              (hash_token(session), staff_id, now, now + SESSION_HOURS * 3600 * 1000))
+                self.db.execute("UPDATE staff_accounts SET password_hash = ? WHERE staff_id = ?",
+                                (self.hasher.hash(password), staff_id))
+            self.db.execute("UPDATE staff_accounts SET failures = 0 WHERE staff_id = ?", (staff_id,))
+            self.db.execute("INSERT INTO staff_sessions VALUES (?, ?, ?, ?, NULL)",
+                            (hash_token(session), staff_id, now, now + SESSION_HOURS * 3600 * 1000))
         account = self.get(staff_id)
         assert account is not None
         return account, session
 
     def session(self, session: str) -> Account | None:
         """The account a live session belongs to, or None."""
-        row = self.conn.execute(
+        row = self.db.one(
             "SELECT a.staff_id, a.name, a.role FROM staff_sessions s JOIN staff_accounts a USING (staff_id) "
             "WHERE s.session_hash = ? AND s.ended_ms IS NULL AND s.expires_ms > ? AND a.disabled_ms IS NULL",
-            (hash_token(session), now_ms())).fetchone()
+            (hash_token(session), now_ms()))
         return None if row is None else Account(*row)
 
     def sign_out(self, session: str) -> None:
-        with self.conn:
-            self.conn.execute("UPDATE staff_sessions SET ended_ms = ? WHERE session_hash = ? AND ended_ms IS NULL",
-                              (now_ms(), hash_token(session)))
+        self.db.execute("UPDATE staff_sessions SET ended_ms = ? WHERE session_hash = ? AND ended_ms IS NULL",
+                        (now_ms(), hash_token(session)))

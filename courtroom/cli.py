@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -96,7 +97,14 @@ def serve(args: argparse.Namespace) -> int:
         raise CommandError("--rate-limit is messages per second (0: no limit)")
     rate = RateLimit(args.rate_limit, args.rate_limit * 4)
     emblem = _emblem(args.emblem or os.environ.get("COURTROOM_EMBLEM"))
-    app = create_app(Hub(data, media, quotas, rate, signer, args.database), admin_hash, args.public_url, emblem)
+    cluster = None
+    if args.redis:
+        if not args.redis.startswith(("redis://", "rediss://", "unix://")):
+            raise CommandError("--redis must be a redis:// URL (e.g. redis://10.1.2.3:6379/0)")
+        host = socket.gethostname() if args.host in ("0.0.0.0", "::") else args.host
+        cluster = (args.redis, args.node_url or f"http://{host}:{args.port}")
+        print(f"cluster node: events through Redis {args.redis.split('@')[-1]}, reached at {cluster[1]}", flush=True)
+    app = create_app(Hub(data, media, quotas, rate, signer, args.database, cluster=cluster), admin_hash, args.public_url, emblem)
     limits = ConnectionLimits.for_this_process(args.max_connections, args.head_timeout)
     http = guarded(AutoHTTPProtocol, Guard(limits))
     uvicorn.run(app, host=args.host, port=args.port, http=http, ws_max_size=HARD_MESSAGE_LIMIT,
@@ -484,6 +492,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--data", type=Path, default=default_data_dir(), help=data_help)
     s.add_argument("--database", default=database, metavar="URL", help=database_help)
+    s.add_argument("--redis", default=os.environ.get("COURTROOM_REDIS") or None, metavar="URL",
+                   help="run as one node of a cluster: nodes with the same --database (PostgreSQL), Redis, "
+                   "admin token and signing key serve the same hearings (default: $COURTROOM_REDIS, else a "
+                   "single hub)")
+    s.add_argument("--node-url", metavar="URL", help="where other nodes and clients reach this node "
+                   "(default: http://HOST:PORT)")
     s.add_argument("--admin-token", help="admin token (default: $COURTROOM_ADMIN_TOKEN, else one "
                    "generated at first start and printed once)")
     s.add_argument("--public-url", help="base URL used in join links (default: the request's host)")

@@ -25,6 +25,7 @@ from transcript.roles import Role, Site
 from transcript.quotas import Quotas
 from transcript.state import TranscriptState, create_op
 from storage import Store, open_store
+from storage.leases import Fenced
 from case.model import Assigned, CaseInfo, CaseRole
 from case.ops import NewCase
 from case.state import CaseState, create_op as create_case_op
@@ -35,6 +36,7 @@ from .kinds import machine_for
 from .casespace import CaseSpace
 
 from storage.equipment import Device
+from .cluster.node import Node
 from .media.mediaroom import MediaConfig, MediaRoom
 from .ratelimit import Pace, RateLimit
 from .room import Room
@@ -68,7 +70,8 @@ class HearingUnavailable(Exception):
 class Hub:
     def __init__(self, data_dir: Path, media: MediaConfig | None = None, quotas: Quotas = Quotas(),
                  rate: RateLimit = RateLimit(), signer: Signer | None = None,
-                 database: str | None = None, evict_after: float = EVICT_AFTER) -> None:
+                 database: str | None = None, evict_after: float = EVICT_AFTER,
+                 cluster: tuple[str, str] | None = None) -> None:
         self.data_dir = data_dir
         #: A PostgreSQL URL, or None for the data directory's SQLite file.
         self.database = database
@@ -94,6 +97,9 @@ class Hub:
         self.join_pace = Pace(JOIN_RATE, burst=JOIN_BURST / JOIN_RATE)
         self._committer: asyncio.Task[None] | None = None
         self.evict_after = evict_after
+        #: (Redis URL, this node's URL) when this hub is one node of a cluster.
+        self._cluster = cluster
+        self.node: Node | None = None
         #: Streams found idle, and since when (monotonic seconds).
         self._idle_since: dict[str, float] = {}
         self._evictor: asyncio.Task[None] | None = None
@@ -106,8 +112,19 @@ class Hub:
         store = self.store
         self.log, self.invites, self.equipment = store.log, store.invites, store.equipment
         self.case_links, self.accounts = store.case_links, store.accounts
+        if self._cluster is not None:
+            self.node = Node(self, *self._cluster)
+            await self.node.start()
         self._committer = asyncio.create_task(self._commit_loop())
         self._evictor = asyncio.create_task(self._evict_loop())
+
+    async def store_call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` on the store thread (all database work runs there)."""
+        return await self._run(fn, *args)
+
+    def loaded_stream(self, stream_id: str) -> Stream | None:
+        """The stream if it is in memory now (never loads it)."""
+        return self._rooms.get(stream_id)
 
     async def close(self) -> None:
         for room in self._hearing_rooms():
@@ -116,6 +133,8 @@ class Hub:
         for task in (self._committer, self._evictor):
             if task is not None:
                 task.cancel()
+        if self.node is not None:
+            await self.node.close()
         await self._run(self.store.db.close)
         self._executor.shutdown()
 
@@ -146,6 +165,9 @@ class Hub:
             self.invites.insert(hearing_id, [(p.participant_id, t) for p, t in tokens])
             if courtroom is not None:
                 self.equipment.place(hearing_id, courtroom, entry.ts_ms)
+            if self.node is not None:
+                self.node.claim_new(hearing_id)
+                self.node.fence(entries[1:])
             self._sign(entries)
         try:
             await self._run(self.log.append, entries, also)
@@ -156,6 +178,8 @@ class Hub:
         self._rooms[hearing_id] = self._room(hearing_id, state, [entry])
         if other is not None:
             other[0].committed(other[1])
+        if self.node is not None:
+            self.node.published(entries)
         return info, tokens
 
     async def create_case(self, case: NewCase, filer: Staff) -> tuple[CaseSpace, dict[str, str]]:
@@ -175,6 +199,8 @@ class Hub:
 
         def also() -> None:
             links.update(self.case_links.issue(case_id, list(state.parties)))
+            if self.node is not None:
+                self.node.claim_new(case_id)
             self._sign([entry])
         await self._run(self.log.append, [entry], also)
         space = CaseSpace(self, case_id, state, [entry])
@@ -255,9 +281,31 @@ class Hub:
         machine = machine_for(stream_id)
         if machine is None:
             return None
-        entries, head = await self._run(lambda: (list(self.log.entries(stream_id)), self.log.head(stream_id)))
+        follower = None
+        if self.node is not None:
+            # The lease first, then the log: what the log holds once the
+            # lease is ours is all there will ever be before our own ops.
+            if not await self._run(self.log.exists, stream_id):
+                return None
+            lease = await self._run(self.node.claim, stream_id)
+            if lease.node != self.node.node_id:
+                follower = await self.node.follow(stream_id, lease.node)
+        entries, head = await self._run(self.log.read, stream_id)
         if not entries:
             return None
+        try:
+            stream = self._verified(stream_id, machine, entries, head)
+        except HearingUnavailable:
+            if self.node is not None:
+                self.node.dropped(stream_id)
+            raise
+        if follower is not None:
+            if isinstance(stream, Room):
+                stream.media = None  # the hearing's media runs where its authority is
+            follower.attach(stream)
+        return stream
+
+    def _verified(self, stream_id: str, machine: Any, entries: list[LogEntry], head: SignedHead | None) -> Stream:
         try:
             state, last_hash, last_seq = replay(entries, stream_id, machine)
         except ChainError as err:
@@ -341,8 +389,11 @@ class Hub:
         return None if best is None else best[1]
 
     def _derive(self, entries: list[LogEntry]) -> None:
-        """What a batch changes besides the log, in its transaction: invites
-        revoked or replaced, and the signed heads."""
+        """What a batch changes besides the log, in its transaction: the
+        leases it needs still ours, invites revoked or replaced, and the
+        signed heads."""
+        if self.node is not None:
+            self.node.fence(entries)
         self.invites.follow(entries)
         self.case_links.follow(entries)
         self._sign(entries)
@@ -380,15 +431,19 @@ class Hub:
         self._idle_since.pop(stream_id, None)
         if stream is not None:
             stream.fail(stream.RELOADING)
+        if self.node is not None:
+            self.node.dropped(stream_id)
 
     def loaded(self) -> list[str]:
         """The streams in memory now."""
         return list(self._rooms)
 
     def _evict_broken(self) -> None:
-        for hearing_id, room in list(self._rooms.items()):
+        for stream_id, room in list(self._rooms.items()):
             if room.broken:
-                del self._rooms[hearing_id]
+                del self._rooms[stream_id]
+                if self.node is not None:
+                    self.node.dropped(stream_id)
 
     # -- group commit -----------------------------------------------------------
 
@@ -405,9 +460,8 @@ class Hub:
                 del self._pending[:MAX_BATCH]
                 if not batch:
                     continue
-                entries = [e for _, e in batch]
                 try:
-                    await self._run(self.log.append, entries, lambda: self._derive(entries))
+                    batch = await self._append(batch)
                 except Exception as err:
                     log.exception("log append failed")
                     for room in {r for r, _ in batch}:
@@ -415,4 +469,23 @@ class Hub:
                     continue
                 for room, entry in batch:
                     room.committed(entry)
+                if self.node is not None:
+                    self.node.published([e for _, e in batch])
             self._evict_broken()
+
+    async def _append(self, batch: list[tuple[Stream, LogEntry]]) -> list[tuple[Stream, LogEntry]]:
+        """Commit a batch; the part of it committed. Streams whose lease was
+        lost (another node took them) are dropped from it, and from this
+        node, and the rest is written without them."""
+        while True:
+            entries = [e for _, e in batch]
+            try:
+                await self._run(self.log.append, entries, lambda: self._derive(entries))
+                return batch
+            except Fenced as fenced:
+                log.warning("not committed, the lease is another node's: %s", ", ".join(sorted(fenced.streams)))
+                for stream_id in fenced.streams:
+                    self.evict(stream_id)
+                batch = [(r, e) for r, e in batch if e.stream_id not in fenced.streams]
+                if not batch:
+                    return batch

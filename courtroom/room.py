@@ -97,8 +97,8 @@ class Room(Stream):
             log.warning("hearing %s: speech of %s not recorded: %s", self.hearing_id, speaker.participant_id, err)
             self.partial(speaker.participant_id, "")
             text = op.get("text") if isinstance(op.get("text"), str) else ""
-            self._broadcast(encode({"type": messages.SPEECH_UNRECORDED, "participant_id": speaker.participant_id,
-                                    "text": text, "reason": err.code}))
+            self._pass({"type": messages.SPEECH_UNRECORDED, "participant_id": speaker.participant_id,
+                        "text": text, "reason": err.code})
             return
         if entry is not None:
             self._append(entry, [])
@@ -259,7 +259,18 @@ class Room(Stream):
         """Interim speech text: relayed to every synced screen, never stored.
         Empty text clears the speaker's interim line (their speech stream
         ended, or its result was refused)."""
-        self._broadcast(encode({"type": "partial", "participant_id": participant_id, "text": text}))
+        self._pass({"type": "partial", "participant_id": participant_id, "text": text})
+
+    def _pass(self, message: dict[str, Any]) -> None:
+        """A message that is not logged, to the screens here and on every
+        node that mirrors the hearing."""
+        self._broadcast(encode(message))
+        if self.hub.node is not None:
+            self.hub.node.passing(self.stream_id, message)
+
+    def passing(self, message: str) -> None:
+        """A passing message from the hearing's authority on another node."""
+        self._broadcast(message)
 
     def idle(self) -> bool:
         return super().idle() and (self.media is None or not self.media.peers)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from protocol import wellformed
 from protocol.limits import Close
 from transcript.errors import OpError
-from transcript.log import LogEntry, Machine, make_entry
+from transcript.log import LogEntry, Machine, extend, make_entry
 from transcript.model import Actor
 
 from .ratelimit import TokenBucket
@@ -52,6 +52,14 @@ class Listener(Protocol):
     def push_replay(self, room: Any, since: int, upto: int, snapshot: str | None = None) -> None: ...
 
     def close_soon(self, code: int, reason: str) -> None: ...
+
+
+class Upstream(Protocol):
+    """Where a mirror's ops go: the node that is the stream's authority
+    (``cluster``). The answer comes back through ``Stream.answer_forwarded``
+    and the entry through ``Stream.follow_remote``."""
+
+    def forward(self, stream: Stream, actor_id: str, op_id: str, op: Any) -> None: ...
 
 
 class Reply:
@@ -108,6 +116,9 @@ class Stream:
         self.seq = 0
         self.head = ""
         self.broken = False
+        #: Set on a mirror: a stream served on this node but ordered by
+        #: another, whose entries arrive through ``follow_remote``.
+        self.upstream: Upstream | None = None
         for e in entries:
             self._record(e)
         if entries:
@@ -139,6 +150,10 @@ class Stream:
         loaded again from its log, or handed to another node."""
         return not self.listeners and not self._inflight and self.committed_seq == self.seq
 
+    def awaits(self, actor_id: str, op_id: str) -> bool:
+        """Whether an op of ``actor_id`` is on its way and not yet answered."""
+        return (actor_id, op_id) in self._inflight
+
     def answered(self, actor_id: str, op_id: str) -> bool:
         """Whether an op of ``actor_id`` with ``op_id`` is logged or on its way."""
         return (actor_id, op_id) in self._acked or (actor_id, op_id) in self._inflight
@@ -147,23 +162,35 @@ class Stream:
 
     def submit(self, sender: Listener, op_id: str, op: Any) -> None:
         """Apply a client's op; the answer reaches ``sender`` once known."""
+        actor = sender.participant
+        self._submit(sender, actor.participant_id, op_id, op, lambda now_ms: self._apply(actor, op, now_ms))
+
+    def submit_logged(self, sender: Listener, actor_id: str, op_id: str, op: Any) -> None:
+        """Apply an op another node forwarded, as its actor id names the
+        author (as replay does)."""
+        self._submit(sender, actor_id, op_id, op, lambda now_ms: self.state.apply_logged(actor_id, op, now_ms))
+
+    def _submit(self, sender: Listener, actor_id: str, op_id: str, op: Any, apply: Callable[[int], Event]) -> None:
         if self.broken:
             sender.close_soon(Close.UNAVAILABLE, self.RELOADING)
             return
-        actor = sender.participant
-        key = (actor.participant_id, op_id)
+        key = (actor_id, op_id)
         if key in self._acked:
             sender.push(encode({"type": "ack", "op_id": op_id, "seq": self._acked[key]}))
             return
-        refused = self._refused.get(actor.participant_id, op_id)
+        refused = self._refused.get(actor_id, op_id)
         if refused is not None:
             sender.push(encode({"type": "nack", "op_id": op_id, "error": refused}))
             return
         if key in self._inflight:
             self._inflight[key].append(sender)
             return
+        if self.upstream is not None:
+            self._inflight[key] = [sender]
+            self.upstream.forward(self, actor_id, op_id, op)
+            return
         try:
-            entry = self._seal(actor.participant_id, op_id, op, lambda now_ms: self._apply(actor, op, now_ms))
+            entry = self._seal(actor_id, op_id, op, apply)
         except OpError as err:
             self.reject(sender, op_id, err)
             return
@@ -171,6 +198,27 @@ class Stream:
             sender.close_soon(Close.UNAVAILABLE, self.RELOADING)
         else:
             self._append(entry, [sender])
+
+    # -- a mirror ---------------------------------------------------------------
+
+    def follow_remote(self, entry: LogEntry) -> None:
+        """The authority committed ``entry``, the next after ours: apply it
+        as replay would, checking it, and publish it here. ``ChainError``
+        if it does not check out (the mirror must then be reloaded)."""
+        extend(self.state, entry, self.stream_id, self.seq + 1, self.head)
+        self.seq, self.head = entry.seq, entry.hash
+        self.committed(entry)
+
+    def answer_forwarded(self, actor_id: str, op_id: str, message: str) -> None:
+        """The authority's answer to a forwarded op (an ack may come before
+        or after the entry itself; whichever is first answers)."""
+        for waiter in self._inflight.pop((actor_id, op_id), ()):
+            waiter.push(message)
+
+    def abandon_forwarded(self, actor_id: str, op_id: str) -> None:
+        """A forwarded op's authority is gone: its senders reconnect and resend."""
+        for waiter in self._inflight.pop((actor_id, op_id), ()):
+            waiter.close_soon(Close.UNAVAILABLE, self.RELOADING)
 
     def _seal(self, actor_id: str, op_id: str, op: Any, apply: Callable[[int], Event]) -> LogEntry | None:
         """Apply an op and build its log entry, as one step; the op is
@@ -199,6 +247,8 @@ class Stream:
         if that transaction failed. ``OpError`` if the op is refused."""
         if self.broken:
             raise OpError("conflict", self.RELOADING)
+        if self.upstream is not None:
+            raise OpError("conflict", "served by another node of the cluster at the moment; try again")
         entry = self._seal(actor.participant_id, op_id, op, lambda now_ms: self._apply(actor, op, now_ms))
         if entry is None:
             raise OpError("conflict", self.RELOADING)

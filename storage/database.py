@@ -39,6 +39,11 @@ class Database(ABC):
         back if it raises. Statements outside one commit on their own."""
 
     @abstractmethod
+    def snapshot(self) -> AbstractContextManager[None]:
+        """A read-only transaction: every query in it sees the database as
+        of one moment, whatever other connections commit meanwhile."""
+
+    @abstractmethod
     def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement of the portable dialect; the rows it changed."""
 

@@ -63,6 +63,14 @@ class PostgresDatabase(Database):
         with self.conn.transaction():
             yield
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
     def execute(self, sql: str, params: Params = ()) -> int:
         return self.conn.execute(dialect(sql), params).rowcount
 

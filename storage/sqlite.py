@@ -77,6 +77,15 @@ class SqliteDatabase(Database):
             raise
         self.conn.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        # In WAL mode a read transaction sees one snapshot from its first read.
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
     def execute(self, sql: str, params: Params = ()) -> int:
         return self.conn.execute(sql, params).rowcount
 

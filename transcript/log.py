@@ -68,6 +68,30 @@ class ChainError(Exception):
         self.reason = reason
 
 
+def extend(state: Machine, e: LogEntry, stream_id: str, seq: int, prev: str) -> None:
+    """Apply one more entry to a stream's state, checking that it is the
+    entry ``seq`` after the one hashed ``prev``, that its hash is its
+    content's, and that it yields the event it stores. ``ChainError`` if
+    not (the state may then be half-changed: discard it)."""
+    if e.seq != seq:
+        raise ChainError(seq, f"missing entry (found seq {e.seq})")
+    if e.stream_id != stream_id:
+        raise ChainError(seq, "entry belongs to another stream")
+    if e.prev_hash != prev:
+        raise ChainError(seq, "previous-hash link broken")
+    if entry_hash(e.prev_hash, e.stream_id, e.seq, e.participant_id, e.op_id, e.ts_ms,
+                  e.op, e.event) != e.hash:
+        raise ChainError(seq, "hash does not match the entry's content")
+    try:
+        event = state.apply_logged(e.participant_id, e.op, e.ts_ms)
+    except OpError as err:
+        raise ChainError(seq, f"op does not apply: {err.code}: {err.message}") from None
+    except (KeyError, TypeError, ValueError) as err:
+        raise ChainError(seq, f"malformed entry: {err!r}") from None
+    if canonical_json(event) != canonical_json(e.event):
+        raise ChainError(seq, "stored event differs from the replayed one")
+
+
 def replay(entries: Iterable[LogEntry], stream_id: str, state: M) -> tuple[M, str, int]:
     """Rebuild a stream's state in the empty ``state`` (the stream's kind of
     machine), checking the chain and every event.
@@ -78,22 +102,6 @@ def replay(entries: Iterable[LogEntry], stream_id: str, state: M) -> tuple[M, st
     prev, seq = GENESIS_HASH, 0
     for e in entries:
         seq += 1
-        if e.seq != seq:
-            raise ChainError(seq, f"missing entry (found seq {e.seq})")
-        if e.stream_id != stream_id:
-            raise ChainError(seq, "entry belongs to another stream")
-        if e.prev_hash != prev:
-            raise ChainError(seq, "previous-hash link broken")
-        if entry_hash(e.prev_hash, e.stream_id, e.seq, e.participant_id, e.op_id, e.ts_ms,
-                      e.op, e.event) != e.hash:
-            raise ChainError(seq, "hash does not match the entry's content")
-        try:
-            event = state.apply_logged(e.participant_id, e.op, e.ts_ms)
-        except OpError as err:
-            raise ChainError(seq, f"op does not apply: {err.code}: {err.message}") from None
-        except (KeyError, TypeError, ValueError) as err:
-            raise ChainError(seq, f"malformed entry: {err!r}") from None
-        if canonical_json(event) != canonical_json(e.event):
-            raise ChainError(seq, "stored event differs from the replayed one")
+        extend(state, e, stream_id, seq, prev)
         prev = e.hash
     return state, prev, seq

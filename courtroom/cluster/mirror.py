@@ -1,0 +1,126 @@
+"""A stream served on this node but ordered by another: what arrives on
+its channel, applied in order.
+
+Entries are applied strictly one after another, each checked as replay
+checks it. One that comes early (an earlier one was missed: pub/sub
+delivers at most once, and nothing while the connection to Redis is down)
+makes the follower read the missing ones from the log, where the authority
+committed them before publishing. Forwarded ops whose answer is overdue
+make it look too (the answer may have been missed with its entry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from transcript.log import ChainError, LogEntry
+
+from ..stream import Stream, encode
+
+if TYPE_CHECKING:
+    from .node import Node
+
+log = logging.getLogger(__name__)
+
+#: Seconds a forwarded op may wait for its answer before the log is read.
+OVERDUE = 1.0
+
+
+class Follower:
+    def __init__(self, node: Node, stream_id: str, authority: str) -> None:
+        self.node = node
+        self.stream_id = stream_id
+        #: The node holding the stream's lease, where ops are forwarded.
+        self.authority = authority
+        self.stream: Stream | None = None
+        self._early: dict[int, LogEntry] = {}
+        self._reading = False
+        self._sent: dict[tuple[str, str], float] = {}
+
+    def attach(self, stream: Stream) -> None:
+        """The stream as loaded from the log (after subscribing)."""
+        self.stream = stream
+        stream.upstream = self.node
+        self._apply_ready()
+
+    def on_message(self, message: dict[str, Any]) -> None:
+        if message.get("t") == "entries":
+            from .node import entry_from_wire
+            for fields in message["e"]:
+                entry = entry_from_wire(fields)
+                self._early[entry.seq] = entry
+                self._sent.pop((entry.participant_id, entry.op_id), None)
+            self._apply_ready()
+        elif message.get("t") == "pass" and self.stream is not None:
+            passing = getattr(self.stream, "passing", None)
+            if passing is not None:
+                passing(encode(message["m"]))
+
+    def sent(self, actor_id: str, op_id: str) -> None:
+        self._sent[(actor_id, op_id)] = time.monotonic()
+
+    def check_overdue(self) -> None:
+        now = time.monotonic()
+        stream = self.stream
+        if stream is None:
+            return
+        for key, at in list(self._sent.items()):
+            if not stream.awaits(*key):
+                del self._sent[key]
+            elif now - at > OVERDUE:
+                self.catch_up()
+                return
+
+    def _apply_ready(self) -> None:
+        stream = self.stream
+        if stream is None or self._reading or stream.broken:
+            return
+        for seq in [s for s in self._early if s <= stream.committed_seq]:
+            del self._early[seq]
+        while (entry := self._early.pop(stream.committed_seq + 1, None)) is not None:
+            if not self._apply(entry):
+                return
+        if self._early:
+            self.catch_up()
+
+    def _apply(self, entry: LogEntry) -> bool:
+        assert self.stream is not None
+        try:
+            self.stream.follow_remote(entry)
+            return True
+        except ChainError as err:
+            log.error("%s: a published entry does not follow the mirror (%s); reloading it", self.stream_id, err)
+            self.node.hub.evict(self.stream_id)
+            return False
+
+    def catch_up(self) -> None:
+        """Read what the log holds beyond the mirror, then go on."""
+        if self._reading or self.stream is None:
+            return
+        self._reading = True
+        asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        stream = self.stream
+        assert stream is not None
+        try:
+            entries = await self.node.hub.store_call(
+                lambda: list(self.node.hub.log.entries(self.stream_id, after=stream.committed_seq)))
+        except Exception as err:
+            log.warning("%s: mirror could not read the log: %s", self.stream_id, err)
+            entries = []
+        finally:
+            self._reading = False
+        before = stream.committed_seq
+        for entry in entries:
+            if entry.seq == stream.committed_seq + 1 and not stream.broken:
+                if not self._apply(entry):
+                    return
+        if stream.committed_seq == before:
+            # Nothing new in the log: what came early is not committed
+            # history yet as far as the log shows; wait for more.
+            self._early.clear()
+        self._apply_ready()

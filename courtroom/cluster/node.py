@@ -1,0 +1,252 @@
+"""This hub process as one node of a cluster.
+
+A node is the authority of the streams whose leases it holds: it orders
+their ops, commits them (fenced: see ``storage.leases``) and publishes
+every committed entry on the stream's channel. For a stream another node
+holds, it keeps a mirror (``mirror.Follower``): the state rebuilt from the
+log and then from the published entries, so screens connected here sync,
+catch up and see events as on the authority, while their ops are forwarded
+to the authority's inbox and answered through this node's.
+
+Leases last ``TTL_MS`` and are renewed every ``RENEW_EVERY`` seconds. A node
+that finds a lease it held taken (it was paused or cut off) drops the
+stream at once; its screens reconnect. A mirror whose authority's lease
+has expired (that node died) is dropped too, so its screens reconnect and
+the stream is taken by the node they reach: failover within a few seconds,
+with nothing acknowledged lost (it was committed) and nothing applied twice
+(op ids are checked against the log by the new authority).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import secrets
+import socket
+import time
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from storage.leases import Lease, Leases
+from transcript.log import LogEntry
+
+from ..stream import Stream
+from .bus import Bus
+from .mirror import Follower
+
+if TYPE_CHECKING:
+    from ..hub import Hub
+
+log = logging.getLogger(__name__)
+
+#: How long a lease lasts unless renewed (ms), and how often it is renewed
+#: and mirrored leases are looked at (s).
+TTL_MS = 2000
+RENEW_EVERY = 0.5
+WATCH_EVERY = 0.5
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def entry_to_wire(e: LogEntry) -> list[Any]:
+    return list(dataclasses.astuple(e))
+
+
+def entry_from_wire(fields: list[Any]) -> LogEntry:
+    return LogEntry(*fields)
+
+
+class RemoteSender:
+    """The sender of a forwarded op, at the authority: its answer goes back
+    to the node the op came from."""
+
+    live = False
+    waiting_since = None
+    wants_snapshot = False
+
+    def __init__(self, node: Node, origin: str, stream_id: str, actor_id: str, op_id: str) -> None:
+        self.node, self.origin, self.stream_id, self.op_id = node, origin, stream_id, op_id
+        self.participant = dataclasses.make_dataclass("Actor", ["participant_id"])(actor_id)
+
+    def push(self, message: str) -> None:
+        self.node.send(self.origin, {"t": "answer", "s": self.stream_id, "a": self.participant.participant_id,
+                                     "id": self.op_id, "m": message})
+
+    def push_replay(self, room: Any, since: int, upto: int, snapshot: str | None = None) -> None:
+        """Never asked: a forwarded op does not sync."""
+
+    def close_soon(self, code: int, reason: str) -> None:
+        self.node.send(self.origin, {"t": "moved", "s": self.stream_id, "a": self.participant.participant_id,
+                                     "id": self.op_id})
+
+
+class Node:
+    def __init__(self, hub: Hub, redis_url: str, url: str, node_id: str | None = None) -> None:
+        self.hub = hub
+        self.url = url
+        self.node_id = node_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.bus = Bus(redis_url, self.node_id)
+        #: Streams this node is the authority of, and the lease's epoch.
+        self.held: dict[str, int] = {}
+        #: Streams mirrored here, and who is their authority.
+        self.followers: dict[str, Follower] = {}
+        self._outbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self.leases: Leases = await self.hub.store_call(Leases, self.hub.store.db)
+        await self.hub.store_call(self.leases.announce, self.node_id, self.url, now_ms())
+        await self.bus.start(self._inbox)
+        self.bus.on_reconnect = self._after_reconnect
+        self._tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._renew_loop()),
+                       asyncio.create_task(self._watch_loop())]
+        log.info("cluster node %s (%s) started", self.node_id, self.url)
+
+    async def close(self) -> None:
+        """Leave the cluster: give every lease up, so other nodes take the
+        streams at once rather than after the leases expire."""
+        for task in self._tasks:
+            task.cancel()
+        held, self.held = self.held, {}
+        for stream_id, epoch in held.items():
+            await self.hub.store_call(self.leases.release, stream_id, self.node_id, epoch)
+        await self.bus.close()
+
+    # -- leases (on the store thread) ------------------------------------------------
+
+    def claim(self, stream_id: str) -> Lease:
+        """Take the stream's lease if no live node holds it."""
+        lease = self.leases.acquire(stream_id, self.node_id, now_ms(), TTL_MS)
+        if lease.node == self.node_id:
+            self.held[stream_id] = lease.epoch
+        return lease
+
+    def claim_new(self, stream_id: str) -> None:
+        """The lease of a stream being created here, in its transaction."""
+        self.held[stream_id] = self.leases.claim_new(stream_id, self.node_id, now_ms(), TTL_MS).epoch
+
+    def fence(self, entries: list[LogEntry]) -> None:
+        """In a commit's transaction: every stream written is still ours."""
+        self.leases.fence(self.node_id, {e.stream_id: self.held.get(e.stream_id, 0) for e in entries})
+
+    # -- what the authority sends ------------------------------------------------------
+
+    def published(self, entries: list[LogEntry]) -> None:
+        """Committed entries, to every node that mirrors their streams."""
+        by_stream: dict[str, list[list[Any]]] = defaultdict(list)
+        for e in entries:
+            by_stream[e.stream_id].append(entry_to_wire(e))
+        self._outbox.put_nowait(("publish", [(s, {"t": "entries", "e": es}) for s, es in by_stream.items()]))
+
+    def passing(self, stream_id: str, message: dict[str, Any]) -> None:
+        """A message that is not logged (interim speech), to the mirrors."""
+        self._outbox.put_nowait(("publish", [(stream_id, {"t": "pass", "m": message})]))
+
+    def send(self, node: str, message: dict[str, Any]) -> None:
+        self._outbox.put_nowait(("send", (node, message)))
+
+    async def _send_loop(self) -> None:
+        """One sender, so a stream's messages leave in the order they were made."""
+        while True:
+            kind, payload = await self._outbox.get()
+            try:
+                if kind == "publish":
+                    await self.bus.publish(payload)
+                else:
+                    await self.bus.send(*payload)
+            except Exception as err:  # Redis away: mirrors catch up from the log
+                log.warning("cluster message not sent: %s", err)
+
+    # -- mirrors ---------------------------------------------------------------------------
+
+    async def follow(self, stream_id: str, authority: str) -> Follower:
+        """Start mirroring a stream: subscribed before its log is read, so
+        no entry falls between the two."""
+        follower = self.followers.get(stream_id)
+        if follower is None:
+            follower = self.followers[stream_id] = Follower(self, stream_id, authority)
+            await self.bus.follow(stream_id, follower.on_message)
+        follower.authority = authority
+        return follower
+
+    def forward(self, stream: Stream, actor_id: str, op_id: str, op: Any) -> None:
+        follower = self.followers.get(stream.stream_id)
+        if follower is None:
+            stream.abandon_forwarded(actor_id, op_id)
+            return
+        follower.sent(actor_id, op_id)
+        self.send(follower.authority, {"t": "op", "s": stream.stream_id, "a": actor_id, "id": op_id, "op": op,
+                                       "from": self.node_id})
+
+    def dropped(self, stream_id: str) -> None:
+        """The hub let a stream go: its lease, or its mirror."""
+        epoch = self.held.pop(stream_id, None)
+        if epoch is not None:
+            asyncio.ensure_future(self.hub.store_call(self.leases.release, stream_id, self.node_id, epoch))
+        if self.followers.pop(stream_id, None) is not None:
+            asyncio.ensure_future(self.bus.unfollow(stream_id))
+
+    # -- the inbox -------------------------------------------------------------------------
+
+    def _inbox(self, message: dict[str, Any]) -> None:
+        kind, stream_id = message.get("t"), message.get("s", "")
+        stream = self.hub.loaded_stream(stream_id)
+        if kind == "op":
+            if stream is None or stream.upstream is not None or stream_id not in self.held or stream.broken:
+                self.send(message["from"], {"t": "moved", "s": stream_id, "a": message["a"], "id": message["id"]})
+                return
+            sender = RemoteSender(self, message["from"], stream_id, message["a"], message["id"])
+            stream.submit_logged(sender, message["a"], message["id"], message["op"])
+        elif kind == "answer" and stream is not None and stream.upstream is not None:
+            stream.answer_forwarded(message["a"], message["id"], message["m"])
+        elif kind == "moved" and stream is not None and stream.upstream is not None:
+            # The node we took for the authority is not (any more): start
+            # over, from the log and whoever holds the lease now.
+            stream.abandon_forwarded(message["a"], message["id"])
+            self.hub.evict(stream_id)
+
+    # -- upkeep ------------------------------------------------------------------------------
+
+    async def _renew_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            try:
+                lost = await self.hub.store_call(self.leases.renew, self.node_id, dict(self.held), now_ms(), TTL_MS)
+                await self.hub.store_call(self.leases.announce, self.node_id, self.url, now_ms())
+            except Exception as err:
+                log.warning("leases not renewed: %s", err)
+                continue
+            for stream_id in lost:
+                if self.held.pop(stream_id, None) is not None:
+                    log.warning("%s: lease lost to another node; dropping it here", stream_id)
+                    self.hub.evict(stream_id)
+
+    async def _watch_loop(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_EVERY)
+            if not self.followers:
+                continue
+            try:
+                holders = await self.hub.store_call(self.leases.holders, list(self.followers))
+            except Exception as err:
+                log.warning("mirrored leases not read: %s", err)
+                continue
+            now = now_ms()
+            for stream_id, follower in list(self.followers.items()):
+                lease = holders.get(stream_id)
+                if lease is None or lease.expires_ms < now or lease.node == self.node_id:
+                    # Its authority died or let it go: the screens here
+                    # reconnect, and the stream is taken where they land.
+                    self.hub.evict(stream_id)
+                elif lease.node != follower.authority:
+                    follower.authority = lease.node
+                else:
+                    follower.check_overdue()
+
+    def _after_reconnect(self) -> None:
+        for follower in self.followers.values():
+            follower.catch_up()

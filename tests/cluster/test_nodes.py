@@ -1,0 +1,46 @@
+"""Several nodes as one hub: the wire contract against any node."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable
+
+from tests.support import Client, HubProcess, invites_by_role
+
+
+def screens_agree(screens: list[Client]) -> list[dict[str, Any]]:
+    first = [e["event"] for e in screens[0].events]
+    for s in screens[1:]:
+        assert [e["event"] for e in s.events] == first
+    return first
+
+
+def test_a_hearing_created_on_one_node_is_served_by_every_node(nodes: Callable[[int], list[HubProcess]]) -> None:
+    a, b, c = nodes(3)
+    h = a.create_hearing()
+    hid, inv = h["hearing_id"], invites_by_role(h)
+
+    async def main() -> None:
+        judge = await Client.connect(b.ws_url(hid, inv["judge"]["token"]))       # a mirror on b
+        clerk = await Client.connect(c.ws_url(hid, inv["clerk"]["token"]))       # a mirror on c
+        observer = await Client.connect(a.ws_url(hid, inv["observer"]["token"]))  # the authority
+        for n in range(10):
+            answer = await clerk.op({"kind": "segment.add", "text": f"第{n}句：核对当事人身份。"}, op_id=f"c{n}")
+            assert answer["type"] == "ack", answer
+        answer = await judge.op({"kind": "hearing.start"}, op_id="open")
+        assert answer["type"] == "ack", answer
+        refused = await clerk.answer({"kind": "hearing.end"}, op_id="close")  # the judge's to do
+        assert refused["type"] == "nack" and refused["error"]["code"] == "forbidden"
+        again = await clerk.answer({"kind": "segment.add", "text": "第0句：核对当事人身份。"}, op_id="c0")
+        assert again == {"type": "ack", "op_id": "c0", "seq": 2}  # resent: its first answer, not applied twice
+        top = max(s.seq for s in (judge, clerk, observer))
+        for s in (judge, clerk, observer):
+            await s.wait_for(lambda s=s: s.seq >= top)
+        events = screens_agree([judge, clerk, observer])
+        assert len(events) == 12
+        late = await Client.connect(c.ws_url(hid, inv["plaintiff"]["token"]))     # catch-up on a mirror
+        assert [e["event"] for e in late.events] == events
+        for s in (judge, clerk, observer, late):
+            await s.close()
+
+    asyncio.run(main())

@@ -44,6 +44,7 @@ from .case_files import case_file_routes
 from .equipment_api import equipment_routes
 from .evidence import EvidenceStore, UploadError
 from .headers import PAGE_CSP, SecurityHeaders
+from .cluster.routing import ToAuthority
 from .hub import JOIN_QUEUE, HearingUnavailable, Hub
 from storage.tokens import hash_token, new_token
 from .media.recording import audio_clip
@@ -107,6 +108,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
 
     app = FastAPI(title="courtroom hub", description=_doc, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ToAuthority, hub=hub, admin_token_hash=admin_token_hash)
     app.add_middleware(BodyLimit, limit_for=lambda path: MAX_EVIDENCE_BYTES if _EVIDENCE_UPLOAD.fullmatch(path)
                        else MAX_BODY)
 

@@ -95,6 +95,7 @@ class Node:
         #: Streams mirrored here, and who is their authority.
         self.followers: dict[str, Follower] = {}
         self._outbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._urls: dict[str, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -189,6 +190,26 @@ class Node:
             asyncio.ensure_future(self.hub.store_call(self.leases.release, stream_id, self.node_id, epoch))
         if self.followers.pop(stream_id, None) is not None:
             asyncio.ensure_future(self.bus.unfollow(stream_id))
+
+    async def authority_url(self, stream_id: str) -> str | None:
+        """Where another node serves the stream as its authority, or None if
+        this node is (or may become) its authority."""
+        if stream_id in self.held:
+            return None
+        follower = self.followers.get(stream_id)
+        if follower is not None:
+            node = follower.authority
+        else:
+            lease = await self.hub.store_call(self.leases.holder, stream_id)
+            if lease is None or lease.expires_ms < now_ms() or lease.node == self.node_id:
+                return None
+            node = lease.node
+        url = self._urls.get(node)
+        if url is None:
+            url = await self.hub.store_call(self.leases.url_of, node)
+            if url is not None:
+                self._urls[node] = url
+        return url
 
     # -- the inbox -------------------------------------------------------------------------
 

@@ -44,3 +44,33 @@ def test_a_hearing_created_on_one_node_is_served_by_every_node(nodes: Callable[[
             await s.close()
 
     asyncio.run(main())
+
+
+def test_http_about_a_stream_is_served_by_its_authority(nodes: Callable[[int], list[HubProcess]]) -> None:
+    """Requests reaching another node are passed to the authority: an
+    upload, a download, a case's op, and a hearing scheduled from a case
+    (the case's entry and the new hearing in one transaction)."""
+    import httpx
+
+    from tests.test_case_api import STAFF, file_case, op
+    from tests.test_evidence_upload import png_bytes, upload
+
+    a, b = nodes(2)
+    h = a.create_hearing()
+    hid, inv = h["hearing_id"], invites_by_role(h)
+    stored = upload(b, hid, inv["clerk"]["token"], png_bytes())
+    assert stored.status_code == 201, stored.text
+    evidence_id = stored.json()["evidence"]["id"]
+    shown = httpx.get(f"{b.url}/api/hearings/{hid}/evidence/{evidence_id}", params={"token": inv["judge"]["token"]})
+    assert shown.status_code == 200 and shown.content == png_bytes()
+    assert httpx.get(f"{b.url}/api/hearings/{hid}/transcript", params={"token": "x" * 43}).status_code == 401
+
+    case = file_case(a)
+    cid = case["case_id"]
+    staff = httpx.Client(base_url=b.url, headers=STAFF)
+    assert op(staff, cid, {"kind": "staff.assign", "role": "judge", "staff_id": "judge1",
+                           "name": "赵法官"}).status_code == 200
+    scheduled = staff.post(f"/api/cases/{cid}/hearings", json={})
+    assert scheduled.status_code == 201, scheduled.text
+    listed = httpx.get(f"{a.url}/api/cases/{cid}", headers=STAFF).json()["hearings"]
+    assert [x["hearing_id"] for x in listed] == [scheduled.json()["hearing_id"]]

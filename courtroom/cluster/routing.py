@@ -1,0 +1,111 @@
+"""HTTP requests about a stream go to its authority.
+
+A screen's websocket is served by whatever node it reaches (a mirror), but
+an HTTP request about a hearing or a case (an upload, a download, an op
+over HTTP, scheduling a hearing from a case) is passed on to the node that
+holds the stream's lease, body and answer streamed through, so every
+request sees the authority's state and the authority's files. A request
+passed on carries the cluster's secret, and the node it reaches takes the
+client's address from it (rate limits and lockouts count the real client),
+and serves it itself rather than pass it on again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+import httpx
+
+if TYPE_CHECKING:
+    from ..hub import Hub
+
+log = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_STREAM_API = re.compile(r"/api/(?:hearings|cases)/([hc]-[0-9a-f]{16})(?:/.*)?")
+HEADER = b"x-courtroom-cluster"
+CLIENT = b"x-courtroom-client"
+#: Headers that belong to one connection, not to the request.
+_HOP = {b"host", b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"te", b"trailer",
+        b"proxy-authorization", b"content-length", HEADER, CLIENT}
+
+
+def cluster_secret(admin_token_hash: str) -> str:
+    """What nodes show each other: derived from the admin token every node
+    of a cluster is started with, and never the token itself."""
+    return hmac.new(admin_token_hash.encode(), b"courtroom cluster", hashlib.sha256).hexdigest()
+
+
+class ToAuthority:
+    """ASGI middleware: pass a stream's HTTP requests to its authority."""
+
+    def __init__(self, app: Any, hub: Hub, admin_token_hash: str) -> None:
+        self.app = app
+        self.hub = hub
+        self.secret = cluster_secret(admin_token_hash).encode()
+        self._client: httpx.AsyncClient | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.hub.node is None:
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        if hmac.compare_digest(headers.get(HEADER, b""), self.secret):
+            address = headers.get(CLIENT, b"").decode("latin-1")
+            if address:
+                scope = {**scope, "client": (address, 0)}
+            return await self.app(scope, receive, send)
+        match = _STREAM_API.fullmatch(scope["path"])
+        url = await self.hub.node.authority_url(match.group(1)) if match else None
+        if url is None:
+            return await self.app(scope, receive, send)
+        await self._pass_on(url, scope, receive, send)
+
+    async def _pass_on(self, base: str, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
+        client = scope.get("client") or ("", 0)
+        headers = [(k, v) for k, v in scope.get("headers") or [] if k.lower() not in _HOP]
+        headers += [(HEADER, self.secret), (CLIENT, client[0].encode("latin-1"))]
+
+        async def body() -> Any:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                yield message.get("body", b"")
+                if not message.get("more_body"):
+                    return
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = base + scope["path"] + (f"?{query}" if query else "")
+        request = self._client.build_request(scope["method"], url, headers=headers,
+                                             content=body() if scope["method"] not in ("GET", "HEAD") else None)
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.HTTPError as err:
+            log.warning("could not pass %s %s to %s: %s", scope["method"], scope["path"], base, err)
+            await _answer(send, 503, b'{"error":{"code":"unavailable","message":"the node serving this '
+                          b'is not reachable; try again in a moment"}}')
+            return
+        try:
+            await send({"type": "http.response.start", "status": response.status_code,
+                        "headers": [(k.encode("latin-1"), v.encode("latin-1"))
+                                    for k, v in response.headers.multi_items()
+                                    if k.lower().encode() not in _HOP]})
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await response.aclose()
+
+
+async def _answer(send: Send, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1")]})
+    await send({"type": "http.response.body", "body": body})

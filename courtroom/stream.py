@@ -275,7 +275,8 @@ class Stream:
         self.committed_seq = entry.seq
         ack = encode({"type": "ack", "op_id": entry.op_id, "seq": entry.seq})
         for waiter in self._inflight.pop((entry.participant_id, entry.op_id), ()):
-            waiter.push(ack)
+            if not getattr(waiter, "hears_entries", False):
+                waiter.push(ack)
         self._published(entry)
 
     def _waiting(self) -> set[Listener]:

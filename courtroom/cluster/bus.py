@@ -103,12 +103,12 @@ class Bus:
                 pass
 
     async def publish(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
-        """Publish (stream id, message) pairs in one round trip."""
+        """Publish (channel, message) pairs in one round trip."""
+        if len(messages) == 1:
+            channel, message = messages[0]
+            await self._pub.publish(channel, json.dumps(message, ensure_ascii=False))
+            return
         async with self._pub.pipeline(transaction=False) as pipe:
-            for stream_id, message in messages:
-                pipe.publish(stream_channel(stream_id), json.dumps(message, ensure_ascii=False))
+            for channel, message in messages:
+                pipe.publish(channel, json.dumps(message, ensure_ascii=False))
             await pipe.execute()
-
-    async def send(self, node: str, message: dict[str, Any]) -> None:
-        """A message to one node's inbox."""
-        await self._pub.publish(node_channel(node), json.dumps(message, ensure_ascii=False))

@@ -33,7 +33,7 @@ from storage.leases import Lease, Leases
 from transcript.log import LogEntry
 
 from ..stream import Stream
-from .bus import Bus
+from .bus import Bus, node_channel, stream_channel
 from .mirror import Follower
 
 if TYPE_CHECKING:
@@ -53,11 +53,18 @@ def now_ms() -> int:
 
 
 def entry_to_wire(e: LogEntry) -> list[Any]:
-    return list(dataclasses.astuple(e))
+    return [e.stream_id, e.seq, e.participant_id, e.op_id, e.ts_ms, e.op, e.event, e.prev_hash, e.hash]
 
 
 def entry_from_wire(fields: list[Any]) -> LogEntry:
     return LogEntry(*fields)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RemoteActor:
+    """The author of a forwarded op, as the authority knows it: an actor id,
+    which the machine resolves as it does a logged entry's."""
+    participant_id: str
 
 
 class RemoteSender:
@@ -67,10 +74,13 @@ class RemoteSender:
     live = False
     waiting_since = None
     wants_snapshot = False
+    #: The op's node learns of its commit from the published entry, which
+    #: answers it there: only refusals (and repeats) are sent back.
+    hears_entries = True
 
     def __init__(self, node: Node, origin: str, stream_id: str, actor_id: str, op_id: str) -> None:
         self.node, self.origin, self.stream_id, self.op_id = node, origin, stream_id, op_id
-        self.participant = dataclasses.make_dataclass("Actor", ["participant_id"])(actor_id)
+        self.participant = RemoteActor(actor_id)
 
     def push(self, message: str) -> None:
         self.node.send(self.origin, {"t": "answer", "s": self.stream_id, "a": self.participant.participant_id,
@@ -151,16 +161,23 @@ class Node:
         self._outbox.put_nowait(("send", (node, message)))
 
     async def _send_loop(self) -> None:
-        """One sender, so a stream's messages leave in the order they were made."""
+        """One sender, so a stream's messages leave in the order they were
+        made; whatever has queued up meanwhile leaves in one round trip."""
         while True:
-            kind, payload = await self._outbox.get()
-            try:
+            first = await self._outbox.get()
+            waiting = [first]
+            while not self._outbox.empty():
+                waiting.append(self._outbox.get_nowait())
+            messages: list[tuple[str, dict[str, Any]]] = []
+            for kind, payload in waiting:
                 if kind == "publish":
-                    await self.bus.publish(payload)
+                    messages += [(stream_channel(s), m) for s, m in payload]
                 else:
-                    await self.bus.send(*payload)
+                    messages.append((node_channel(payload[0]), payload[1]))
+            try:
+                await self.bus.publish(messages)
             except Exception as err:  # Redis away: mirrors catch up from the log
-                log.warning("cluster message not sent: %s", err)
+                log.warning("cluster messages not sent: %s", err)
 
     # -- mirrors ---------------------------------------------------------------------------
 
@@ -236,8 +253,9 @@ class Node:
         while True:
             await asyncio.sleep(RENEW_EVERY)
             try:
+                # One short transaction on the store thread: commits queue
+                # behind it, so it does nothing else.
                 lost = await self.hub.store_call(self.leases.renew, self.node_id, dict(self.held), now_ms(), TTL_MS)
-                await self.hub.store_call(self.leases.announce, self.node_id, self.url, now_ms())
             except Exception as err:
                 log.warning("leases not renewed: %s", err)
                 continue

@@ -1,7 +1,8 @@
 """SIGKILL the hub while ops are in flight: every acknowledged op survives the
 restart, and resending every op with its op_id duplicates nothing.
 
-``COURTROOM_KILL_TRIALS`` sets the number of trials (default 20)."""
+``COURTROOM_KILL_TRIALS`` sets the number of trials (default 20 on SQLite,
+half as many on PostgreSQL, whose durability is the server's own)."""
 
 from __future__ import annotations
 
@@ -115,10 +116,11 @@ def test_no_acknowledged_op_is_lost_over_kill9_trials(backend: str, tmp_path: Pa
     asyncio.run(setup())
     hub.stop()
     rng = random.Random(20261123)
-    totals = [asyncio.run(trial(hub, hid, inv, n, rng)) for n in range(TRIALS)]
+    trials = TRIALS if backend == "sqlite" else max(1, TRIALS // 2)
+    totals = [asyncio.run(trial(hub, hid, inv, n, rng)) for n in range(trials)]
     acked = sum(a for a, _ in totals)
-    print(f"kill -9: {TRIALS} trials, {acked} acknowledged ops all present, "
+    print(f"kill -9 ({backend}): {trials} trials, {acked} acknowledged ops all present, "
           f"{sum(s for _, s in totals) - acked} unacknowledged ops resent without duplicates")
-    assert acked > TRIALS  # the kills really landed while ops were being acknowledged
+    assert acked > trials  # the kills really landed while ops were being acknowledged
     verified = hub.verify(hid, *database)
     assert verified.returncode == 0, verified.stderr

@@ -10,12 +10,28 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
-from tests.support import free_port
+from tests.support import end_process, free_port
+
+
+def wait_ready(proc: subprocess.Popen[bytes], ready: Callable[[], bool], what: str, log: Path,
+               timeout: float) -> None:
+    """Wait until ``ready()`` (exceptions count as not yet) while the server lives."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if ready():
+                return
+        except Exception:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start: {log.read_text()[-800:]}")
 
 
 class ServerMissing(Exception):
@@ -66,16 +82,12 @@ class PrivatePostgres:
                             "-c", "shared_buffers=64MB"]),
             stdout=self.log, stderr=subprocess.STDOUT)
         import psycopg
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                psycopg.connect(self.url("postgres"), connect_timeout=2).close()
-                return self
-            except psycopg.OperationalError:
-                time.sleep(0.1)
-        raise RuntimeError(f"PostgreSQL did not start: {(self.folder / 'postgres.log').read_text()[-800:]}")
+
+        def ready() -> bool:
+            psycopg.connect(self.url("postgres"), connect_timeout=2).close()
+            return True
+        wait_ready(self.proc, ready, "PostgreSQL", self.folder / "postgres.log", 30)
+        return self
 
     def url(self, database: str) -> str:
         return f"postgresql://courtroom@127.0.0.1:{self.port}/{database}"
@@ -89,12 +101,7 @@ class PrivatePostgres:
         return self.url(name)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(2)  # "fast" shutdown (SIGTERM's "smart" one waits for clients)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        end_process(self.proc, signal.SIGINT, 20)  # "fast" shutdown (SIGTERM's "smart" one waits for clients)
         if hasattr(self, "log"):
             self.log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -118,27 +125,15 @@ class PrivateRedis:
                                       "--appendonly", "no", "--dir", str(self.folder)],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         import redis
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                redis.Redis(port=self.port, socket_connect_timeout=1).ping()
-                return self
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError(f"Redis did not start: {(self.folder / 'redis.log').read_text()[-800:]}")
+        wait_ready(self.proc, lambda: bool(redis.Redis(port=self.port, socket_connect_timeout=1).ping()), "Redis",
+                   self.folder / "redis.log", 15)
+        return self
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        end_process(self.proc)
         if hasattr(self, "log"):
             self.log.close()

@@ -27,6 +27,18 @@ PARTIES = [{"role": "judge", "name": "王法官"}, {"role": "clerk", "name": "�
 UNLIMITED = ["--rate-limit", "0", "--quota", "annotations=0", "--quota", "annotation_bytes=0"]
 
 
+def end_process(proc: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM, wait: float = 10) -> None:
+    """Stop a server the tests started: ``sig``, then SIGKILL if it lingers."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(wait)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -367,11 +379,6 @@ class PrivatePulse:
         return np.frombuffer(data[:usable], dtype="<i2").reshape(-1, channels)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        end_process(self.proc, wait=5)
         if hasattr(self, "log"):
             self.log.close()

@@ -4,7 +4,9 @@ A screen's websocket is served by whatever node it reaches (a mirror), but
 an HTTP request about a hearing or a case (an upload, a download, an op
 over HTTP, scheduling a hearing from a case) is passed on to the node that
 holds the stream's lease, body and answer streamed through, so every
-request sees the authority's state and the authority's files. A request
+request sees the authority's state and the authority's files. A hearing's
+page is redirected there instead: the browser then opens its websocket on
+the authority, where the hearing's media runs. A request
 passed on carries the cluster's secret, and the node it reaches takes the
 client's address from it (rate limits and lockouts count the real client),
 and serves it itself rather than pass it on again.
@@ -30,6 +32,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _STREAM_API = re.compile(r"/api/(?:hearings|cases)/([hc]-[0-9a-f]{16})(?:/.*)?")
+_HEARING_PAGE = re.compile(r"/hearings/(h-[0-9a-f]{16})")
 HEADER = b"x-courtroom-cluster"
 CLIENT = b"x-courtroom-client"
 #: Headers that belong to one connection, not to the request.
@@ -61,10 +64,18 @@ class ToAuthority:
             if address:
                 scope = {**scope, "client": (address, 0)}
             return await self.app(scope, receive, send)
-        match = _STREAM_API.fullmatch(scope["path"])
+        page = _HEARING_PAGE.fullmatch(scope["path"]) if scope["method"] == "GET" else None
+        match = page or _STREAM_API.fullmatch(scope["path"])
         url = await self.hub.node.authority_url(match.group(1)) if match else None
         if url is None:
             return await self.app(scope, receive, send)
+        if page is not None:
+            query = scope.get("query_string", b"")
+            location = (url + scope["path"] + ("?" + query.decode("latin-1") if query else "")).encode("latin-1")
+            await send({"type": "http.response.start", "status": 307,
+                        "headers": [(b"location", location), (b"cache-control", b"no-store")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
         await self._pass_on(url, scope, receive, send)
 
     async def _pass_on(self, base: str, scope: Scope, receive: Receive, send: Send) -> None:

@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.media_forwarding import cpu_seconds
-from tests.bench.transcript_sync import SEGMENT_TEXT, Screen, annotation, percentile
+from tests.bench.transcript_sync import SEGMENT_TEXT, Screen, annotate_at_rate, annotation, percentile
 from tests.servers import PrivatePostgres, PrivateRedis
 from tests.support import UNLIMITED, HubProcess
-
 
 WRITERS = ["plaintiff", "defendant", "agent", "agent", "witness"]
 
@@ -52,15 +51,6 @@ async def seed(url: str) -> Screen:
     while len(clerk.acks) < 20:
         await asyncio.sleep(0.01)
     return clerk
-
-
-async def at_rate(screen: Screen, name: str, rate: float, seconds: float, rng: random.Random) -> None:
-    start = time.perf_counter()
-    for n in range(int(rate * seconds)):
-        delay = start + n / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        await screen.send_op(f"{name}-{n}", annotation(rng))
 
 
 async def saturate(screens: list[Screen], seconds: float, rng: random.Random, window: int = 32) -> float:
@@ -119,7 +109,7 @@ async def cluster_phase(nodes: list[HubProcess], args: argparse.Namespace) -> di
     cpu0 = {k: sum(cpu_seconds(pid) for pid in v) for k, v in pids.items()}
     busy0 = machine_busy()
     t0 = time.perf_counter()
-    await asyncio.gather(*(at_rate(w, f"w{i}", args.rate, args.seconds, rng) for i, w in enumerate(writers)))
+    await asyncio.gather(*(annotate_at_rate(w, f"w{i}", args.rate, args.seconds, rng) for i, w in enumerate(writers)))
     cpu = {k: (sum(cpu_seconds(pid) for pid in v) - cpu0[k]) / (time.perf_counter() - t0) for k, v in pids.items()}
     busy1 = machine_busy()
     cpu["machine"] = (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * (os.cpu_count() or 1)
@@ -169,7 +159,7 @@ async def single_phase(hub: HubProcess, rng: random.Random, seconds: float) -> d
     clerk = await seed(hub.ws_url(hid, tokens[1]))
     writers = [await Screen.open(hub.ws_url(hid, t)) for t in tokens[2:7]]
     watchers = [await Screen.open(hub.ws_url(hid, t)) for t in tokens[7:]]
-    await asyncio.gather(*(at_rate(w, f"w{i}", 40, seconds, rng) for i, w in enumerate(writers)))
+    await asyncio.gather(*(annotate_at_rate(w, f"w{i}", 40, seconds, rng) for i, w in enumerate(writers)))
     await asyncio.sleep(1)
     lat = [x for w in writers for x in latencies(w, watchers, 22)]
     for s in watchers + [clerk]:

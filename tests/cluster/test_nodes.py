@@ -74,3 +74,15 @@ def test_http_about_a_stream_is_served_by_its_authority(nodes: Callable[[int], l
     assert scheduled.status_code == 201, scheduled.text
     listed = httpx.get(f"{a.url}/api/cases/{cid}", headers=STAFF).json()["hearings"]
     assert [x["hearing_id"] for x in listed] == [scheduled.json()["hearing_id"]]
+
+
+def test_a_hearing_page_is_sent_to_the_node_that_runs_its_media(nodes: Callable[[int], list[HubProcess]]) -> None:
+    import httpx
+
+    a, b = nodes(2)
+    h = a.create_hearing()
+    hid, judge = h["hearing_id"], invites_by_role(h)["judge"]
+    page = httpx.get(f"{b.url}/hearings/{hid}", params={"token": judge["token"]})
+    assert page.status_code == 307
+    assert page.headers["location"] == f"{a.url}/hearings/{hid}?token={judge['token']}"
+    assert "庭审笔录" in httpx.get(page.headers["location"]).text

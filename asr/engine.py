@@ -28,6 +28,8 @@ class Recognizer(Protocol):
     def result(self) -> list[Word]: ...
     def flush(self) -> list[Word]:
         """End of stream: whatever the last utterance holds."""
+    # A recognizer may also have ``close()`` (a remote one's session), called
+    # once its stream has ended.
 
 
 class Engine(Protocol):

@@ -178,6 +178,10 @@ class SpeakerStream:
             self.error = err
             with self._room:
                 self._room.notify_all()
+        finally:
+            close = getattr(self._recognizer, "close", None)  # a remote recognizer's session
+            if close is not None:
+                close()
 
     def _take(self) -> list[_Chunk | None]:
         """The next chunk and every one already waiting behind it."""

@@ -151,6 +151,14 @@ def _media_config(args: argparse.Namespace) -> object:
         raise CommandError("--turn needs --turn-user and --turn-password")
     config = MediaConfig(rtc_configuration(args.stun, args.turn, args.turn_user, args.turn_password),
                          recordings=args.data / "recordings", early_endpoints=args.endpoints == "early")
+    if args.asr:
+        from .remoteasr import RemoteEngine
+        try:
+            config.engine = RemoteEngine(args.asr)
+        except ModelError as err:
+            raise CommandError(str(err)) from None
+        print(f"speech recognition: on workers {', '.join(args.asr)}", flush=True)
+        return config
     try:
         config.engine = VoskEngine(find_model(args.model))
         print(f"speech recognition: vosk model {config.engine.model_dir}", flush=True)
@@ -298,6 +306,27 @@ def migrate(args: argparse.Namespace) -> int:
     print("copied " + ", ".join(f"{n} {table}" for table, n in report.rows.items() if n))
     print(f"verified {streams} hearings and cases ({entries} entries): every chain replays to its signed "
           "head. Serve with --database and the same URL (the data directory still holds evidence and recordings).")
+    return 0
+
+
+def asr_worker(args: argparse.Namespace) -> int:
+    """A recognition worker speaking vosk-server's protocol (for ``serve --asr``)."""
+    from asr.engine import ModelError, VoskEngine
+    from asr.models import find_model
+
+    from .asrworker import Worker
+
+    try:
+        engine = VoskEngine(find_model(args.model))
+    except ModelError as err:
+        raise CommandError(str(err)) from None
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        asyncio.run(Worker(engine).run(args.host, args.port))
+    except KeyboardInterrupt:
+        pass
+    except OSError as err:
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {err.strerror}") from None
     return 0
 
 
@@ -506,6 +535,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     s.add_argument("--model", type=Path, help="vosk model folder for live recognition (default: "
                    "$COURTROOM_VOSK_MODEL, then ~/.cache/courtroom/models; without one the hub runs without it)")
+    s.add_argument("--asr", action="append", default=[], metavar="URL",
+                   help="recognize on vosk-server workers instead of in the hub: ws://HOST:2700 (repeat for a "
+                   "pool; `courtroom asr-worker` is one); streams move to another worker if one fails")
     s.add_argument("--network", action="append", default=[], metavar="NAME=ADDRESS",
                    help="a network the media hub is reachable on and its address there, e.g. "
                    "internet=203.0.113.5, court=10.1.2.3 (repeat; default: every interface)")
@@ -584,6 +616,14 @@ def parser() -> argparse.ArgumentParser:
                     help="the court's key that signed the heads; repeat for keys used before "
                     "(default: the hub's signing key on this machine)")
     mg.set_defaults(run=migrate)
+
+    w = sub.add_parser("asr-worker", help="run a speech recognition worker for hubs on other machines "
+                       "(vosk-server's websocket protocol; hubs use it with serve --asr ws://HOST:PORT)")
+    w.add_argument("--host", default="127.0.0.1")
+    w.add_argument("--port", type=int, default=2700)
+    w.add_argument("--model", type=Path, help="vosk model folder (default: $COURTROOM_VOSK_MODEL, "
+                   "then ~/.cache/courtroom/models)")
+    w.set_defaults(run=asr_worker)
 
     k = sub.add_parser("keys", help="the hub's signing key")
     ksub = k.add_subparsers(dest="action", required=True)

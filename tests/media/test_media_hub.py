@@ -543,3 +543,30 @@ def test_speech_cut_by_the_lock_is_shown_not_dropped_and_its_grey_line_cleared(
         assert not segments_of(judge)
         await hang_up((judge, jt), (party, pt))
     run(main())
+
+
+def test_speech_is_recognized_on_a_worker_when_the_hub_has_none(tmp_path: Path) -> None:
+    """``serve --asr``: the hub loads no model; a recognition worker (vosk-server's protocol) does the work."""
+    from tests.asr.test_remote import WorkerProcess
+    from tests.support import media_address
+
+    worker = WorkerProcess(tmp_path)
+    hub = HubProcess(tmp_path / "data", args=["--asr", worker.url, "--network", f"test={media_address()}"]).start()
+    wav = speech_wav(tmp_path, "现在 开庭 。 原告 陈述 诉讼 请求")
+
+    async def main() -> None:
+        h = hub.create_hearing(PEOPLE)
+        judge, jt = await joined(hub, h, "judge")
+        party, pt = await joined(hub, h, "plaintiff", audio=MediaPlayer(wav).audio)
+        await judge.wait_for(lambda: len(segments_of(judge)) >= 2, timeout=20)
+        assert [s["text"] for s in segments_of(judge)] == ["现在开庭。", "原告陈述诉讼请求。"]
+        for c in (pt, jt):
+            await c.close()
+        await party.close()
+        await judge.close()
+    try:
+        run(main())
+        assert "on workers ws://127.0.0.1" in (tmp_path / f"hub-{hub.port}.log").read_text()
+    finally:
+        hub.stop()
+        worker.stop()

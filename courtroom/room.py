@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 #: Presence is sent to the screens at most this often (seconds).
 PRESENCE_EVERY = 0.25
+#: In a cluster, how long another node's word on who is connected there
+#: holds (it repeats it every 2 s while it mirrors the hearing).
+ELSEWHERE_FOR = 6.0
 #: Close code for a client whose invite token was revoked or replaced
 #: (the same as for a token that never was valid).
 CLOSE_REVOKED = Close.REVOKED
@@ -59,6 +62,9 @@ class Room(Stream):
         #: The last snapshot message built, and the seq it shows.
         self._snapshot: tuple[int, str] | None = None
         self._presence: dict[str, Any] = {}
+        #: In a cluster, on the authority: who is connected on each other
+        #: node (participant ids, devices' names) and when it last said so.
+        self._elsewhere: dict[str, tuple[set[str], dict[str, str], float]] = {}
         #: Devices that joined, by id → name (kept for their last_seen).
         self._device_names: dict[str, str] = {}
         #: Photos and prints asked of the courtroom's devices, not yet done.
@@ -152,6 +158,11 @@ class Room(Stream):
         else:
             listener.push_replay(self, since, self.committed_seq)
         listener.live = True
+        if self.upstream is not None:
+            # A mirror shows the presence its authority last published.
+            if self._presence:
+                listener.push(encode(self._presence))
+            return
         listener.push(encode(self._presence_message()))
 
     def snapshot(self) -> tuple[int, str] | None:
@@ -190,9 +201,36 @@ class Room(Stream):
 
     # -- presence -------------------------------------------------------------
 
+    def here(self) -> tuple[set[str], dict[str, str]]:
+        """Who is connected to this node: participant and device ids, and
+        the devices' names."""
+        ids = {listener.participant.participant_id for listener in self.listeners}
+        return ids, {d: n for d, n in self._device_names.items() if d in ids}
+
+    def _connected(self) -> set[str]:
+        now = time.monotonic()
+        connected = {listener.participant.participant_id for listener in self.listeners}
+        for node, (ids, _, at) in list(self._elsewhere.items()):
+            if now - at > ELSEWHERE_FOR:
+                del self._elsewhere[node]  # that node stopped saying: gone
+            else:
+                connected |= ids
+        return connected
+
+    def elsewhere(self, node: str, ids: set[str], devices: dict[str, str]) -> None:
+        """Who is connected on another node of the cluster (it says so when
+        that changes, and every few seconds while it mirrors the hearing)."""
+        before = self._connected()
+        self._elsewhere[node] = (ids, devices, time.monotonic())
+        self._device_names.update(devices)
+        now_ms = int(time.time() * 1000)
+        for gone in before - self._connected():
+            self._last_seen[gone] = now_ms
+        self.presence_changed()
+
     def presence(self) -> dict[str, dict[str, Any]]:
         """Who is connected now, and their media: ephemeral, never logged."""
-        connected = {listener.participant.participant_id for listener in self.listeners}
+        connected = self._connected()
         media = self.media.presence() if self.media is not None else {}
         assert self.state.hearing is not None
         return {pid: {"connected": pid in connected, **media.get(pid, {"media": "none"}),
@@ -203,7 +241,7 @@ class Room(Stream):
         """The courtroom's equipment that has joined this hearing: its name,
         whether it is connected (and its media), and when it was last seen."""
         out: dict[str, dict[str, Any]] = {}
-        connected = {listener.participant.participant_id for listener in self.listeners}
+        connected = self._connected()
         media = self.media.peers if self.media is not None else {}
         for device_id, name in self._device_names.items():
             entry: dict[str, Any] = {"name": name, "connected": device_id in connected}
@@ -250,10 +288,14 @@ class Room(Stream):
         self._presence_due = None
         if self.broken:
             return
+        if self.upstream is not None:
+            if self.hub.node is not None:  # a mirror tells its authority
+                self.hub.node.tell_here(self)
+            return
         now = self._presence_message()
         if now != self._presence:
             self._presence = now
-            self._broadcast(encode(now))
+            self._pass(now)
 
     def partial(self, participant_id: str, text: str) -> None:
         """Interim speech text: relayed to every synced screen, never stored.
@@ -265,12 +307,16 @@ class Room(Stream):
         """A message that is not logged, to the screens here and on every
         node that mirrors the hearing."""
         self._broadcast(encode(message))
+        if self.upstream is not None:
+            return
         if self.hub.node is not None:
             self.hub.node.passing(self.stream_id, message)
 
-    def passing(self, message: str) -> None:
+    def passing(self, message: dict[str, Any]) -> None:
         """A passing message from the hearing's authority on another node."""
-        self._broadcast(message)
+        if message.get("type") == "presence":
+            self._presence = message
+        self._broadcast(encode(message))
 
     def idle(self) -> bool:
         return super().idle() and (self.media is None or not self.media.peers)

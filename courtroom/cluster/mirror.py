@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from transcript.log import ChainError, LogEntry
 
-from ..stream import Stream, encode
+from ..stream import Stream
 
 if TYPE_CHECKING:
     from .node import Node
@@ -57,7 +57,7 @@ class Follower:
         elif message.get("t") == "pass" and self.stream is not None:
             passing = getattr(self.stream, "passing", None)
             if passing is not None:
-                passing(encode(message["m"]))
+                passing(message["m"])
 
     def sent(self, actor_id: str, op_id: str) -> None:
         self._sent[(actor_id, op_id)] = time.monotonic()

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 TTL_MS = 2000
 RENEW_EVERY = 0.5
 WATCH_EVERY = 0.5
+#: Every this many watches (2 s), mirrors say again who is connected to them.
+HERE_EVERY = 4
 
 
 def now_ms() -> int:
@@ -200,6 +202,14 @@ class Node:
         self.send(follower.authority, {"t": "op", "s": stream.stream_id, "a": actor_id, "id": op_id, "op": op,
                                        "from": self.node_id})
 
+    def tell_here(self, stream: Any) -> None:
+        """Tell a mirrored hearing's authority who is connected here."""
+        follower = self.followers.get(stream.stream_id)
+        if follower is not None:
+            ids, devices = stream.here()
+            self.send(follower.authority, {"t": "here", "s": stream.stream_id, "from": self.node_id,
+                                           "ids": sorted(ids), "devices": devices})
+
     def dropped(self, stream_id: str) -> None:
         """The hub let a stream go: its lease, or its mirror."""
         epoch = self.held.pop(stream_id, None)
@@ -239,6 +249,10 @@ class Node:
                 return
             sender = RemoteSender(self, message["from"], stream_id, message["a"], message["id"])
             stream.submit_logged(sender, message["a"], message["id"], message["op"])
+        elif kind == "here" and stream is not None and stream.upstream is None and stream_id in self.held:
+            elsewhere = getattr(stream, "elsewhere", None)
+            if elsewhere is not None:
+                elsewhere(message["from"], set(message["ids"]), message["devices"])
         elif kind == "answer" and stream is not None and stream.upstream is not None:
             stream.answer_forwarded(message["a"], message["id"], message["m"])
         elif kind == "moved" and stream is not None and stream.upstream is not None:
@@ -265,8 +279,12 @@ class Node:
                     self.hub.evict(stream_id)
 
     async def _watch_loop(self) -> None:
+        ticks = 0
         while True:
             await asyncio.sleep(WATCH_EVERY)
+            ticks += 1
+            if ticks % HERE_EVERY == 0:
+                self._say_here()
             if not self.followers:
                 continue
             try:
@@ -285,6 +303,17 @@ class Node:
                     follower.authority = lease.node
                 else:
                     follower.check_overdue()
+
+    def _say_here(self) -> None:
+        """Who is connected where, again: mirrors repeat it to authorities,
+        and authorities let go of what a silent node last said."""
+        for stream_id, follower in self.followers.items():
+            if follower.stream is not None and hasattr(follower.stream, "here"):
+                self.tell_here(follower.stream)
+        for stream_id in self.held:
+            stream = self.hub.loaded_stream(stream_id)
+            if stream is not None and getattr(stream, "_elsewhere", None):
+                stream.presence_changed()  # type: ignore[attr-defined]
 
     def _after_reconnect(self) -> None:
         for follower in self.followers.values():

@@ -86,3 +86,27 @@ def test_a_hearing_page_is_sent_to_the_node_that_runs_its_media(nodes: Callable[
     assert page.status_code == 307
     assert page.headers["location"] == f"{a.url}/hearings/{hid}?token={judge['token']}"
     assert "庭审笔录" in httpx.get(page.headers["location"]).text
+
+
+def test_presence_shows_who_is_connected_on_every_node(nodes: Callable[[int], list[HubProcess]]) -> None:
+    a, b = nodes(2)
+    h = a.create_hearing()
+    hid, inv = h["hearing_id"], invites_by_role(h)
+    judge_id, clerk_id = inv["judge"]["participant_id"], inv["clerk"]["participant_id"]
+
+    def connected(screen: Client) -> set[str]:
+        last = screen.of_type("presence")[-1]["participants"] if screen.of_type("presence") else {}
+        return {pid for pid, p in last.items() if p["connected"]}
+
+    async def main() -> None:
+        clerk = await Client.connect(a.ws_url(hid, inv["clerk"]["token"]))   # on the authority
+        judge = await Client.connect(b.ws_url(hid, inv["judge"]["token"]))   # on a mirror
+        for screen in (clerk, judge):
+            await screen.wait_for(lambda s=screen: connected(s) == {judge_id, clerk_id})
+        await judge.close()
+        await clerk.wait_for(lambda: connected(clerk) == {clerk_id})
+        last = clerk.of_type("presence")[-1]["participants"][judge_id]
+        assert "last_seen" in last
+        await clerk.close()
+
+    asyncio.run(main())

@@ -24,7 +24,9 @@ import json
 import logging
 import random
 import secrets
+import urllib.error
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -60,6 +62,29 @@ def websocket_url(url: str) -> str:
     query = urllib.parse.urlencode([(k, v) for k, v in urllib.parse.parse_qsl(parts.query)
                                     if k == "token"])
     return urllib.parse.urlunsplit(("wss" if parts.scheme == "https" else "ws", parts.netloc, path, query, ""))
+
+
+def media_link(url: str) -> str:
+    """The join link to use now. In a cluster the hearing's page answers
+    307 with the same page on the node that runs the hearing's media; a
+    terminal goes there, as a browser does. Any other answer (or none):
+    the link as it is."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.path.startswith("/hearings/"):
+        return url
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+    try:
+        urllib.request.build_opener(Stay).open(urllib.request.Request(url), timeout=5).close()
+    except urllib.error.HTTPError as err:
+        location = err.headers.get("location")
+        if err.code in (301, 302, 303, 307, 308) and location:
+            return urllib.parse.urljoin(url, location)
+    except (OSError, ValueError):
+        pass
+    return url
 
 
 @dataclass(slots=True)
@@ -113,8 +138,12 @@ class HearingClient:
     _prefix: str = field(default_factory=lambda: secrets.token_hex(4))
     _task: asyncio.Task[None] | None = None
     _stopping: bool = False
+    #: The join link as given (a page link is asked again at every
+    #: connection where the hearing's media runs now).
+    link: str = ""
 
     def __post_init__(self) -> None:
+        self.link = self.url
         self.url = websocket_url(self.url)
 
     @property
@@ -177,6 +206,8 @@ class HearingClient:
         return f"{parts.netloc}{parts.path}"
 
     async def _connection(self) -> None:
+        if self.link.startswith(("http://", "https://")):
+            self.url = websocket_url(await asyncio.to_thread(media_link, self.link))
         async with websockets.connect(self.url, max_size=HARD_MESSAGE_LIMIT * 4, compression=None,
                                       open_timeout=10, ping_interval=20, ping_timeout=20) as ws:
             self._ws = ws

@@ -110,3 +110,19 @@ def test_presence_shows_who_is_connected_on_every_node(nodes: Callable[[int], li
         await clerk.close()
 
     asyncio.run(main())
+
+
+def test_a_terminal_goes_to_the_node_that_runs_the_hearings_media(nodes: Callable[[int], list[HubProcess]]) -> None:
+    from devices.client import HearingClient
+
+    a, b = nodes(2)
+    h = a.create_hearing()
+    link = next(i for i in h["invites"] if i["role"] == "defendant")["join_url"].replace(a.url, b.url)
+
+    async def main() -> None:
+        client = HearingClient(link)
+        await client.start()
+        assert client.url.startswith(f"ws://127.0.0.1:{a.port}/ws/hearings/")
+        await client.close()
+
+    asyncio.run(main())

@@ -126,3 +126,36 @@ def test_a_terminal_goes_to_the_node_that_runs_the_hearings_media(nodes: Callabl
         await client.close()
 
     asyncio.run(main())
+
+
+def test_a_case_space_is_served_from_any_node(nodes: Callable[[int], list[HubProcess]]) -> None:
+    import json
+
+    import httpx
+
+    from tests.test_case_api import STAFF, enter, file_case, op
+    from tests.test_case_socket import connect, session_of, until
+
+    a, b = nodes(2)
+    case = file_case(a)
+    cid = case["case_id"]
+    zhang = enter(b, case, 0)  # the entry (an identity check) reaches the case's authority through b
+
+    async def main() -> None:
+        ws = await connect(b, cid, session_of(zhang, cid))  # a mirror of the case on b
+        assert json.loads(await ws.recv())["type"] == "welcome"
+        await ws.send(json.dumps({"type": "sync", "since": 0}))
+        await until(ws, "synced")
+        staff = httpx.Client(base_url=a.url, headers=STAFF)
+        assert op(zhang, cid, {"kind": "message.post", "text": "请问何时开庭？"}).status_code == 200  # over HTTP
+        _, event = await until(ws, "event")
+        assert event["event"]["kind"] == "message.posted"
+        await ws.send(json.dumps({"type": "op", "op_id": "m1", "op": {"kind": "message.post", "text": "收到。"}}))
+        _, ack = await until(ws, "ack")
+        assert ack["op_id"] == "m1"
+        await ws.close()
+        texts = [m["text"] for m in zhang.get(f"/api/cases/{cid}").json()["messages"]]
+        assert texts == ["请问何时开庭？", "收到。"]
+        assert staff.get(f"/api/cases/{cid}").status_code == 200
+
+    asyncio.run(main())

@@ -61,8 +61,11 @@ class PrivatePostgres:
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def _as_owner(self, args: list[str]) -> list[str]:
-        return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+    @staticmethod
+    def _owner() -> dict[str, str]:
+        """Popen's arguments that run a program as ``postgres`` when we are
+        root (the program itself, not a wrapper: signals must reach it)."""
+        return {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
 
     def start(self) -> PrivatePostgres:
         bindir = _postgres_bin()
@@ -70,17 +73,16 @@ class PrivatePostgres:
         if os.geteuid() == 0:
             user = pwd.getpwnam("postgres")
             os.chown(self.folder, user.pw_uid, user.pw_gid)
-        done = subprocess.run(self._as_owner([str(bindir / "initdb"), "-D", str(data), "-A", "trust",
-                                              "-U", "courtroom", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
-                              capture_output=True, text=True)
+        done = subprocess.run([str(bindir / "initdb"), "-D", str(data), "-A", "trust",
+                               "-U", "courtroom", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+                              capture_output=True, text=True, cwd=self.folder, **self._owner())
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr[-800:]}")
         self.log = open(self.folder / "postgres.log", "ab")
         self.proc = subprocess.Popen(
-            self._as_owner([str(bindir / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.folder),
-                            "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
-                            "-c", "shared_buffers=64MB"]),
-            stdout=self.log, stderr=subprocess.STDOUT)
+            [str(bindir / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.folder),
+             "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "shared_buffers=64MB"],
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=self.folder, **self._owner())
         import psycopg
 
         def ready() -> bool:

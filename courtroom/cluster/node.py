@@ -27,8 +27,10 @@ import secrets
 import socket
 import time
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
+from storage import open_database
 from storage.leases import Lease, Leases
 from transcript.log import LogEntry
 
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from ..hub import Hub
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: How long a lease lasts unless renewed (ms), and how often it is renewed
 #: and mirrored leases are looked at (s).
@@ -112,7 +115,12 @@ class Node:
 
     async def start(self) -> None:
         self.leases: Leases = await self.hub.store_call(Leases, self.hub.store.db)
-        await self.hub.store_call(self.leases.announce, self.node_id, self.url, now_ms())
+        # Upkeep (renewing, looking up holders) has a connection and thread
+        # of its own: the hub's commits never wait behind it.
+        self._upkeep_thread = ThreadPoolExecutor(1, thread_name_prefix="leases")
+        self.upkeep: Leases = await self._upkeep(
+            lambda: Leases(open_database(self.hub.database, self.hub.data_dir)))
+        await self._upkeep(self.upkeep.announce, self.node_id, self.url, now_ms())
         await self.bus.start(self._inbox)
         self.bus.on_reconnect = self._after_reconnect
         self._tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._renew_loop()),
@@ -126,8 +134,13 @@ class Node:
             task.cancel()
         held, self.held = self.held, {}
         for stream_id, epoch in held.items():
-            await self.hub.store_call(self.leases.release, stream_id, self.node_id, epoch)
+            await self._upkeep(self.upkeep.release, stream_id, self.node_id, epoch)
+        await self._upkeep(self.upkeep.db.close)
+        self._upkeep_thread.shutdown()
         await self.bus.close()
+
+    async def _upkeep(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._upkeep_thread, fn, *args)
 
     # -- leases (on the store thread) ------------------------------------------------
 
@@ -214,7 +227,7 @@ class Node:
         """The hub let a stream go: its lease, or its mirror."""
         epoch = self.held.pop(stream_id, None)
         if epoch is not None:
-            asyncio.ensure_future(self.hub.store_call(self.leases.release, stream_id, self.node_id, epoch))
+            asyncio.ensure_future(self._upkeep(self.upkeep.release, stream_id, self.node_id, epoch))
         if self.followers.pop(stream_id, None) is not None:
             asyncio.ensure_future(self.bus.unfollow(stream_id))
 
@@ -227,13 +240,13 @@ class Node:
         if follower is not None:
             node = follower.authority
         else:
-            lease = await self.hub.store_call(self.leases.holder, stream_id)
+            lease = await self._upkeep(self.upkeep.holder, stream_id)
             if lease is None or lease.expires_ms < now_ms() or lease.node == self.node_id:
                 return None
             node = lease.node
         url = self._urls.get(node)
         if url is None:
-            url = await self.hub.store_call(self.leases.url_of, node)
+            url = await self._upkeep(self.upkeep.url_of, node)
             if url is not None:
                 self._urls[node] = url
         return url
@@ -267,9 +280,7 @@ class Node:
         while True:
             await asyncio.sleep(RENEW_EVERY)
             try:
-                # One short transaction on the store thread: commits queue
-                # behind it, so it does nothing else.
-                lost = await self.hub.store_call(self.leases.renew, self.node_id, dict(self.held), now_ms(), TTL_MS)
+                lost = await self._upkeep(self.upkeep.renew, self.node_id, dict(self.held), now_ms(), TTL_MS)
             except Exception as err:
                 log.warning("leases not renewed: %s", err)
                 continue
@@ -288,7 +299,7 @@ class Node:
             if not self.followers:
                 continue
             try:
-                holders = await self.hub.store_call(self.leases.holders, list(self.followers))
+                holders = await self._upkeep(self.upkeep.holders, list(self.followers))
             except Exception as err:
                 log.warning("mirrored leases not read: %s", err)
                 continue

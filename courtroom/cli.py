@@ -103,6 +103,11 @@ def serve(args: argparse.Namespace) -> int:
             raise CommandError("--redis must be a redis:// URL (e.g. redis://10.1.2.3:6379/0)")
         host = socket.gethostname() if args.host in ("0.0.0.0", "::") else args.host
         cluster = (args.redis, args.node_url or f"http://{host}:{args.port}")
+        import redis
+        try:
+            redis.Redis.from_url(args.redis, socket_connect_timeout=5).ping()
+        except (redis.RedisError, ValueError) as err:
+            raise CommandError(f"cannot reach Redis at {args.redis.split('@')[-1]}: {err}") from None
         print(f"cluster node: events through Redis {args.redis.split('@')[-1]}, reached at {cluster[1]}", flush=True)
     app = create_app(Hub(data, media, quotas, rate, signer, args.database, cluster=cluster), admin_hash, args.public_url, emblem)
     limits = ConnectionLimits.for_this_process(args.max_connections, args.head_timeout)

@@ -122,6 +122,14 @@ class Hub:
         """Run ``fn`` on the store thread (all database work runs there)."""
         return await self._run(fn, *args)
 
+    def adopt(self, stream: Stream) -> None:
+        """A mirror has become its stream's authority here: a hearing gets
+        its media room."""
+        if isinstance(stream, Room):
+            if self.media is not None and stream.media is None:
+                stream.media = MediaRoom(stream, self.media)
+            stream.presence_changed()
+
     def loaded_stream(self, stream_id: str) -> Stream | None:
         """The stream if it is in memory now (never loads it)."""
         return self._rooms.get(stream_id)
@@ -243,9 +251,9 @@ class Hub:
     async def sign_in_case(self, case_id: str, party_id: str) -> str:
         return await self._run(self.case_links.sign_in, case_id, party_id)
 
-    def _room(self, hearing_id: str, state: TranscriptState, entries: list[LogEntry]) -> Room:
+    def _room(self, hearing_id: str, state: TranscriptState, entries: list[LogEntry], media: bool = True) -> Room:
         room = Room(self, hearing_id, state, entries)
-        if self.media is not None:
+        if self.media is not None and media:
             room.media = MediaRoom(room, self.media)
         return room
 
@@ -294,18 +302,18 @@ class Hub:
         if not entries:
             return None
         try:
-            stream = self._verified(stream_id, machine, entries, head)
+            # A mirror has no media: the hearing's media runs where its authority is.
+            stream = self._verified(stream_id, machine, entries, head, media=follower is None)
         except HearingUnavailable:
             if self.node is not None:
                 self.node.dropped(stream_id)
             raise
         if follower is not None:
-            if isinstance(stream, Room):
-                stream.media = None  # the hearing's media runs where its authority is
             follower.attach(stream)
         return stream
 
-    def _verified(self, stream_id: str, machine: Any, entries: list[LogEntry], head: SignedHead | None) -> Stream:
+    def _verified(self, stream_id: str, machine: Any, entries: list[LogEntry], head: SignedHead | None,
+                  media: bool = True) -> Stream:
         try:
             state, last_hash, last_seq = replay(entries, stream_id, machine)
         except ChainError as err:
@@ -318,7 +326,7 @@ class Hub:
                 raise HearingUnavailable(f"log failed verification: {problem}")
         if isinstance(state, CaseState):
             return CaseSpace(self, stream_id, state, entries)
-        return self._room(stream_id, state, entries)
+        return self._room(stream_id, state, entries, media)
 
     async def heads(self) -> list[SignedHead]:
         """Every hearing's signed head as committed (the court's anchors)."""
@@ -409,7 +417,7 @@ class Hub:
 
     async def _evict_loop(self) -> None:
         while True:
-            await asyncio.sleep(min(60.0, self.evict_after / 2))
+            await asyncio.sleep(max(1.0, min(60.0, self.evict_after / 2)))
             self.evict_idle()
 
     def evict_idle(self) -> list[str]:

@@ -217,6 +217,11 @@ class Room(Stream):
                 connected |= ids
         return connected
 
+    def hears_elsewhere(self) -> bool:
+        """Whether another node has said who is connected there (so its
+        word must be looked at again as it ages)."""
+        return bool(self._elsewhere)
+
     def elsewhere(self, node: str, ids: set[str], devices: dict[str, str]) -> None:
         """Who is connected on another node of the cluster (it says so when
         that changes, and every few seconds while it mirrors the hearing)."""

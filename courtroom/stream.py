@@ -215,6 +215,12 @@ class Stream:
         for waiter in self._inflight.pop((actor_id, op_id), ()):
             waiter.push(message)
 
+    def take_inflight(self) -> dict[tuple[str, str], list[Listener]]:
+        """Every op on its way and who waits for it, handed over (a mirror
+        becoming the authority submits its forwarded ops again)."""
+        inflight, self._inflight = self._inflight, {}
+        return inflight
+
     def abandon_forwarded(self, actor_id: str, op_id: str) -> None:
         """A forwarded op's authority is gone: its senders reconnect and resend."""
         for waiter in self._inflight.pop((actor_id, op_id), ()):

@@ -136,3 +136,15 @@ def test_serve_refuses_an_emblem_it_cannot_show(tmp_path: Path) -> None:
             (tmp_path / name).write_bytes(b"GIF89a")
         r = courtroom("serve", "--data", str(tmp_path / "data"), "--port", "0", "--emblem", str(tmp_path / name))
         assert r.returncode == 2 and problem in r.stderr, r.stderr
+
+
+def test_serve_names_a_database_or_redis_it_cannot_use(tmp_path: Path) -> None:
+    from tests.support import free_port
+    for option, problem in ((["--database", "mysql://court/db"], "give a postgresql:// URL"),
+                            (["--database", f"postgresql://court:s3cret@127.0.0.1:{free_port()}/db"],
+                             "cannot connect to PostgreSQL"),
+                            (["--redis", f"redis://127.0.0.1:{free_port()}/0"], "cannot reach Redis"),
+                            (["--redis", "http://nope"], "must be a redis:// URL")):
+        r = courtroom("serve", "--data", str(tmp_path / "data"), "--port", "0", *option)
+        assert r.returncode == 2 and problem in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert "s3cret" not in r.stderr

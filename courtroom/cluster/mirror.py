@@ -29,6 +29,15 @@ log = logging.getLogger(__name__)
 OVERDUE = 1.0
 
 
+def entry_to_wire(e: LogEntry) -> list[Any]:
+    """A committed entry as the authority publishes it."""
+    return [e.stream_id, e.seq, e.participant_id, e.op_id, e.ts_ms, e.op, e.event, e.prev_hash, e.hash]
+
+
+def entry_from_wire(fields: list[Any]) -> LogEntry:
+    return LogEntry(*fields)
+
+
 class Follower:
     def __init__(self, node: Node, stream_id: str, authority: str) -> None:
         self.node = node
@@ -38,7 +47,9 @@ class Follower:
         self.stream: Stream | None = None
         self._early: dict[int, LogEntry] = {}
         self._reading = False
-        self._sent: dict[tuple[str, str], float] = {}
+        #: Ops forwarded and not yet answered: when, and the op itself (sent
+        #: again here if this node takes the stream over).
+        self._sent: dict[tuple[str, str], tuple[float, Any]] = {}
 
     def attach(self, stream: Stream) -> None:
         """The stream as loaded from the log (after subscribing)."""
@@ -48,7 +59,6 @@ class Follower:
 
     def on_message(self, message: dict[str, Any]) -> None:
         if message.get("t") == "entries":
-            from .node import entry_from_wire
             for fields in message["e"]:
                 entry = entry_from_wire(fields)
                 self._early[entry.seq] = entry
@@ -59,20 +69,24 @@ class Follower:
             if passing is not None:
                 passing(message["m"])
 
-    def sent(self, actor_id: str, op_id: str) -> None:
-        self._sent[(actor_id, op_id)] = time.monotonic()
+    def sent(self, actor_id: str, op_id: str, op: Any) -> None:
+        self._sent[(actor_id, op_id)] = (time.monotonic(), op)
 
     def check_overdue(self) -> None:
         now = time.monotonic()
         stream = self.stream
         if stream is None:
             return
-        for key, at in list(self._sent.items()):
+        for key, (at, _) in list(self._sent.items()):
             if not stream.awaits(*key):
                 del self._sent[key]
             elif now - at > OVERDUE:
                 self.catch_up()
                 return
+
+    def forwarded(self) -> dict[tuple[str, str], Any]:
+        """The ops forwarded and not yet answered, by (actor, op id)."""
+        return {key: op for key, (_, op) in self._sent.items()}
 
     def _apply_ready(self) -> None:
         stream = self.stream

@@ -30,13 +30,15 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
+from protocol.limits import Close
 from storage import open_database
 from storage.leases import Lease, Leases
 from transcript.log import LogEntry
 
+from ..room import Room
 from ..stream import Stream
 from .bus import Bus, node_channel, stream_channel
-from .mirror import Follower
+from .mirror import Follower, entry_to_wire
 
 if TYPE_CHECKING:
     from ..hub import Hub
@@ -55,14 +57,6 @@ HERE_EVERY = 4
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def entry_to_wire(e: LogEntry) -> list[Any]:
-    return [e.stream_id, e.seq, e.participant_id, e.op_id, e.ts_ms, e.op, e.event, e.prev_hash, e.hash]
-
-
-def entry_from_wire(fields: list[Any]) -> LogEntry:
-    return LogEntry(*fields)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -111,6 +105,8 @@ class Node:
         self.followers: dict[str, Follower] = {}
         self._outbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._urls: dict[str, str] = {}
+        #: Mirrored streams this node is taking over now.
+        self._taking: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -211,11 +207,11 @@ class Node:
         if follower is None:
             stream.abandon_forwarded(actor_id, op_id)
             return
-        follower.sent(actor_id, op_id)
+        follower.sent(actor_id, op_id, op)
         self.send(follower.authority, {"t": "op", "s": stream.stream_id, "a": actor_id, "id": op_id, "op": op,
                                        "from": self.node_id})
 
-    def tell_here(self, stream: Any) -> None:
+    def tell_here(self, stream: Room) -> None:
         """Tell a mirrored hearing's authority who is connected here."""
         follower = self.followers.get(stream.stream_id)
         if follower is not None:
@@ -307,24 +303,65 @@ class Node:
             for stream_id, follower in list(self.followers.items()):
                 lease = holders.get(stream_id)
                 if lease is None or lease.expires_ms < now or lease.node == self.node_id:
-                    # Its authority died or let it go: the screens here
-                    # reconnect, and the stream is taken where they land.
-                    self.hub.evict(stream_id)
+                    # Its authority died or let it go: take it over here.
+                    if stream_id not in self._taking:
+                        self._taking.add(stream_id)
+                        asyncio.ensure_future(self._take_over(stream_id))
                 elif lease.node != follower.authority:
                     follower.authority = lease.node
                 else:
                     follower.check_overdue()
 
+    async def _take_over(self, stream_id: str) -> None:
+        """Become the authority of a stream mirrored here whose authority is
+        gone, keeping the mirror's state: the lease first, then whatever
+        the log holds beyond the mirror, then the ops this node had
+        forwarded, applied here. The screens stay connected; no reload of
+        the whole log (which grows with the hearing) stands in the way."""
+        try:
+            follower = self.followers.get(stream_id)
+            stream = follower.stream if follower is not None else None
+            if follower is None or stream is None or stream.broken:
+                return
+            lease = await self.hub.store_call(self.claim, stream_id)
+            if lease.node != self.node_id:
+                follower.authority = lease.node  # another node was quicker
+                return
+            try:
+                missed = await self.hub.store_call(
+                    lambda: list(self.hub.log.entries(stream_id, after=stream.committed_seq)))
+                for entry in missed:
+                    stream.follow_remote(entry)
+            except Exception as err:
+                log.error("%s: could not take it over from its mirror (%s); reloading it", stream_id, err)
+                self.hub.evict(stream_id)
+                return
+            del self.followers[stream_id]
+            await self.bus.unfollow(stream_id)
+            stream.upstream = None
+            self.hub.adopt(stream)
+            forwarded = follower.forwarded()
+            for (actor_id, op_id), waiters in stream.take_inflight().items():
+                op = forwarded.get((actor_id, op_id))
+                for waiter in waiters:
+                    if op is None:
+                        waiter.close_soon(Close.UNAVAILABLE, stream.RELOADING)
+                    else:
+                        stream.submit_logged(waiter, actor_id, op_id, op)
+            log.warning("%s: its authority is gone; this node took it over at seq %d", stream_id, stream.seq)
+        finally:
+            self._taking.discard(stream_id)
+
     def _say_here(self) -> None:
         """Who is connected where, again: mirrors repeat it to authorities,
         and authorities let go of what a silent node last said."""
         for stream_id, follower in self.followers.items():
-            if follower.stream is not None and hasattr(follower.stream, "here"):
+            if isinstance(follower.stream, Room):
                 self.tell_here(follower.stream)
         for stream_id in self.held:
             stream = self.hub.loaded_stream(stream_id)
-            if stream is not None and getattr(stream, "_elsewhere", None):
-                stream.presence_changed()  # type: ignore[attr-defined]
+            if isinstance(stream, Room) and stream.hears_elsewhere():
+                stream.presence_changed()
 
     def _after_reconnect(self) -> None:
         for follower in self.followers.values():

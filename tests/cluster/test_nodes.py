@@ -159,3 +159,29 @@ def test_a_case_space_is_served_from_any_node(nodes: Callable[[int], list[HubPro
         assert staff.get(f"/api/cases/{cid}").status_code == 200
 
     asyncio.run(main())
+
+
+def test_a_mirror_takes_over_when_the_authority_dies_and_its_screens_stay(
+        nodes: Callable[[int], list[HubProcess]]) -> None:
+    import time
+
+    a, b = nodes(2)
+    h = a.create_hearing()
+    hid, inv = h["hearing_id"], invites_by_role(h)
+
+    async def main() -> None:
+        clerk = await Client.connect(b.ws_url(hid, inv["clerk"]["token"]))  # a mirror on b
+        assert (await clerk.op({"kind": "segment.add", "text": "现在开庭。"}, op_id="s1"))["type"] == "ack"
+        a.kill()
+        killed = time.monotonic()
+        answer = await clerk.op({"kind": "segment.add", "text": "核对当事人身份。"}, op_id="s2", timeout=10)
+        took = time.monotonic() - killed
+        assert answer == {"type": "ack", "op_id": "s2", "seq": 3}  # on the same connection: b took it over
+        assert took < 5, took
+        assert [e["event"]["segment"]["text"] for e in clerk.events if e["event"]["kind"] == "segment.added"] == \
+            ["现在开庭。", "核对当事人身份。"]
+        await clerk.close()
+
+    asyncio.run(main())
+    verified = b.verify(hid, "--database", b.args[b.args.index("--database") + 1])
+    assert verified.returncode == 0, verified.stderr

@@ -61,8 +61,14 @@ async def identify(phone: Any, name: str, id_number: str) -> None:
 
 async def sign(phone: Any) -> None:
     pad = phone.locator("#pad")
-    await pad.wait_for()
-    box = await pad.bounding_box()
+    box = None
+    for _ in range(20):  # an event from the hub can redraw the page between the two calls
+        await pad.wait_for()
+        box = await pad.bounding_box()
+        if box is not None:
+            break
+        await phone.wait_for_timeout(100)
+    assert box is not None, "the signing pad never showed"
     await phone.mouse.move(box["x"] + 20, box["y"] + 100)
     await phone.mouse.down()
     for x, y in ((80, 40), (140, 120), (220, 50), (300, 110)):

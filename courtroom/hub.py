@@ -60,6 +60,9 @@ JOIN_QUEUE = 150
 #: A hearing or case nobody has used for this long leaves memory (seconds);
 #: its next use loads it again from its log.
 EVICT_AFTER = 600.0
+#: Seconds between looks at whether a device connected here was revoked
+#: by another process (workers, cluster nodes).
+DEVICE_SWEEP = 1.0
 
 
 class HearingUnavailable(Exception):
@@ -71,7 +74,7 @@ class Hub:
     def __init__(self, data_dir: Path, media: MediaConfig | None = None, quotas: Quotas = Quotas(),
                  rate: RateLimit = RateLimit(), signer: Signer | None = None,
                  database: str | None = None, evict_after: float = EVICT_AFTER,
-                 cluster: tuple[str, str] | None = None) -> None:
+                 cluster: tuple[str | None, str, str | None] | None = None) -> None:
         self.data_dir = data_dir
         #: A PostgreSQL URL, or None for the data directory's SQLite file.
         self.database = database
@@ -97,12 +100,15 @@ class Hub:
         self.join_pace = Pace(JOIN_RATE, burst=JOIN_BURST / JOIN_RATE)
         self._committer: asyncio.Task[None] | None = None
         self.evict_after = evict_after
-        #: (Redis URL, this node's URL) when this hub is one node of a cluster.
+        #: (Redis URL, this node's URL, its node id or None) when this hub is
+        #: one node of a cluster, or (None, its private URL, its node id)
+        #: when it is one of the workers of ``courtroom serve --workers``.
         self._cluster = cluster
         self.node: Node | None = None
         #: Streams found idle, and since when (monotonic seconds).
         self._idle_since: dict[str, float] = {}
         self._evictor: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
@@ -117,6 +123,8 @@ class Hub:
             await self.node.start()
         self._committer = asyncio.create_task(self._commit_loop())
         self._evictor = asyncio.create_task(self._evict_loop())
+        if self.node is not None:
+            self._sweeper = asyncio.create_task(self._revoked_devices_loop())
 
     async def store_call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn`` on the store thread (all database work runs there)."""
@@ -138,7 +146,7 @@ class Hub:
         for room in self._hearing_rooms():
             if room.media is not None:
                 await room.media.close()  # finishes the recordings
-        for task in (self._committer, self._evictor):
+        for task in (self._committer, self._evictor, self._sweeper):
             if task is not None:
                 task.cancel()
         if self.node is not None:
@@ -297,7 +305,10 @@ class Hub:
                 return None
             lease = await self._run(self.node.claim, stream_id)
             if lease.node != self.node.node_id:
-                follower = await self.node.follow(stream_id, lease.node)
+                try:
+                    follower = await self.node.follow(stream_id, lease.node)
+                except ConnectionError as err:
+                    raise HearingUnavailable(f"{err}; try again in a moment") from None
         entries, head = await self._run(self.log.read, stream_id)
         if not entries:
             return None
@@ -391,10 +402,26 @@ class Hub:
             try:
                 room = await self.room(hearing_id)
             except HearingUnavailable:
-                continue
+                room = await self._held_elsewhere(hearing_id)
             if room is not None and (best is None or rank[room.state.proceedings.status] < best[0]):
                 best = (rank[room.state.proceedings.status], room)
         return None if best is None else best[1]
+
+    async def _held_elsewhere(self, hearing_id: str) -> Room | None:
+        """A hearing another worker of this machine serves, as its log has it
+        now (read, not held: only to look at). None in a cluster, whose
+        nodes mirror instead, or if it cannot be read."""
+        if self.node is None or self.node.public:
+            return None
+        machine = machine_for(hearing_id)
+        entries, head = await self._run(self.log.read, hearing_id)
+        if machine is None or not entries:
+            return None
+        try:
+            room = self._verified(hearing_id, machine, entries, head, media=False)
+        except HearingUnavailable:
+            return None
+        return room if isinstance(room, Room) else None
 
     def _derive(self, entries: list[LogEntry]) -> None:
         """What a batch changes besides the log, in its transaction: the
@@ -414,6 +441,25 @@ class Hub:
         ``_commit_loop``), so the reload sees every entry it committed."""
         room.fail(reason)
         self._wake.set()
+
+    async def _revoked_devices_loop(self) -> None:
+        """With other processes (workers, nodes), a device may be revoked by
+        one while its connection is on another: each looks again every
+        ``DEVICE_SWEEP`` seconds at the devices connected to it."""
+        while True:
+            await asyncio.sleep(DEVICE_SWEEP)
+            here = {room: room.here()[1] for room in self._hearing_rooms()}
+            ids = sorted({d for devices in here.values() for d in devices})
+            if not ids:
+                continue
+            try:
+                revoked = await self._run(self.equipment.revoked_among, ids)
+            except Exception as err:
+                log.warning("revoked devices not looked up: %s", err)
+                continue
+            for room, devices in here.items():
+                for device_id in revoked & devices.keys():
+                    room.revoked(device_id)
 
     async def _evict_loop(self) -> None:
         while True:

@@ -75,7 +75,7 @@ class PrivatePostgres:
             os.chown(self.folder, user.pw_uid, user.pw_gid)
         done = subprocess.run([str(bindir / "initdb"), "-D", str(data), "-A", "trust",
                                "-U", "courtroom", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
-                              capture_output=True, text=True, cwd=self.folder, **self._owner())
+                              capture_output=True, text=True, cwd=self.folder, timeout=180, **self._owner())
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr[-800:]}")
         self.log = open(self.folder / "postgres.log", "ab")
@@ -98,7 +98,7 @@ class PrivatePostgres:
         """A fresh, empty database; its URL."""
         import psycopg
         name = "t_" + secrets.token_hex(6)
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+        with psycopg.connect(self.url("postgres"), autocommit=True, connect_timeout=10) as conn:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 

@@ -123,6 +123,38 @@ class HubProcess:
             import resource
             resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
+    def pids(self) -> list[int]:
+        """The hub's processes: the one started and, with several workers,
+        its children (a hub's memory and CPU are theirs together)."""
+        assert self.proc is not None
+        found = [self.proc.pid]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(stat[1]) == self.proc.pid and stat[0] != "Z":
+                    found.append(int(entry.name))
+        return found
+
+    def proc_total(self, field: str) -> int:
+        """A /proc/PID/status field in kB (VmRSS, …), summed over ``pids()``."""
+        total = 0
+        for pid in self.pids():
+            status = Path(f"/proc/{pid}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith(field + ":")))
+        return total
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by ``pids()`` (user + system)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
     def kill(self) -> None:
         assert self.proc
         self.proc.send_signal(signal.SIGKILL)
@@ -168,8 +200,14 @@ class Client:
 
     @classmethod
     async def connect(cls, url: str, sync: bool = True, since: int = 0) -> Client:
-        c = cls(await websockets.connect(url, max_size=8 * 2**20, compression=None))
-        c.welcome = json.loads(await c.ws.recv())
+        c = cls(await websockets.connect(url, max_size=8 * 2**20, compression=None, open_timeout=10))
+        try:
+            # A hub that took the connection owes a welcome (or an error) at
+            # once; one that never sends it fails the test, not hangs it.
+            c.welcome = json.loads(await asyncio.wait_for(c.ws.recv(), 15))
+        except BaseException:
+            c.ws.transport.abort()
+            raise
         c._reader = asyncio.create_task(c._read())
         if sync:
             c.seq = since

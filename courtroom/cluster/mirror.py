@@ -72,17 +72,41 @@ class Follower:
     def sent(self, actor_id: str, op_id: str, op: Any) -> None:
         self._sent[(actor_id, op_id)] = (time.monotonic(), op)
 
+    def redirect(self, authority: str) -> None:
+        """The stream's lease is held by ``authority`` now: the ops forwarded
+        to the one before and not answered go there again (an authority
+        that died took them with it). Sending one twice is harmless: the
+        authority knows an op id it has committed or has in flight."""
+        if authority == self.authority:
+            return
+        self.authority = authority
+        self._resend(list(self._sent))
+
     def check_overdue(self) -> None:
+        """Ops whose answer is overdue: the log may hold their entries (the
+        published message was missed), or the authority never got them
+        (its inbox message was lost): read the one, send the other again."""
         now = time.monotonic()
         stream = self.stream
         if stream is None:
             return
+        overdue = []
         for key, (at, _) in list(self._sent.items()):
             if not stream.awaits(*key):
                 del self._sent[key]
             elif now - at > OVERDUE:
-                self.catch_up()
-                return
+                overdue.append(key)
+        if overdue:
+            self.catch_up()
+            self._resend(overdue)
+
+    def _resend(self, keys: list[tuple[str, str]]) -> None:
+        now = time.monotonic()
+        for key in keys:
+            at_op = self._sent.get(key)
+            if at_op is not None:
+                self._sent[key] = (now, at_op[1])
+                self.node.send_op(self, *key, at_op[1])
 
     def forwarded(self) -> dict[tuple[str, str], Any]:
         """The ops forwarded and not yet answered, by (actor, op id)."""

@@ -30,6 +30,8 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
+from redis.exceptions import RedisError
+
 from protocol.limits import Close
 from storage import open_database
 from storage.leases import Lease, Leases
@@ -51,6 +53,8 @@ T = TypeVar("T")
 TTL_MS = 2000
 RENEW_EVERY = 0.5
 WATCH_EVERY = 0.5
+#: Seconds a stream's subscription may take before its loading fails.
+FOLLOW_TIMEOUT = 5.0
 #: Every this many watches (2 s), mirrors say again who is connected to them.
 HERE_EVERY = 4
 
@@ -94,11 +98,18 @@ class RemoteSender:
 
 
 class Node:
-    def __init__(self, hub: Hub, redis_url: str, url: str, node_id: str | None = None) -> None:
+    def __init__(self, hub: Hub, redis_url: str | None, url: str, node_id: str | None = None) -> None:
         self.hub = hub
         self.url = url
         self.node_id = node_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
-        self.bus = Bus(redis_url, self.node_id)
+        #: Without Redis (the workers of one machine, see ``courtroom.workers``)
+        #: a node only holds leases: it never mirrors, and a stream another
+        #: node holds is not served here (the front sends screens to the holder).
+        self.bus = Bus(redis_url, self.node_id) if redis_url else None
+        #: Whether clients may be sent to this node's URL (a cluster node's).
+        #: A worker's is a private port behind the front: requests are passed
+        #: on to it, never redirected.
+        self.public = self.bus is not None
         #: Streams this node is the authority of, and the lease's epoch.
         self.held: dict[str, int] = {}
         #: Streams mirrored here, and who is their authority.
@@ -117,10 +128,11 @@ class Node:
         self.upkeep: Leases = await self._upkeep(
             lambda: Leases(open_database(self.hub.database, self.hub.data_dir)))
         await self._upkeep(self.upkeep.announce, self.node_id, self.url, now_ms())
-        await self.bus.start(self._inbox)
-        self.bus.on_reconnect = self._after_reconnect
-        self._tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._renew_loop()),
-                       asyncio.create_task(self._watch_loop())]
+        self._tasks = [asyncio.create_task(self._renew_loop()), asyncio.create_task(self._watch_loop())]
+        if self.bus is not None:
+            await self.bus.start(self._inbox)
+            self.bus.on_reconnect = self._after_reconnect
+            self._tasks.append(asyncio.create_task(self._send_loop(self.bus)))
         log.info("cluster node %s (%s) started", self.node_id, self.url)
 
     async def close(self) -> None:
@@ -133,7 +145,8 @@ class Node:
             await self._upkeep(self.upkeep.release, stream_id, self.node_id, epoch)
         await self._upkeep(self.upkeep.db.close)
         self._upkeep_thread.shutdown()
-        await self.bus.close()
+        if self.bus is not None:
+            await self.bus.close()
 
     async def _upkeep(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._upkeep_thread, fn, *args)
@@ -159,6 +172,8 @@ class Node:
 
     def published(self, entries: list[LogEntry]) -> None:
         """Committed entries, to every node that mirrors their streams."""
+        if self.bus is None:
+            return
         by_stream: dict[str, list[list[Any]]] = defaultdict(list)
         for e in entries:
             by_stream[e.stream_id].append(entry_to_wire(e))
@@ -166,12 +181,16 @@ class Node:
 
     def passing(self, stream_id: str, message: dict[str, Any]) -> None:
         """A message that is not logged (interim speech), to the mirrors."""
+        if self.bus is None:
+            return
         self._outbox.put_nowait(("publish", [(stream_id, {"t": "pass", "m": message})]))
 
     def send(self, node: str, message: dict[str, Any]) -> None:
+        if self.bus is None:
+            return
         self._outbox.put_nowait(("send", (node, message)))
 
-    async def _send_loop(self) -> None:
+    async def _send_loop(self, bus: Bus) -> None:
         """One sender, so a stream's messages leave in the order they were
         made; whatever has queued up meanwhile leaves in one round trip."""
         while True:
@@ -186,7 +205,7 @@ class Node:
                 else:
                     messages.append((node_channel(payload[0]), payload[1]))
             try:
-                await self.bus.publish(messages)
+                await bus.publish(messages)
             except Exception as err:  # Redis away: mirrors catch up from the log
                 log.warning("cluster messages not sent: %s", err)
 
@@ -195,11 +214,20 @@ class Node:
     async def follow(self, stream_id: str, authority: str) -> Follower:
         """Start mirroring a stream: subscribed before its log is read, so
         no entry falls between the two."""
+        if self.bus is None:
+            raise ConnectionError(f"{stream_id} is served by another process")
         follower = self.followers.get(stream_id)
         if follower is None:
             follower = self.followers[stream_id] = Follower(self, stream_id, authority)
-            await self.bus.follow(stream_id, follower.on_message)
-        follower.authority = authority
+            try:
+                # Bounded: the stream's loading (and every screen waiting
+                # for it) must not hang on a Redis that stopped answering.
+                await asyncio.wait_for(self.bus.follow(stream_id, follower.on_message), FOLLOW_TIMEOUT)
+            except (TimeoutError, RedisError, OSError) as err:
+                self.followers.pop(stream_id, None)
+                asyncio.ensure_future(self.bus.unfollow(stream_id))
+                raise ConnectionError(f"cannot follow {stream_id} through Redis: {err or 'no answer'}") from None
+        follower.redirect(authority)
         return follower
 
     def forward(self, stream: Stream, actor_id: str, op_id: str, op: Any) -> None:
@@ -208,7 +236,11 @@ class Node:
             stream.abandon_forwarded(actor_id, op_id)
             return
         follower.sent(actor_id, op_id, op)
-        self.send(follower.authority, {"t": "op", "s": stream.stream_id, "a": actor_id, "id": op_id, "op": op,
+        self.send_op(follower, actor_id, op_id, op)
+
+    def send_op(self, follower: Follower, actor_id: str, op_id: str, op: Any) -> None:
+        """A mirrored stream's op, to the stream's authority's inbox."""
+        self.send(follower.authority, {"t": "op", "s": follower.stream_id, "a": actor_id, "id": op_id, "op": op,
                                        "from": self.node_id})
 
     def tell_here(self, stream: Room) -> None:
@@ -224,7 +256,7 @@ class Node:
         epoch = self.held.pop(stream_id, None)
         if epoch is not None:
             asyncio.ensure_future(self._upkeep(self.upkeep.release, stream_id, self.node_id, epoch))
-        if self.followers.pop(stream_id, None) is not None:
+        if self.followers.pop(stream_id, None) is not None and self.bus is not None:
             asyncio.ensure_future(self.bus.unfollow(stream_id))
 
     async def authority_url(self, stream_id: str) -> str | None:
@@ -308,7 +340,7 @@ class Node:
                         self._taking.add(stream_id)
                         asyncio.ensure_future(self._take_over(stream_id))
                 elif lease.node != follower.authority:
-                    follower.authority = lease.node
+                    follower.redirect(lease.node)
                 else:
                     follower.check_overdue()
 
@@ -325,7 +357,7 @@ class Node:
                 return
             lease = await self.hub.store_call(self.claim, stream_id)
             if lease.node != self.node_id:
-                follower.authority = lease.node  # another node was quicker
+                follower.redirect(lease.node)  # another node was quicker
                 return
             try:
                 missed = await self.hub.store_call(
@@ -337,6 +369,7 @@ class Node:
                 self.hub.evict(stream_id)
                 return
             del self.followers[stream_id]
+            assert self.bus is not None  # only a node with a bus mirrors
             await self.bus.unfollow(stream_id)
             stream.upstream = None
             self.hub.adopt(stream)

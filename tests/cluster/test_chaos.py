@@ -14,12 +14,14 @@ import random
 import time
 from typing import Any, Callable
 
+import pytest
 import websockets
 
 from tests.support import Client, HubProcess, invites_by_role
 
 KILLS = int(os.environ.get("COURTROOM_CHAOS_KILLS", "10"))
 WINDOW = 4  # ops in flight per writer
+BUDGET = 60 + 25 * KILLS  # seconds
 
 
 class Writer:
@@ -35,6 +37,8 @@ class Writer:
         self.nacks: list[dict[str, Any]] = []
         self.ack_times: list[float] = []
         self.n = 0
+        #: What the writer is doing now (shown if the test runs out of time).
+        self.doing = "starting"
 
     def live_node(self) -> HubProcess:
         for _ in range(len(self.nodes)):
@@ -47,6 +51,7 @@ class Writer:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             node = self.live_node()
+            self.doing = f"connecting to :{node.port}"
             try:
                 client = await Client.connect(node.ws_url(self.hearing_id, self.token), sync=False)
             except (OSError, websockets.WebSocketException):
@@ -54,6 +59,7 @@ class Writer:
                 await asyncio.sleep(0.1)
                 continue
             try:
+                self.doing = f"writing on :{node.port}"
                 pending = [op_id for op_id in self.sent if op_id not in self.acked]
                 for op_id in pending:
                     await client.send_op({"kind": "segment.add", "text": self.sent[op_id]}, op_id=op_id)
@@ -81,27 +87,26 @@ class Writer:
             except websockets.ConnectionClosed:
                 self.node += 1
             finally:
+                self.doing = f"closing on :{node.port}"
                 try:
                     await asyncio.wait_for(client.ws.close(), 2)
                 except TimeoutError:
                     pass
 
 
+@pytest.mark.timeout(BUDGET + 120)
 def test_no_acknowledged_op_is_lost_or_doubled_over_node_kills(nodes: Callable[[int], list[HubProcess]]) -> None:
     cluster = nodes(3)
     hearings = [cluster[i].create_hearing() for i in range(3)]  # one authority on each node
     rng = random.Random(20261125)
 
-    async def main() -> list[float]:
-        stop = asyncio.Event()
-        writers = []
-        for h in hearings:
-            inv = invites_by_role(h)
-            for i, role in enumerate(("judge", "clerk", "clerk")):  # a clerk on two screens
-                writers.append(Writer(f"{h['hearing_id'][-4:]}{role}{i}", cluster, h["hearing_id"],
-                                      inv[role]["token"], start=i))
-        tasks = [asyncio.create_task(w.run(stop)) for w in writers]
-        failovers = []
+    writers: list[Writer] = []
+
+    def states() -> str:
+        return "; ".join(f"{w.name}: {w.doing}, {len(w.acked)}/{len(w.sent)} acked" for w in writers)
+
+    async def kill_and_measure() -> list[float]:
+        failovers: list[float] = []
         await asyncio.sleep(2)
         for k in range(KILLS):
             victim = cluster[k % 3]
@@ -112,10 +117,25 @@ def test_no_acknowledged_op_is_lost_or_doubled_over_node_kills(nodes: Callable[[
             # Every writer acknowledged again after the kill.
             while not all(w.ack_times and w.ack_times[-1] > killed for w in writers):
                 await asyncio.sleep(0.05)
-                assert time.monotonic() - killed < 30, "a writer never got an answer again"
+                assert time.monotonic() - killed < 30, f"a writer never got an answer again: {states()}"
             failovers.append(max(next(t for t in w.ack_times if t > killed) for w in writers) - killed)
             await asyncio.sleep(rng.uniform(0.5, 1.5))
-        stop.set()
+        return failovers
+
+    async def main() -> list[float]:
+        stop = asyncio.Event()
+        for h in hearings:
+            inv = invites_by_role(h)
+            for i, role in enumerate(("judge", "clerk", "clerk")):  # a clerk on two screens
+                writers.append(Writer(f"{h['hearing_id'][-4:]}{role}{i}", cluster, h["hearing_id"],
+                                      inv[role]["token"], start=i))
+        tasks = [asyncio.create_task(w.run(stop)) for w in writers]
+        try:
+            failovers = await kill_and_measure()
+        finally:
+            # Writers end on this, whatever happened (a cancellation can be
+            # lost in Python 3.11's asyncio.wait_for, and they would go on).
+            stop.set()
         await asyncio.gather(*tasks)
 
         for h in hearings:
@@ -142,5 +162,15 @@ def test_no_acknowledged_op_is_lost_or_doubled_over_node_kills(nodes: Callable[[
               f"median {sorted(failovers)[len(failovers) // 2]:.2f} s, worst {max(failovers):.2f} s")
         return failovers
 
-    failovers = asyncio.run(main())
+    async def bounded() -> list[float]:
+        # Ten kills take about 100 s; a hang fails with what every writer
+        # was doing rather than holding the run.
+        task = asyncio.create_task(main())
+        done, _ = await asyncio.wait({task}, timeout=BUDGET)
+        if not done:
+            task.cancel()
+            raise AssertionError(f"chaos test did not finish in {BUDGET} s: {states()}")
+        return task.result()
+
+    failovers = asyncio.run(bounded())
     assert max(failovers) <= 5.0, failovers

@@ -40,19 +40,16 @@ def default_data_dir() -> Path:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from .app import create_app
     from .hub import Hub
     from storage.tokens import hash_token, new_token
-    from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-    from .connections import ConnectionLimits, Guard, guarded
-    from .logs import log_config
     from .ratelimit import RateLimit
     from transcript.quotas import Quotas
-    from protocol.limits import HARD_MESSAGE_LIMIT
 
+    worker = _worker_arg(args.worker) if args.worker else None
+    workers = _workers(args)
+    quiet = worker is not None  # the front said it all
     media = _media_config(args)
 
     data: Path = args.data
@@ -81,14 +78,12 @@ def serve(args: argparse.Namespace) -> int:
     if created:
         print(f"created the signing key {args.signing_key} (key id {signer.key_id}): keep a copy of it "
               "somewhere safe, away from the data directory", flush=True)
-    else:
+    elif not quiet:
         print(f"signing hearings' heads with {args.signing_key} (key id {signer.key_id})", flush=True)
     # The store thread must get the GIL back promptly after each fsync, or
     # a loop busy with fan-out delays every ack; A/B in tests/bench showed
     # p99 op→event 15-30 ms at 0.2 ms against 19-180 ms at the default 5 ms.
     sys.setswitchinterval(0.0002)
-    print(f"courtroom hub: data in {data}, logs in {describe(args.database, data)}; "
-          f"listening on http://{args.host}:{args.port}", flush=True)
     try:
         quotas = Quotas.parse(args.quota)
     except ValueError as err:
@@ -97,25 +92,106 @@ def serve(args: argparse.Namespace) -> int:
         raise CommandError("--rate-limit is messages per second (0: no limit)")
     rate = RateLimit(args.rate_limit, args.rate_limit * 4)
     emblem = _emblem(args.emblem or os.environ.get("COURTROOM_EMBLEM"))
-    cluster = None
+    cluster: tuple[str | None, str, str | None] | None = None
     if args.redis:
         if not args.redis.startswith(("redis://", "rediss://", "unix://")):
             raise CommandError("--redis must be a redis:// URL (e.g. redis://10.1.2.3:6379/0)")
         host = socket.gethostname() if args.host in ("0.0.0.0", "::") else args.host
-        cluster = (args.redis, args.node_url or f"http://{host}:{args.port}")
+        cluster = (args.redis, args.node_url or f"http://{host}:{args.port}", None)
         import redis
         try:
             redis.Redis.from_url(args.redis, socket_connect_timeout=5).ping()
         except (redis.RedisError, ValueError) as err:
             raise CommandError(f"cannot reach Redis at {args.redis.split('@')[-1]}: {err}") from None
         print(f"cluster node: events through Redis {args.redis.split('@')[-1]}, reached at {cluster[1]}", flush=True)
+    if not quiet:
+        print(f"courtroom hub: data in {data}, logs in {describe(args.database, data)}; "
+              f"listening on http://{args.host}:{args.port}"
+              + (f" with {workers} worker processes" if workers > 1 else ""), flush=True)
+    if worker is None and workers > 1:
+        return _front(args, workers)
+    private: socket.socket | None = None
+    if worker is not None:
+        from .workers.front import die_with_parent
+        from .workers.route import node_id
+        die_with_parent(worker[2])
+        # A private loopback port: where the other workers pass on the HTTP
+        # requests about streams this worker holds.
+        private = socket.create_server(("127.0.0.1", 0))
+        cluster = (None, f"http://127.0.0.1:{private.getsockname()[1]}",
+                   node_id(worker[0], os.getpid(), os.urandom(3).hex()))
     app = create_app(Hub(data, media, quotas, rate, signer, args.database, cluster=cluster), admin_hash, args.public_url, emblem)
+    _uvicorn(args, app, private, worker)
+    return 0
+
+
+def _workers(args: argparse.Namespace) -> int:
+    """How many hub processes: ``--workers``, else one per core (one with
+    ``--redis``: a cluster node is one process; run one node per core)."""
+    if args.workers is None:
+        return 1 if args.redis else max(1, os.cpu_count() or 1)
+    if args.workers < 1:
+        raise CommandError("--workers is a number of processes, at least 1")
+    if args.workers > 1 and args.redis:
+        raise CommandError("--workers cannot be combined with --redis: a cluster node is one process; "
+                           "start one node per core, each on its own port")
+    return int(args.workers)
+
+
+def _worker_arg(value: str) -> tuple[int, int, int]:
+    """``--worker INDEX:FD:FRONT_PID``, given by the front only."""
+    try:
+        index, fd, parent = (int(x) for x in value.split(":"))
+    except ValueError:
+        raise CommandError("--worker is set by the hub's front process, not by hand") from None
+    return index, fd, parent
+
+
+def _front(args: argparse.Namespace, workers: int) -> int:
+    from .workers.front import Front, worker_argv
+    from storage.leases import Leases
+
+    if args.database is None:
+        # The embedded store is this machine's alone, and one front's: it
+        # clears the leases of workers that died with the one before it.
+        import fcntl
+        args.data.mkdir(parents=True, exist_ok=True)
+        lock = open(args.data / "front.lock", "a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CommandError(f"another hub is serving {args.data}; stop it first") from None
+    front = Front(args.host, args.port, workers, worker_argv(args.argv),
+                  lambda: Leases(open_database(args.database, args.data)), args.head_timeout,
+                  clear_leases=args.database is None)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: front: %(message)s")
+    try:
+        asyncio.run(front.run())
+    except OSError as err:
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {err}") from None
+    return 0
+
+
+def _uvicorn(args: argparse.Namespace, app: object, private: socket.socket | None,
+             worker: tuple[int, int, int] | None) -> None:
+    import uvicorn
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    from .connections import ConnectionLimits, Guard, guarded
+    from .logs import log_config
+    from protocol.limits import HARD_MESSAGE_LIMIT
+
     limits = ConnectionLimits.for_this_process(args.max_connections, args.head_timeout)
     http = guarded(AutoHTTPProtocol, Guard(limits))
-    uvicorn.run(app, host=args.host, port=args.port, http=http, ws_max_size=HARD_MESSAGE_LIMIT,
-                ws_per_message_deflate=False, log_level=args.log_level, log_config=log_config(args.log_level),
-                timeout_graceful_shutdown=5, timeout_keep_alive=5)
-    return 0
+    options = dict(http=http, ws_max_size=HARD_MESSAGE_LIMIT, ws_per_message_deflate=False,
+                   log_level=args.log_level, log_config=log_config(args.log_level),
+                   timeout_graceful_shutdown=5, timeout_keep_alive=5)
+    if worker is None or private is None:
+        uvicorn.run(app, host=args.host, port=args.port, **options)  # type: ignore[arg-type]
+        return
+    from .workers.handoff import WorkerServer
+    server = WorkerServer(uvicorn.Config(app, **options), socket.socket(fileno=worker[1]))  # type: ignore[arg-type]
+    server.run(sockets=[private])
 
 
 EMBLEM_TYPES = {".png", ".jpg", ".jpeg", ".svg", ".webp"}
@@ -530,6 +606,10 @@ def parser() -> argparse.ArgumentParser:
                    help="run as one node of a cluster: nodes with the same --database (PostgreSQL), Redis, "
                    "admin token and signing key serve the same hearings (default: $COURTROOM_REDIS, else a "
                    "single hub)")
+    s.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="hub processes behind the one address, each serving its own hearings (default: one per "
+                   "core; one with --redis)")
+    s.add_argument("--worker", help=argparse.SUPPRESS)
     s.add_argument("--node-url", metavar="URL", help="where other nodes and clients reach this node "
                    "(default: http://HOST:PORT)")
     s.add_argument("--admin-token", help="admin token (default: $COURTROOM_ADMIN_TOKEN, else one "
@@ -660,7 +740,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(argv) if argv is not None else sys.argv[1:]
     args = parser().parse_args(argv)
+    args.argv = argv  # the front starts its workers with the same arguments
     try:
         return args.run(args)
     except CommandError as err:

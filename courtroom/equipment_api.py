@@ -73,7 +73,7 @@ def equipment_routes(hub: Hub, access: Access, base_url: Callable[[Request], str
         if room is None:
             raise HTTPException(404, f"courtroom {device.courtroom} holds no hearing now")
         base = base_url(request)
-        if hub.node is not None:  # in a cluster: the node that runs the hearing's media
+        if hub.node is not None and hub.node.public:  # in a cluster: the node that runs the hearing's media
             base = await hub.node.authority_url(room.hearing_id) or base
         ws = base.replace("http", "ws", 1) + f"/ws/hearings/{room.hearing_id}"
         return {"device": device.to_dict(), "hearing_id": room.hearing_id, "ws_url": ws}

@@ -112,6 +112,14 @@ class EquipmentStore:
                           "WHERE token_hash = ? AND revoked_ms IS NULL", (hash_token(token),))
         return Device(*row) if row else None
 
+    def revoked_among(self, device_ids: list[str]) -> set[str]:
+        """Which of ``device_ids`` have been revoked (by any process)."""
+        if not device_ids:
+            return set()
+        marks = ", ".join("?" * len(device_ids))
+        return {row[0] for row in self.db.rows(
+            f"SELECT device_id FROM devices WHERE device_id IN ({marks}) AND revoked_ms IS NOT NULL", device_ids)}
+
     def all(self) -> list[Device]:
         return [Device(*row) for row in self.db.rows(
             "SELECT device_id, courtroom, name, issued_ms, revoked_ms FROM devices ORDER BY issued_ms")]

@@ -108,6 +108,12 @@ class Leases:
         mine = dict(self.db.rows(f"SELECT stream_id, epoch FROM leases WHERE node = ? AND ({where})", params))
         raise Fenced({s for s, epoch in items if mine.get(s) != epoch})
 
+    def clear(self) -> None:
+        """Drop every lease: only for a store that no other live node uses
+        (the embedded one, when its one front starts). A dying holder's
+        last commit then fails its fence instead of landing."""
+        self.db.execute("DELETE FROM leases")
+
     def holder(self, stream_id: str) -> Lease | None:
         row = self.db.one("SELECT stream_id, node, epoch, expires_ms FROM leases WHERE stream_id = ?", (stream_id,))
         return Lease(*row) if row else None

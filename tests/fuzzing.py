@@ -258,10 +258,7 @@ class Fuzzer:
 
 
 def rss_mb(hub: HubProcess) -> float:
-    assert hub.proc is not None
-    with open(f"/proc/{hub.proc.pid}/status") as f:
-        status = f.read()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+    return hub.proc_total("VmRSS") / 1024
 
 
 def batches(participant_ids: list[str]) -> st.SearchStrategy[list[tuple[int, str | bytes]]]:

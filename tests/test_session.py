@@ -120,9 +120,7 @@ def test_a_malformed_ice_candidate_is_refused_and_signalling_goes_on(hub: HubPro
 
 
 def rss_kb(hub: HubProcess) -> int:
-    assert hub.proc is not None
-    status = open(f"/proc/{hub.proc.pid}/status").read()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+    return hub.proc_total("VmRSS")
 
 
 def test_refusals_never_echo_the_input_or_hold_memory(hub: HubProcess) -> None:

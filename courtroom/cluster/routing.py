@@ -9,13 +9,16 @@ page is redirected there instead: the browser then opens its websocket on
 the authority, where the hearing's media runs. A request
 passed on carries the cluster's secret, and the node it reaches takes the
 client's address from it (rate limits and lockouts count the real client),
-and serves it itself rather than pass it on again.
+and serves it itself rather than pass it on again. The request keeps its
+Host header, so same-origin checks of cookie-borne credentials, and links
+the authority builds from the request, see what the client sent.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.cookiejar
 import logging
 import re
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
@@ -36,7 +39,7 @@ _HEARING_PAGE = re.compile(r"/hearings/(h-[0-9a-f]{16})")
 HEADER = b"x-courtroom-cluster"
 CLIENT = b"x-courtroom-client"
 #: Headers that belong to one connection, not to the request.
-_HOP = {b"host", b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"te", b"trailer",
+_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"te", b"trailer",
         b"proxy-authorization", b"content-length", HEADER, CLIENT}
 
 
@@ -64,8 +67,8 @@ class ToAuthority:
             if address:
                 scope = {**scope, "client": (address, 0)}
             return await self.app(scope, receive, send)
-        page = _HEARING_PAGE.fullmatch(scope["path"]) if scope["method"] == "GET" else None
-        match = page or _STREAM_API.fullmatch(scope["path"])
+        page = _HEARING_PAGE.fullmatch(scope["path"]) if scope["method"] == "GET" and self.hub.node.public else None
+        match = page or _STREAM_API.fullmatch(scope["path"]) or _HEARING_PAGE.fullmatch(scope["path"])
         url = await self.hub.node.authority_url(match.group(1)) if match else None
         if url is None:
             return await self.app(scope, receive, send)
@@ -80,7 +83,10 @@ class ToAuthority:
 
     async def _pass_on(self, base: str, scope: Scope, receive: Receive, send: Send) -> None:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
+            # Cookies pass through as headers; the client itself must never
+            # keep one (it serves every user's requests).
+            never = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0), cookies=never)
         client = scope.get("client") or ("", 0)
         headers = [(k, v) for k, v in scope.get("headers") or [] if k.lower() not in _HOP]
         headers += [(HEADER, self.secret), (CLIENT, client[0].encode("latin-1"))]

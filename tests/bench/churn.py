@@ -107,11 +107,8 @@ async def measure(hub: HubProcess, h: dict[str, Any], seconds: float) -> tuple[l
 
 
 def hub_cpu(hub: HubProcess) -> float:
-    """CPU seconds the hub process has used (user + system)."""
-    assert hub.proc is not None
-    fields = open(f"/proc/{hub.proc.pid}/stat").read().rsplit(")", 1)[1].split()
-    import os
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds the hub's processes have used (user + system)."""
+    return hub.cpu_seconds()
 
 
 def main() -> None:

@@ -105,7 +105,7 @@ async def cluster_phase(nodes: list[HubProcess], args: argparse.Namespace) -> di
         h["screens"] = screens
         h["home"] = home
     first = 22
-    pids = {"node": [n.proc.pid for n in nodes if n.proc], "bench": [os.getpid()]}
+    pids = {"node": [pid for n in nodes if n.proc for pid in n.pids()], "bench": [os.getpid()]}
     cpu0 = {k: sum(cpu_seconds(pid) for pid in v) for k, v in pids.items()}
     busy0 = machine_busy()
     t0 = time.perf_counter()
@@ -195,11 +195,11 @@ def main() -> None:
             n.stop()
 
         rng = random.Random(15)
-        lite = HubProcess(tmp / "sqlite", args=UNLIMITED).start()
+        lite = HubProcess(tmp / "sqlite", args=UNLIMITED + ["--workers", "1"]).start()
         started.append(lite)
         s = asyncio.run(single_phase(lite, rng, args.seconds))
         lite.stop()
-        pgone = HubProcess(tmp / "pg-one", args=UNLIMITED + ["--database", pg.new_database()]).start()
+        pgone = HubProcess(tmp / "pg-one", args=UNLIMITED + ["--workers", "1", "--database", pg.new_database()]).start()
         started.append(pgone)
         q = asyncio.run(single_phase(pgone, rng, args.seconds))
         pgone.stop()

@@ -200,7 +200,9 @@ def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
         court = await staff_only(request, token)
         out = []
         for case_id in await hub.case_ids():
-            space = await space_of(case_id)
+            space = await hub.view(case_id)
+            if not isinstance(space, CaseSpace):
+                continue
             info = space.state.info
             assert info is not None
             try:

@@ -399,29 +399,29 @@ class Hub:
         best: tuple[int, Room] | None = None
         rank = {Status.IN_SESSION: 0, Status.PAUSED: 0, Status.NOT_STARTED: 1, Status.ENDED: 2}
         for hearing_id in await self._run(self.equipment.hearings_in, courtroom):
-            try:
-                room = await self.room(hearing_id)
-            except HearingUnavailable:
-                room = await self._held_elsewhere(hearing_id)
-            if room is not None and (best is None or rank[room.state.proceedings.status] < best[0]):
+            room = await self.view(hearing_id)
+            if isinstance(room, Room) and (best is None or rank[room.state.proceedings.status] < best[0]):
                 best = (rank[room.state.proceedings.status], room)
         return None if best is None else best[1]
 
-    async def _held_elsewhere(self, hearing_id: str) -> Room | None:
-        """A hearing another worker of this machine serves, as its log has it
-        now (read, not held: only to look at). None in a cluster, whose
-        nodes mirror instead, or if it cannot be read."""
-        if self.node is None or self.node.public:
-            return None
-        machine = machine_for(hearing_id)
-        entries, head = await self._run(self.log.read, hearing_id)
+    async def view(self, stream_id: str) -> Stream | None:
+        """A stream to look at, not to write to: the one served here, else,
+        when another worker of this machine serves it, as its log has it now
+        (read, not held). None if it cannot be had (a cluster's nodes
+        mirror instead, so there it is always served here)."""
+        try:
+            return await self._stream(stream_id)
+        except HearingUnavailable:
+            if self.node is None or self.node.public:
+                return None
+        machine = machine_for(stream_id)
+        entries, head = await self._run(self.log.read, stream_id)
         if machine is None or not entries:
             return None
         try:
-            room = self._verified(hearing_id, machine, entries, head, media=False)
+            return self._verified(stream_id, machine, entries, head, media=False)
         except HearingUnavailable:
             return None
-        return room if isinstance(room, Room) else None
 
     def _derive(self, entries: list[LogEntry]) -> None:
         """What a batch changes besides the log, in its transaction: the

@@ -102,9 +102,14 @@ class HubProcess:
 
     def start(self) -> HubProcess:
         self.log = open(self.data.parent / f"hub-{self.port}.log", "ab")
+        # COURTROOM_TEST_WORKERS=N runs every hub of the suite as N workers
+        # behind a front (unless a test chose its own number).
+        workers = os.environ.get("COURTROOM_TEST_WORKERS")
+        extra = ["--workers", workers] if workers and "--workers" not in self.args and "--redis" not in self.args \
+            else []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "courtroom.cli", "serve", "--port", str(self.port), "--data",
-             str(self.data), "--admin-token", ADMIN, "--log-level", "warning", *self.args],
+             str(self.data), "--admin-token", ADMIN, "--log-level", "warning", *extra, *self.args],
             stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=self._limits,
             env={**(self.env or os.environ), "COURTROOM_SIGNING_KEY": str(self.key)})
         deadline = time.monotonic() + 20

@@ -149,6 +149,7 @@ def _worker_arg(value: str) -> tuple[int, int, int]:
 
 
 def _front(args: argparse.Namespace, workers: int) -> int:
+    from .connections import ConnectionLimits
     from .workers.front import Front, worker_argv
     from storage.leases import Leases
 
@@ -163,8 +164,9 @@ def _front(args: argparse.Namespace, workers: int) -> int:
         except BlockingIOError:
             raise CommandError(f"another hub is serving {args.data}; stop it first") from None
     front = Front(args.host, args.port, workers, worker_argv(args.argv),
-                  lambda: Leases(open_database(args.database, args.data)), args.head_timeout,
-                  clear_leases=args.database is None)
+                  lambda: Leases(open_database(args.database, args.data, beside_hub=True)), args.head_timeout,
+                  clear_leases=args.database is None,
+                  max_heads=ConnectionLimits.for_this_process(args.max_connections).max_connections)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: front: %(message)s")
     try:
         asyncio.run(front.run())

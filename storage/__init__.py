@@ -26,12 +26,16 @@ TABLES = [t for module in (log, invites, caselinks, equipment, accounts) for t i
 URL_SCHEMES = ("postgresql://", "postgres://")
 
 
-def open_database(url: str | None, data: Path, *, readonly: bool = False, hub: bool = False) -> Database:
+def open_database(url: str | None, data: Path, *, readonly: bool = False, hub: bool = False,
+                  beside_hub: bool = False) -> Database:
     """The database ``url`` names (``postgresql://…``), or without one the
     data directory's SQLite file. ``hub``: the serving hub's own
-    connection (SQLite then checkpoints off the commit path)."""
+    connection (SQLite then checkpoints off the commit path); ``beside_hub``:
+    another connection of a serving hub's (leases' upkeep, the front's
+    lookups), which leaves checkpoints to the hub's."""
     if not url:
-        return SqliteDatabase(data / DB_NAME, readonly=readonly, checkpoints=hub and not readonly)
+        return SqliteDatabase(data / DB_NAME, readonly=readonly, checkpoints=hub and not readonly,
+                              beside_hub=beside_hub)
     if url.startswith(URL_SCHEMES):
         from .postgres import PostgresDatabase  # psycopg is needed only here
         return PostgresDatabase(url, readonly=readonly)

@@ -49,16 +49,22 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 class SqliteDatabase(Database):
     engine = "SQLite"
 
-    def __init__(self, path: Path, *, readonly: bool = False, checkpoints: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, checkpoints: bool = False,
+                 beside_hub: bool = False) -> None:
         """``checkpoints``: the hub's connection, whose WAL is copied by a
-        connection of its own off the commit path (see the module's doc)."""
+        connection of its own off the commit path (see the module's doc);
+        ``beside_hub``: another connection of a serving hub's."""
         self.path = path
         self.conn = connect(path, readonly=readonly)
         self._checkpointer: ThreadPoolExecutor | None = None
         self._checkpointing: Future[None] | None = None
         self._since = 0
-        if checkpoints:
+        if checkpoints or (beside_hub and not readonly):
+            # Beside the hub too: SQLite's own checkpoint at a commit of
+            # this connection would copy the hub's WAL into the database file
+            # on the way; the hub's checkpointer does that, off its commit path.
             self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        if checkpoints:
             self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="checkpoint")
             self._checkpoint_conn = self._checkpointer.submit(connect, path).result()
 

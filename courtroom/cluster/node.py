@@ -126,7 +126,7 @@ class Node:
         # of its own: the hub's commits never wait behind it.
         self._upkeep_thread = ThreadPoolExecutor(1, thread_name_prefix="leases")
         self.upkeep: Leases = await self._upkeep(
-            lambda: Leases(open_database(self.hub.database, self.hub.data_dir)))
+            lambda: Leases(open_database(self.hub.database, self.hub.data_dir, beside_hub=True)))
         await self._upkeep(self.upkeep.announce, self.node_id, self.url, now_ms())
         self._tasks = [asyncio.create_task(self._renew_loop()), asyncio.create_task(self._watch_loop())]
         if self.bus is not None:

@@ -19,6 +19,7 @@ so ``kill -9`` of the front is ``kill -9`` of the hub.
 from __future__ import annotations
 
 import asyncio
+import errno
 import itertools
 import logging
 import os
@@ -27,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
@@ -43,6 +45,8 @@ RESTART_AFTER = 0.5
 #: Seconds the front waits at start for every worker before it takes
 #: connections anyway (with those that serve).
 READY_WITHIN = 30.0
+#: Seconds between tries to hand on connections queued for a full handoff socket.
+DRAIN_EVERY = 0.005
 #: Seconds between peeks at a connection whose request line is not complete.
 PEEK_EVERY = 0.005
 
@@ -56,11 +60,14 @@ class Worker:
     ready: bool = False
     started: float = 0.0
     waiting: list[socket.socket] = field(default_factory=list)
+    #: Connections for a ready worker while its handoff socket is full.
+    queued: deque[socket.socket] = field(default_factory=deque)
 
 
 class Front:
     def __init__(self, host: str, port: int, workers: int, command: Callable[[int, int], list[str]],
-                 leases: Callable[[], Leases], head_timeout: float, clear_leases: bool) -> None:
+                 leases: Callable[[], Leases], head_timeout: float, clear_leases: bool,
+                 max_heads: int = 10_000) -> None:
         """``command(index, fd)``: the argv of worker ``index`` whose handoff
         socket is ``fd``; ``leases()``: a lease table of the hub's database
         (opened on the front's lookup thread); ``clear_leases``: drop every
@@ -76,7 +83,9 @@ class Front:
         self._leases: Leases | None = None
         self._turn = itertools.count()
         self._stopping = asyncio.Event()
-        self._pending: set[asyncio.Task[None]] = set()
+        #: Connections whose request line is awaited, oldest first.
+        self._pending: dict[asyncio.Task[None], None] = {}
+        self.max_heads = max_heads
 
     # -- leases (on the lookup thread) ---------------------------------------------
 
@@ -157,9 +166,10 @@ class Front:
             worker.sock.close()
             worker.sock = None
         worker.ready = False
-        for conn in worker.waiting:
+        for conn in [*worker.waiting, *worker.queued]:
             conn.close()
         worker.waiting = []
+        worker.queued.clear()
 
     async def _watch(self) -> None:
         """Start again every worker that died."""
@@ -192,24 +202,43 @@ class Front:
     # -- connections -----------------------------------------------------------------
 
     async def _accept(self, listener: socket.socket) -> None:
+        """Take connections in. Those that have not said what they want yet
+        are held at most ``max_heads`` at once: at the cap (or out of file
+        descriptors), the one waiting longest is dropped, so sockets that
+        never send a request cannot keep anyone else out."""
         loop = asyncio.get_running_loop()
         while True:
             try:
                 conn, _ = await loop.sock_accept(listener)
-            except OSError as err:  # out of file descriptors: wait a moment
+            except OSError as err:
+                if self._pending:
+                    self._drop_oldest()
+                    continue
                 log.warning("accept failed: %s", err)
                 await asyncio.sleep(0.1)
                 continue
+            if len(self._pending) >= self.max_heads:
+                self._drop_oldest()
             task = asyncio.create_task(self._route(conn))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+            self._pending[task] = None
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._pending.pop(task, None)
+
+    def _drop_oldest(self) -> None:
+        oldest = next(iter(self._pending))
+        del self._pending[oldest]
+        oldest.cancel()
 
     async def _route(self, conn: socket.socket) -> None:
         try:
             head = await self._head(conn)
-        except (OSError, TimeoutError):
+        except (OSError, TimeoutError, asyncio.CancelledError):
             conn.close()
             return
+        # It has said what it wants: no longer one to drop at the cap.
+        self._pending.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
         stream_id = stream_of(head.target)
         holder = None
         if stream_id is not None:
@@ -249,19 +278,39 @@ class Front:
             await asyncio.sleep(PEEK_EVERY)
 
     def _hand(self, worker: Worker, conn: socket.socket) -> None:
-        """Pass the connection to the worker; the front's copy is closed."""
+        """Pass the connection to the worker; the front's copy is closed.
+        While the handoff socket is full (a storm of connections), they
+        queue here in order and go as it drains."""
+        if worker.queued:
+            worker.queued.append(conn)
+            return
+        if not self._send(worker, conn):
+            worker.queued.append(conn)
+            asyncio.get_running_loop().call_later(DRAIN_EVERY, self._drain, worker)
+
+    def _send(self, worker: Worker, conn: socket.socket) -> bool:
+        """False if the handoff socket cannot take it now (``conn`` is kept):
+        its buffer is full, or the kernel's count of descriptors in flight
+        is (ETOOMANYREFS), both until the worker has read."""
         try:
             if worker.sock is None:
                 raise OSError("worker gone")
             socket.send_fds(worker.sock, [b"c"], [conn.fileno()])
         except BlockingIOError:
-            # The worker's queue of handed connections is full: it is
-            # overloaded; the client retries.
-            log.warning("worker %d is not taking connections; one dropped", worker.index)
+            return False
         except OSError as err:
+            if err.errno == errno.ETOOMANYREFS:
+                return False
             log.warning("could not hand a connection to worker %d: %s", worker.index, err)
-        finally:
-            conn.close()
+        conn.close()
+        return True
+
+    def _drain(self, worker: Worker) -> None:
+        while worker.queued:
+            if not self._send(worker, worker.queued[0]):
+                asyncio.get_running_loop().call_later(DRAIN_EVERY, self._drain, worker)
+                return
+            worker.queued.popleft()
 
 
 def worker_argv(argv: list[str]) -> Callable[[int, int], list[str]]:

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import av
 from aiortc import MediaStreamTrack, RTCRtpReceiver
-from aiortc.codecs import get_decoder
+from aiortc.codecs import get_decoder, get_encoder
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
@@ -142,6 +142,11 @@ class Publication:
         self._keyframe_asked = 0.0
         self.tap = tap(receiver, self.deliver)
         self.codec_known = asyncio.Event()
+        #: The last frame as RTP payloads, made once for every subscriber
+        #: that sends it as it comes (see ``rtpsender``).
+        self._packer: Any = None
+        self._packer_codec: str | None = None
+        self._packed: tuple[JitterFrame | None, list[bytes]] = (None, [])
 
     @property
     def key(self) -> tuple[str, str]:
@@ -162,6 +167,18 @@ class Publication:
             if self.recorder.wants_keyframe and not key:
                 self.request_keyframe()
             self.recorder.write(frame.data, frame.timestamp, key)
+
+    def payloads(self, frame: JitterFrame) -> list[bytes]:
+        """``frame`` cut into RTP payloads, once however many subscribers
+        send it (the packetizer's picture ids are then the publication's)."""
+        if self._packed[0] is not frame:
+            assert self.codec is not None
+            if self._packer is None or self._packer_codec != self.codec.mimeType:
+                self._packer, self._packer_codec = get_encoder(self.codec), self.codec.mimeType
+            packet = av.Packet(frame.data)
+            packet.pts, packet.time_base = frame.timestamp, fractions.Fraction(1, CLOCK_RATES[self.kind])
+            self._packed = (frame, self._packer.pack(packet)[0])
+        return self._packed[1]
 
     def subscribe(self, transcode: bool = False) -> ForwardedTrack:
         track = (TranscodedTrack if transcode else ForwardedTrack)(self)
@@ -204,6 +221,10 @@ class ForwardedTrack(MediaStreamTrack):
         self._time_base = fractions.Fraction(1, CLOCK_RATES[publication.kind])
         self._need_keyframe = publication.kind == "video"
         self.dropped = 0
+        #: Set while a sender sends this track's frames as they are offered
+        #: (``rtpsender``): no queue, no task woken per frame.
+        self.sink: Callable[[JitterFrame], None] | None = None
+        self.finished = asyncio.Event()
         if self._need_keyframe:
             publication.request_keyframe()
 
@@ -213,6 +234,9 @@ class ForwardedTrack(MediaStreamTrack):
                 self.publication.request_keyframe()
                 return
             self._need_keyframe = False
+        if self.sink is not None:
+            self.sink(frame)
+            return
         if self._queue.full():
             self.dropped += 1
             if self.kind == "video":
@@ -245,6 +269,7 @@ class ForwardedTrack(MediaStreamTrack):
         return packet
 
     def stop(self) -> None:
+        self.finished.set()
         if self.readyState == "live":
             super().stop()
             if self._queue.full():

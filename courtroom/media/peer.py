@@ -25,6 +25,7 @@ from aiortc.sdp import candidate_from_sdp
 from protocol.publish import Source
 
 from .forwarding import ForwardedTrack, Publication, TranscodedTrack
+from . import rtpsender
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class Peer:
                                            if c.mimeType != publication.codec.mimeType])
         track = publication.subscribe()
         transceiver.sender.replaceTrack(track)
+        rtpsender.install(transceiver.sender)
         # A subscriber's picture-loss report (PLI/FIR) goes to the publisher.
         transceiver.sender._send_keyframe = track.keyframe_wanted  # type: ignore[method-assign]
         self.subscriptions[key] = Subscription(publication, transceiver, track)

@@ -39,6 +39,7 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AUDIO_PTIME, MediaStreamError
 
 from courtroom.media.forwarding import tap
+from courtroom.media.rtpsender import PLAIN_ENV
 from devices.terminal import Terminal
 from tests.support import SHARED, Client, HubProcess
 
@@ -407,6 +408,17 @@ async def main() -> None:
             print(f"  an 8-party hearing, everyone publishing Opus and 640×480 VP8 at 30 fps (pre-encoded) and "
                   f"receiving the other 7: hub {cpu:.2f} CPU-s/s with recognition of all 8; {subscriptions} video "
                   f"subscriptions, the slowest at {fps:.1f} fps")
+            # The same hearing on a hub whose senders run aiortc's own RTP loop.
+            plain_rtp = HubProcess.with_speech(Path(tmp) / "plain-rtp")
+            plain_rtp.env = {**(plain_rtp.env or os.environ), PLAIN_ENV: "1"}
+            plain_rtp.start()
+            try:
+                base_cpu, base_fps, base_subs = await hearing_of(plain_rtp, 8, args.seconds)
+            finally:
+                plain_rtp.stop()
+            print(f"    the same with aiortc's own RTP sending loop: {base_cpu:.2f} CPU-s/s ({base_subs} video "
+                  f"subscriptions, the slowest at {base_fps:.1f} fps); the hub's loop: "
+                  f"{cpu / base_cpu:.2f}× of it")
             delays = await latency(hub, hub.create_hearing(people), 20)
             print(f"  mouth-to-ear through the hub (Opus, aiortc at both ends): p50 {percentile(delays, .5) * 1e3:.0f} ms, "
                   f"p99 {percentile(delays, .99) * 1e3:.0f} ms over {len(delays)} bursts")

@@ -93,6 +93,17 @@ class _Stream:
         self.history = history
         self.sequence_number = random16() % 32768  # as aiortc: no wraparound early on
         self.timestamp_origin = random32()
+        self.failed = False
+
+    def offered(self, publication: Any, frame: Any) -> None:
+        """A forwarded frame, sent now. Called from inside the publisher's
+        receiver: nothing may be raised into it (a failure is logged once)."""
+        try:
+            self.send(publication.payloads(frame), frame.timestamp)
+        except Exception:
+            if not self.failed:
+                self.failed = True
+                log.exception("forwarding to a subscriber failed")
 
     def send(self, payloads: list[bytes], timestamp: int) -> None:
         """One frame's packets, now (on the event loop, never waiting)."""
@@ -152,7 +163,7 @@ async def run(sender: RTCRtpSender, history: dict[int, bytes], codec: RTCRtpCode
                 continue
             if type(track) is ForwardedTrack:
                 publication = track.publication
-                track.sink = lambda frame: stream.send(publication.payloads(frame), frame.timestamp)
+                track.sink = functools.partial(stream.offered, publication)
                 try:
                     await track.finished.wait()
                 finally:

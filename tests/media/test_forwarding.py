@@ -96,26 +96,3 @@ def test_sender_start_hooks_are_where_the_peer_expects_them() -> None:
         await pc.close()
     asyncio.run(main())
 
-
-def test_rtp_sender_hooks_are_where_the_forwarding_loop_expects_them() -> None:
-    """courtroom.media.rtpsender keeps aiortc's sender state by these names."""
-    from aioice.ice import Connection, StunProtocol
-    from aiortc.rtcdtlstransport import RTCDtlsTransport, State
-
-    from courtroom.media import rtpsender
-
-    async def main() -> None:
-        pc = RTCPeerConnection()
-        sender = pc.addTransceiver("video", direction="sendonly").sender
-        for name in rtpsender.NAMES:
-            assert hasattr(sender, rtpsender._P + name), name
-        assert callable(sender._run_rtp) and callable(sender._retransmit) and hasattr(sender, "_rtx_ssrc")
-        rtpsender.install(sender)
-        assert sender._run_rtp.func is rtpsender.run and sender._retransmit.func is rtpsender.retransmit
-        dtls = sender.transport
-        assert isinstance(dtls, RTCDtlsTransport) and dtls._state is State.NEW
-        assert "_tx_srtp" in RTCDtlsTransport._send_rtp.__code__.co_names
-        assert isinstance(dtls.transport._connection, Connection) and dtls.transport._connection._nominated == {}
-        assert "transport" in StunProtocol.send_data.__code__.co_names
-        await pc.close()
-    asyncio.run(main())

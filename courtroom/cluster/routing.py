@@ -4,9 +4,13 @@ A screen's websocket is served by whatever node it reaches (a mirror), but
 an HTTP request about a hearing or a case (an upload, a download, an op
 over HTTP, scheduling a hearing from a case) is passed on to the node that
 holds the stream's lease, body and answer streamed through, so every
-request sees the authority's state and the authority's files. A hearing's
-page is redirected there instead: the browser then opens its websocket on
-the authority, where the hearing's media runs. A request
+request sees the authority's state and the authority's files. In a
+cluster a hearing's page is redirected there instead: the browser then
+opens its websocket on the authority, where the hearing's media runs. The
+workers of one machine (``courtroom.workers``) sit behind one address whose
+front already sends each connection to the holder; a request that reaches
+another worker anyway (a kept-alive connection) is passed on, page too,
+since a worker's own address is private. A request
 passed on carries the cluster's secret, and the node it reaches takes the
 client's address from it (rate limits and lockouts count the real client),
 and serves it itself rather than pass it on again. The request keeps its

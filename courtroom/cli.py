@@ -126,11 +126,10 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _workers(args: argparse.Namespace) -> int:
-    """How many hub processes: ``--workers``, else one. (One per core is
-    where this is going; the default waits until the whole test suite passes
-    against several workers: see the notes in README.)"""
+    """How many hub processes: ``--workers``, else one per core (one with
+    ``--redis``: a cluster node is one process; run one node per core)."""
     if args.workers is None:
-        return 1
+        return 1 if args.redis else max(1, os.cpu_count() or 1)
     if args.workers < 1:
         raise CommandError("--workers is a number of processes, at least 1")
     if args.workers > 1 and args.redis:
@@ -610,8 +609,8 @@ def parser() -> argparse.ArgumentParser:
                    "admin token and signing key serve the same hearings (default: $COURTROOM_REDIS, else a "
                    "single hub)")
     s.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="hub processes behind the one address, each serving its own hearings (default 1; "
-                   "up to one per core; not with --redis)")
+                   help="hub processes behind the one address, each serving its own hearings (default: one "
+                   "per core; 1 with --redis, where each node is one process)")
     s.add_argument("--worker", help=argparse.SUPPRESS)
     s.add_argument("--node-url", metavar="URL", help="where other nodes and clients reach this node "
                    "(default: http://HOST:PORT)")

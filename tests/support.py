@@ -102,11 +102,11 @@ class HubProcess:
 
     def start(self) -> HubProcess:
         self.log = open(self.data.parent / f"hub-{self.port}.log", "ab")
-        # COURTROOM_TEST_WORKERS=N runs every hub of the suite as N workers
-        # behind a front (unless a test chose its own number).
-        workers = os.environ.get("COURTROOM_TEST_WORKERS")
-        extra = ["--workers", workers] if workers and "--workers" not in self.args and "--redis" not in self.args \
-            else []
+        # One process unless a test chooses (the default, one per core, costs
+        # the suite 8 minutes of CI's 30); COURTROOM_TEST_WORKERS=N runs every
+        # hub of the suite as N workers behind a front (all pass with 2).
+        workers = os.environ.get("COURTROOM_TEST_WORKERS", "1")
+        extra = ["--workers", workers] if "--workers" not in self.args and "--redis" not in self.args else []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "courtroom.cli", "serve", "--port", str(self.port), "--data",
              str(self.data), "--admin-token", ADMIN, "--log-level", "warning", *extra, *self.args],

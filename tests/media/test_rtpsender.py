@@ -25,7 +25,7 @@ def sender_on_a_socket(sent: list[tuple[bytes, Any]]) -> Any:
     extensions.configure(RTCRtpParameters(headerExtensions=[
         RTCRtpHeaderExtensionParameters(id=1, uri="urn:ietf:params:rtp-hdrext:sdes:mid"),
         RTCRtpHeaderExtensionParameters(id=2, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time")]))
-    protocol = StunProtocol(None)  # type: ignore[arg-type]
+    protocol = StunProtocol.__new__(StunProtocol)  # its __init__ wants an event loop; only its type matters
     protocol.transport = SimpleNamespace(sendto=lambda data, addr: sent.append((data, addr)))
     pair = SimpleNamespace(protocol=protocol, remote_addr=("192.0.2.7", 5000))
     dtls = SimpleNamespace(_state=State.CONNECTED, _tx_srtp=SimpleNamespace(protect=lambda data: data),

@@ -39,6 +39,12 @@ def end_process(proc: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM,
         proc.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -153,12 +159,7 @@ class HubProcess:
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by ``pids()`` (user + system)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in self.pids():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        return total / ticks
+        return sum(cpu_seconds(pid) for pid in self.pids())
 
     def kill(self) -> None:
         assert self.proc

@@ -106,11 +106,6 @@ async def measure(hub: HubProcess, h: dict[str, Any], seconds: float) -> tuple[l
     return acks, dropped
 
 
-def hub_cpu(hub: HubProcess) -> float:
-    """CPU seconds the hub's processes have used (user + system)."""
-    return hub.cpu_seconds()
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--churners", type=int, default=197)
@@ -151,10 +146,10 @@ def with_churn(hub: HubProcess, h: dict[str, Any], urls: list[str], seconds: flo
     churner = spawn.Process(target=churn, args=(urls, seconds + 3, counter, batch))
     churner.start()
     time.sleep(2)  # the churn is under way
-    started, cpu0, t0 = counter.value, hub_cpu(hub), time.monotonic()
+    started, cpu0, t0 = counter.value, hub.cpu_seconds(), time.monotonic()
     acks, dropped = asyncio.run(measure(hub, h, seconds))  # the writers join during the churn, then measure
     elapsed = time.monotonic() - t0
-    rate, cpu = (counter.value - started) / elapsed, (hub_cpu(hub) - cpu0) / elapsed
+    rate, cpu = (counter.value - started) / elapsed, (hub.cpu_seconds() - cpu0) / elapsed
     churner.join()
     return acks, dropped, rate, cpu
 

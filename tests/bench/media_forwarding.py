@@ -41,15 +41,9 @@ from aiortc.mediastreams import AUDIO_PTIME, MediaStreamError
 from courtroom.media.forwarding import tap
 from courtroom.media.rtpsender import PLAIN_ENV
 from devices.terminal import Terminal
-from tests.support import SHARED, Client, HubProcess
+from tests.support import SHARED, Client, HubProcess, cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[2]
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def percentile(values: list[float], q: float) -> float:

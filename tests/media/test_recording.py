@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from courtroom.media.recording import (SILENCE, OggOpusWriter, TrackRecorder, audio_clip, ogg_packets,
-                                       opus_samples, recordings)
+                                       ogg_crc, opus_samples, recordings)
 
 
 def opus_packets(seconds: float, freq: float = 440.0) -> list[bytes]:
@@ -39,6 +39,22 @@ def decoded_seconds(data: bytes) -> float:
                                              (bytes([0b11101011, 0x03]), 3 * 240), (b"", 0)])
 def test_opus_packet_durations_come_from_the_toc_byte(packet: bytes, samples: int) -> None:
     assert opus_samples(packet) == samples
+
+
+def bitwise_ogg_crc(data: bytes) -> int:
+    """The Ogg specification's checksum as it defines it, one bit at a time."""
+    crc = 0
+    for byte in data:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7 if crc & 0x80000000 else crc << 1) & 0xFFFFFFFF
+    return crc
+
+
+@pytest.mark.parametrize("data", [b"", b"\x00", b"\xff", b"123456789", bytes(range(256)) * 3])
+def test_the_ogg_checksum_is_the_specifications(data: bytes) -> None:
+    assert ogg_crc(data) == bitwise_ogg_crc(data)
+    assert ogg_crc(b"123456789") == 0x89A1897F  # CRC-32/POSIX's check value without its final xor
 
 
 def test_ogg_opus_round_trips_and_ffmpeg_plays_it(tmp_path: Path) -> None:

@@ -49,6 +49,10 @@ NAMES = ("rtp_started", "rtp_exited", "rtp_header_extensions_map", "mid", "ntp_t
 HISTORY = 128
 
 _HEADER = struct.Struct("!BBHII")
+_UNSET = object()
+_EXTENSIONS_MAP, _MID, _NTP_TIMESTAMP, _RTP_TIMESTAMP, _OCTET_COUNT, _PACKET_COUNT = (
+    _P + name for name in ("rtp_header_extensions_map", "mid", "ntp_timestamp", "rtp_timestamp", "octet_count",
+                           "packet_count"))
 
 
 #: Set (to anything but "") to leave aiortc's own loop in place: the
@@ -94,6 +98,14 @@ class _Stream:
         self.sequence_number = random16() % 32768  # as aiortc: no wraparound early on
         self.timestamp_origin = random32()
         self.failed = False
+        #: The DTLS transport the cached writer below belongs to.
+        self._dtls: Any = None
+        self._write: Any = None
+        #: The header extension block for this sender's mid, and where its
+        #: three bytes of absolute send time go (-1: not negotiated).
+        self._mid: object = _UNSET
+        self._extension = b""
+        self._send_time_at = -1
 
     def offered(self, publication: Any, frame: Any) -> None:
         """A forwarded frame, sent now. Called from inside the publisher's
@@ -105,37 +117,54 @@ class _Stream:
                 self.failed = True
                 log.exception("forwarding to a subscriber failed")
 
+    def _template(self, mid: object) -> None:
+        """Build the extension block once per mid; each frame then patches in
+        its send time instead of packing every extension anew."""
+        extensions_map = getattr(self.sender, _EXTENSIONS_MAP)
+        blocks = []
+        for send_time in (0, 0xFFFFFF):
+            profile, value = extensions_map.set(HeaderExtensions(mid=mid, abs_send_time=send_time))
+            blocks.append(struct.pack("!HH", profile, len(value) >> 2) + value if value else b"")
+        self._mid, self._extension = mid, blocks[0]
+        differ = [i for i, (a, b) in enumerate(zip(*blocks)) if a != b]
+        self._send_time_at = differ[0] if differ else -1
+
     def send(self, payloads: list[bytes], timestamp: int) -> None:
         """One frame's packets, now (on the event loop, never waiting)."""
         sender = self.sender
         dtls = sender.transport  # looked up each time: bundling replaces it
         if not payloads or not sender._enabled or dtls._state is not State.CONNECTED:
             return
+        if dtls is not self._dtls:
+            self._dtls, self._write = dtls, _writer(sender)
         timestamp = uint32_add(self.timestamp_origin, timestamp)
         now = clock.current_ntp_time()
-        extensions_map = _get(sender, "rtp_header_extensions_map")
-        profile, value = extensions_map.set(HeaderExtensions(
-            mid=_get(sender, "mid"), abs_send_time=(now >> 14) & 0x00FFFFFF))
-        extension = struct.pack("!HH", profile, len(value) >> 2) + value if value else b""
+        mid = getattr(sender, _MID)
+        if mid != self._mid:
+            self._template(mid)
+        extension, at = self._extension, self._send_time_at
+        if at >= 0:
+            extension = extension[:at] + ((now >> 14) & 0x00FFFFFF).to_bytes(3, "big") + extension[at + 3:]
         first = 0x90 if extension else 0x80
         protect = dtls._tx_srtp.protect
-        write = _writer(sender)
+        write = self._write
         last = len(payloads) - 1
         seq, pt, ssrc, octets = self.sequence_number, self.codec.payloadType, sender._ssrc, 0
+        history = self.history
         for i, payload in enumerate(payloads):
             packet = _HEADER.pack(first, ((i == last) << 7) | pt, seq, timestamp, ssrc) + extension + payload
-            self.history[seq % HISTORY] = packet
+            history[seq % HISTORY] = packet
             if write is not None:
                 write(protect(packet))
             else:  # through TURN: aiortc's own way
                 asyncio.ensure_future(_send_quietly(dtls, packet))
             octets += len(payload)
-            seq = uint16_add(seq, 1)
+            seq = (seq + 1) & 0xFFFF
         self.sequence_number = seq
-        _set(sender, "ntp_timestamp", now)
-        _set(sender, "rtp_timestamp", timestamp)
-        _set(sender, "octet_count", _get(sender, "octet_count") + octets)
-        _set(sender, "packet_count", _get(sender, "packet_count") + len(payloads))
+        setattr(sender, _NTP_TIMESTAMP, now)
+        setattr(sender, _RTP_TIMESTAMP, timestamp)
+        setattr(sender, _OCTET_COUNT, getattr(sender, _OCTET_COUNT) + octets)
+        setattr(sender, _PACKET_COUNT, getattr(sender, _PACKET_COUNT) + len(payloads))
 
 
 async def _send_quietly(dtls: Any, packet: bytes) -> None:

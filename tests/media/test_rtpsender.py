@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from aioice.ice import Connection, StunProtocol
-from aiortc import RTCPeerConnection
+from aiortc import RTCPeerConnection, clock
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
@@ -42,8 +42,10 @@ def test_a_frame_goes_out_as_numbered_rtp_with_the_streams_extensions() -> None:
     sender = sender_on_a_socket(sent)
     history: dict[int, bytes] = {}
     stream = rtpsender._Stream(sender, VP8, history)
+    before = (clock.current_ntp_time() >> 14) & 0xFFFFFF
     stream.send([b"a" * 1000, b"b" * 300], 3000)
     stream.send([b"c" * 10], 6000)
+    after = (clock.current_ntp_time() >> 14) & 0xFFFFFF
     extensions = getattr(sender, rtpsender._P + "rtp_header_extensions_map")
     packets = [RtpPacket.parse(data, extensions) for data, addr in sent]
     assert all(addr == ("192.0.2.7", 5000) for _, addr in sent)
@@ -53,7 +55,7 @@ def test_a_frame_goes_out_as_numbered_rtp_with_the_streams_extensions() -> None:
     assert [p.sequence_number for p in packets] == [first, first + 1, first + 2]
     assert packets[1].timestamp == packets[0].timestamp and packets[2].timestamp - packets[0].timestamp == 3000
     assert all(p.version == 2 and p.payload_type == 96 and p.ssrc == 0x1234ABCD for p in packets)
-    assert all(p.extensions.mid == "3" and p.extensions.abs_send_time is not None for p in packets)
+    assert all(p.extensions.mid == "3" and before <= p.extensions.abs_send_time <= after for p in packets)
     # Kept for NACKs, and counted for the sender reports.
     assert history[(first + 2) % rtpsender.HISTORY] == sent[2][0]
     assert getattr(sender, rtpsender._P + "packet_count") == 3

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable, Callable
 
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import (MediaStreamTrack, RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCPeerConnection,
+                    RTCSessionDescription)
 from aiortc.exceptions import InvalidStateError
 
 from protocol.publish import Source
@@ -76,7 +77,16 @@ class Terminal:
 
     async def _offer(self, msg: dict[str, Any]) -> None:
         if self.pc is None:
-            self.pc = RTCPeerConnection()
+            # Max-bundle, as the hub and browsers do. With aiortc's default
+            # (balanced), an offer with several video sections gives every
+            # video section after the first the first one's transport, which
+            # bundling then discards: that camera is never sent and those
+            # pictures never arrive. The hub's ICE servers (TURN for a
+            # party outside the court's network), and none other: aiortc's
+            # default is a public STUN server a court network cannot reach.
+            self.pc = RTCPeerConnection(RTCConfiguration(
+                iceServers=[RTCIceServer(**server) for server in msg.get("ice_servers") or []],
+                bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
             self.pc.on("track", self._track)
             self.pc.on("connectionstatechange", self._state_changed)
         pc = self.pc

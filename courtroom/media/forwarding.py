@@ -24,6 +24,9 @@ from typing import Any, Callable
 import av
 from aiortc import MediaStreamTrack, RTCRtpReceiver
 from aiortc.codecs import get_decoder, get_encoder
+from aiortc.codecs.h264 import H264Encoder
+from aiortc.codecs.opus import OpusEncoder
+from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
@@ -37,6 +40,9 @@ KEYFRAME_INTERVAL = 0.5
 #: Encoded frames queued per subscriber: about 0.5 s of video, 1 s of audio.
 QUEUE_FRAMES = {"video": 16, "audio": 50}
 CLOCK_RATES = {"audio": 48_000, "video": 90_000}
+#: The RTP clock as a time base, made once: a Fraction per frame and
+#: subscriber showed in the hub's profile.
+TIME_BASES = {kind: fractions.Fraction(1, rate) for kind, rate in CLOCK_RATES.items()}
 
 
 def is_keyframe(codec: RTCRtpCodecParameters, data: bytes) -> bool:
@@ -53,6 +59,24 @@ def is_keyframe(codec: RTCRtpCodecParameters, data: bytes) -> bool:
             at = data.find(b"\x00\x00\x01", at + 3)
         return False
     return True
+
+
+def packetize(packer: Any, data: bytes, timestamp: int, time_base: fractions.Fraction) -> list[bytes]:
+    """An encoded frame as RTP payloads, by aiortc's packetizer for its codec.
+    Opus, VP8 and H.264 skip ``pack``'s ``av.Packet`` and its time-base
+    conversion (a Fraction made and compared per frame, which the caller
+    does not need: it has the RTP timestamp)."""
+    if isinstance(packer, OpusEncoder):
+        return [data]
+    if isinstance(packer, Vp8Encoder):
+        payloads = packer._packetize(data, packer.picture_id)
+        packer.picture_id = (packer.picture_id + 1) % (1 << 15)
+        return payloads
+    if isinstance(packer, H264Encoder):
+        return packer._packetize(packer._split_bitstream(data))
+    packet = av.Packet(data)
+    packet.pts, packet.time_base = timestamp, time_base
+    return packer.pack(packet)[0]
 
 
 class Tap(queue.Queue):  # type: ignore[type-arg]
@@ -175,9 +199,7 @@ class Publication:
             assert self.codec is not None
             if self._packer is None or self._packer_codec != self.codec.mimeType:
                 self._packer, self._packer_codec = get_encoder(self.codec), self.codec.mimeType
-            packet = av.Packet(frame.data)
-            packet.pts, packet.time_base = frame.timestamp, fractions.Fraction(1, CLOCK_RATES[self.kind])
-            self._packed = (frame, self._packer.pack(packet)[0])
+            self._packed = (frame, packetize(self._packer, frame.data, frame.timestamp, TIME_BASES[self.kind]))
         return self._packed[1]
 
     def subscribe(self, transcode: bool = False) -> ForwardedTrack:
@@ -218,7 +240,7 @@ class ForwardedTrack(MediaStreamTrack):
         self.publication = publication
         self._queue: asyncio.Queue[tuple[JitterFrame, RTCRtpCodecParameters] | None] = asyncio.Queue(
             QUEUE_FRAMES[publication.kind])
-        self._time_base = fractions.Fraction(1, CLOCK_RATES[publication.kind])
+        self._time_base = TIME_BASES[publication.kind]
         self._need_keyframe = publication.kind == "video"
         self.dropped = 0
         #: Set while a sender sends this track's frames as they are offered

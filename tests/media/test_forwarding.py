@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 
 import aioice.ice
+import av
 import pytest
 from aiortc import RTCPeerConnection
+from aiortc.codecs import get_encoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtpPacket
 
-from courtroom.media.forwarding import AudioPassThrough, is_keyframe, tap
+from courtroom.media.forwarding import TIME_BASES, AudioPassThrough, is_keyframe, packetize, tap
 from courtroom.media.peer import _LOCAL_RTP, _SENDER_STARTED
 from courtroom.media.network import Network, use_networks
 
@@ -57,6 +59,22 @@ def test_audio_pass_through_hands_each_packet_on_at_once() -> None:
     (H264, b"\x00\x00\x00\x01\x41\x9a", False), (OPUS, b"\x01", True)])
 def test_keyframes_are_recognized(codec: RTCRtpCodecParameters, data: bytes, key: bool) -> None:
     assert is_keyframe(codec, data) is key
+
+
+@pytest.mark.parametrize("codec, kind, data", [
+    (VP8, "video", bytes([0b10010000]) + bytes(range(256)) * 12),  # more than one packet's worth
+    (H264, "video", b"\x00\x00\x00\x01\x67\x42\x00\x1f" + b"\x00\x00\x01\x65" + bytes(3000)),
+    (OPUS, "audio", b"\xfc\x01\x02")], ids=["vp8", "h264", "opus"])
+def test_a_frame_is_cut_as_aiortcs_packetizer_cuts_it(codec: RTCRtpCodecParameters, kind: str, data: bytes) -> None:
+    ours, theirs = get_encoder(codec), get_encoder(codec)
+    if hasattr(theirs, "picture_id"):
+        ours.picture_id = theirs.picture_id  # each starts at a random one
+    for n in range(3):  # VP8's picture id advances per frame in both
+        packet = av.Packet(data)
+        packet.pts, packet.time_base = 3000 * n, TIME_BASES[kind]
+        expected = theirs.pack(packet)[0]
+        assert packetize(ours, data, 3000 * n, TIME_BASES[kind]) == expected
+        assert len(expected) > (1 if kind == "video" else 0)
 
 
 def test_networks_name_the_addresses_candidates_are_gathered_on(monkeypatch: pytest.MonkeyPatch) -> None:

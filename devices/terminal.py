@@ -69,8 +69,11 @@ class Terminal:
             try:
                 await self._offer(msg)
             except InvalidStateError:
-                if not self._closed:
-                    raise  # otherwise: an offer still on its way when we closed
+                if not self._closed and (self.pc is None or self.pc.signalingState != "closed"):
+                    raise
+                # Otherwise an offer still on its way when we closed, or when
+                # the connection failed and aiortc closed it: whoever owns
+                # this terminal sees the closed connection and joins again.
         elif msg["type"] == "rtc.closed":
             self.removed = msg
             await self.close()

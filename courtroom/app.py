@@ -52,6 +52,7 @@ from .room import Room
 from .stream import encode
 from .session import Session
 from .staff_api import staff_routes
+from .video_api import video_routes
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
@@ -104,6 +105,8 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
         gc.collect()
         gc.freeze()
         yield
+        if compositions is not None:
+            compositions.close()
         await hub.close()
 
     app = FastAPI(title="courtroom hub", description=_doc, lifespan=lifespan)
@@ -142,6 +145,8 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
     app.include_router(case_routes(hub, cases, base_url, invite, evidence))
     app.include_router(case_file_routes(hub, cases, evidence, base_url))
     app.include_router(staff_routes(hub, access))
+    videos, compositions = video_routes(hub, access)
+    app.include_router(videos)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Iterator, Sequence
 import av
 import numpy as np
 
-from ..media.recording import PRE_SKIP, SAMPLE_RATE, Recording, ogg_packets
+from ..media.recording import PRE_SKIP, SAMPLE_RATE, Recording, ogg_packets, opus_samples
 
 #: A picture is shown this long past a file's last frame (a dropped frame
 #: or two at the end), then the participant's tile is empty.
@@ -109,3 +109,25 @@ class Sound:
         if self._at < end:
             self._buffer, self._at = self._buffer[max(0, end - self._at):], max(self._at, end)
         return out
+
+
+def recorded_until(recordings: Sequence[Recording]) -> float:
+    """Where the last recording ends on the hearing's clock: the length of
+    the composed video. A file cut short by a crash counts to its cut."""
+    end = 0.0
+    for rec in recordings:
+        if rec.kind == "audio":
+            samples = sum(opus_samples(p) for k, p in enumerate(ogg_packets(rec.path.read_bytes())) if k >= 2)
+            length = max(0, samples - PRE_SKIP) / SAMPLE_RATE
+        else:
+            length = 0.0
+            try:
+                with av.open(str(rec.path)) as container:
+                    stream = container.streams.video[0]
+                    for packet in container.demux(stream):
+                        if packet.pts is not None:
+                            length = max(length, float((packet.pts + (packet.duration or 0)) * stream.time_base))
+            except (av.FFmpegError, IndexError):
+                pass
+        end = max(end, rec.start + length)
+    return end

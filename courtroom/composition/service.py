@@ -1,0 +1,88 @@
+"""The hub's compositions: each hearing's video composed in a process of
+its own, so the live hearings on this hub keep their core.
+
+``DATA/compositions/HEARING/`` holds a composition's parts, its progress
+and, when done, ``video.mp4``. A composition that a restart interrupted is
+started again by the next request and goes on from its last whole part.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from ..media.recording import recordings
+from .compose import FINAL, Person, Plan, compose, read_progress
+from .sources import recorded_until
+
+log = logging.getLogger(__name__)
+
+
+def run(plan: Plan, folder: Path) -> str:
+    """In the composing process: the plan's duration is read from the
+    recordings themselves (to the end of the last one)."""
+    if plan.duration <= 0:
+        plan = dataclasses.replace(plan, duration=recorded_until(plan.recordings))
+    return str(compose(plan, folder))
+
+
+class Compositions:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._pool: ProcessPoolExecutor | None = None
+        self._running: dict[str, Future[str]] = {}
+        self._failed: dict[str, str] = {}
+
+    def folder(self, hearing_id: str) -> Path:
+        return self.root / hearing_id
+
+    def video(self, hearing_id: str) -> Path | None:
+        path = self.folder(hearing_id) / FINAL
+        return path if path.exists() else None
+
+    def status(self, hearing_id: str) -> dict[str, Any]:
+        """``state``: done, composing or none; ``fraction`` done."""
+        if self.video(hearing_id) is not None:
+            return {"state": "done", "fraction": 1.0}
+        if hearing_id in self._running:
+            progress = read_progress(self.folder(hearing_id)) or {}
+            return {"state": "composing", "fraction": progress.get("fraction", 0.0)}
+        return {"state": "none", "fraction": 0.0}
+
+    def take_failure(self, hearing_id: str) -> str | None:
+        """Why the last composition of this hearing failed, once: the next
+        request starts it again."""
+        return self._failed.pop(hearing_id, None)
+
+    def start(self, hearing_id: str, people: list[Person], recordings_folder: Path, **plan: Any) -> None:
+        """Compose (or go on composing) this hearing unless it is already.
+        LookupError if nothing of it was recorded."""
+        if hearing_id in self._running or self.video(hearing_id) is not None:
+            return
+        found = recordings(recordings_folder)
+        if not found:
+            raise LookupError("nothing of this hearing was recorded")
+        shown = {r.participant_id for r in found}
+        job = Plan(people=[p for p in people if p.participant_id in shown], recordings=found, duration=0.0, **plan)
+        if self._pool is None:
+            # Spawned, not forked: the hub has threads and an event loop.
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        future = self._pool.submit(run, job, self.folder(hearing_id))
+        self._running[hearing_id] = future
+        future.add_done_callback(lambda f: self._finished(hearing_id, f))
+
+    def _finished(self, hearing_id: str, future: Future[str]) -> None:
+        self._running.pop(hearing_id, None)
+        err = future.exception() if not future.cancelled() else None
+        if err is not None:
+            log.error("composing hearing %s failed: %s", hearing_id, err)
+            self._failed[hearing_id] = str(err)[:300]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

@@ -77,11 +77,16 @@ def _set(sender: RTCRtpSender, name: str, value: Any) -> None:
     setattr(sender, _P + name, value)
 
 
-def _writer(sender: RTCRtpSender) -> Any:
-    """The plain UDP socket and address the ICE pair sends on, or None (TURN:
-    aiortc's own path)."""
-    connection = sender.transport.transport._connection
-    pair = connection._nominated.get(1)
+def _pair(sender: RTCRtpSender) -> Any:
+    """The ICE pair the sender's transport sends on now (None before one is
+    nominated). It can change after the connection is up: a browser may
+    settle on another pair, and then takes packets only from that one."""
+    return sender.transport.transport._connection._nominated.get(1)
+
+
+def _writer(pair: Any) -> Any:
+    """The plain UDP socket and address ``pair`` sends on, or None (no pair
+    yet, or TURN: aiortc's own path)."""
     if pair is None or type(pair.protocol) is not StunProtocol or pair.protocol.transport is None:
         return None
     return functools.partial(pair.protocol.transport.sendto, addr=pair.remote_addr)
@@ -98,8 +103,8 @@ class _Stream:
         self.sequence_number = random16() % 32768  # as aiortc: no wraparound early on
         self.timestamp_origin = random32()
         self.failed = False
-        #: The DTLS transport the cached writer below belongs to.
-        self._dtls: Any = None
+        #: The ICE pair the cached writer below sends on.
+        self._pair: Any = None
         self._write: Any = None
         #: The header extension block for this sender's mid, and where its
         #: three bytes of absolute send time go (-1: not negotiated).
@@ -135,8 +140,9 @@ class _Stream:
         dtls = sender.transport  # looked up each time: bundling replaces it
         if not payloads or not sender._enabled or dtls._state is not State.CONNECTED:
             return
-        if dtls is not self._dtls:
-            self._dtls, self._write = dtls, _writer(sender)
+        pair = _pair(sender)  # looked up each frame: it may change
+        if pair is not self._pair or self._write is None:
+            self._pair, self._write = pair, _writer(pair)
         timestamp = uint32_add(self.timestamp_origin, timestamp)
         now = clock.current_ntp_time()
         mid = getattr(sender, _MID)

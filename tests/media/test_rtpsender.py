@@ -102,3 +102,20 @@ def test_rtp_sender_hooks_are_where_the_forwarding_loop_expects_them() -> None:
         assert "transport" in StunProtocol.send_data.__code__.co_names
         await pc.close()
     asyncio.run(main())
+
+
+def test_packets_follow_the_pair_ice_settles_on() -> None:
+    """A browser may settle on another candidate pair after the connection
+    is up and then takes packets only from it: the loop must not keep
+    writing to the first one."""
+    sent: list[tuple[bytes, Any]] = []
+    sender = sender_on_a_socket(sent)
+    stream = rtpsender._Stream(sender, VP8, {})
+    stream.send([b"a"], 0)
+    nominated = sender.transport.transport._connection._nominated
+    protocol = StunProtocol.__new__(StunProtocol)
+    later: list[tuple[bytes, Any]] = []
+    protocol.transport = SimpleNamespace(sendto=lambda data, addr: later.append((data, addr)))
+    nominated[1] = SimpleNamespace(protocol=protocol, remote_addr=("192.0.2.8", 6000))
+    stream.send([b"b"], 3000)
+    assert [addr for _, addr in sent] == [("192.0.2.7", 5000)] and [addr for _, addr in later] == [("192.0.2.8", 6000)]

@@ -262,6 +262,40 @@ for (const a of $("export").querySelectorAll("a")) {
 
 function status(text) { $("status").textContent = text; }
 
+// The composed recording (庭审录像): the judge's and the clerk's, after 闭庭.
+// Asking starts the composition; the page asks again until it is done.
+const videoUrl = `/api/hearings/${hearingId}/video?${who}`;
+let videoPolling = false;
+async function pollVideo() {
+  if (videoPolling) return;
+  videoPolling = true;
+  $("video-make").hidden = true;
+  try {
+    for (;;) {
+      const r = await fetch(videoUrl, { headers: { Range: "bytes=0-0" } });
+      if (r.status === 200 || r.status === 206) {
+        $("video-progress").textContent = "";
+        $("video-link").href = videoUrl;
+        $("video-link").hidden = false;
+        return;
+      }
+      if (r.status !== 202) {
+        const body = await r.json().catch(() => ({}));
+        $("video-progress").textContent = (body.error && body.error.message) || `生成失败（${r.status}）`;
+        $("video-make").hidden = false;
+        $("video-make").textContent = "重试";
+        return;
+      }
+      const progress = await r.json();
+      $("video-progress").textContent = `生成中 ${Math.round((progress.fraction || 0) * 100)}%`;
+      await new Promise((done) => setTimeout(done, 2000));
+    }
+  } finally {
+    videoPolling = false;
+  }
+}
+$("video-make").addEventListener("click", pollVideo);
+
 let pending = { dirty: new Set(), reordered: false, all: false };
 let scheduled = false;
 function changed(result) {
@@ -404,6 +438,7 @@ function renderPeople() {
   const controls = document.getElementById("controls");
   controls.replaceChildren();
   const ended = proceedings.status === "ended";
+  $("video").hidden = !(ended && !mediation && me && (me.role === "judge" || me.role === "clerk"));
   if (judge) {
     const s = proceedings.status;
     if (s === "not_started" || s === "paused") controls.append(button(s === "paused" ? (mediation ? "继续调解" : "继续开庭") : (mediation ? "开始调解" : "开庭"), "start", { kind: "hearing.start" }));

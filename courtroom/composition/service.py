@@ -9,6 +9,7 @@ started again by the next request and goes on from its last whole part.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import logging
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,10 +25,16 @@ log = logging.getLogger(__name__)
 
 def run(plan: Plan, folder: Path) -> str:
     """In the composing process: the plan's duration is read from the
-    recordings themselves (to the end of the last one)."""
-    if plan.duration <= 0:
-        plan = dataclasses.replace(plan, duration=recorded_until(plan.recordings))
-    return str(compose(plan, folder))
+    recordings themselves (to the end of the last one). One composition of
+    a hearing at a time, whichever process or node asks (workers and
+    cluster nodes share the folder): the others wait on the folder's lock
+    and then find the video made."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if plan.duration <= 0:
+            plan = dataclasses.replace(plan, duration=recorded_until(plan.recordings))
+        return str(compose(plan, folder))
 
 
 class Compositions:

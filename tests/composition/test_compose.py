@@ -123,3 +123,23 @@ def test_a_stopped_composition_goes_on_from_its_last_whole_part(plan: Plan, tmp_
     with av.open(str(video)) as c:
         assert c.streams.video[0].frames == DURATION * 25 or \
             sum(1 for _ in c.demux(c.streams.video[0])) - 1 == DURATION * 25
+
+
+def test_two_compositions_of_one_hearing_make_it_once(plan: Plan, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers (or nodes) asked at once: one composes, the other waits
+    on the folder's lock and finds the video made."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from courtroom.composition import service
+    rendered: list[int] = []
+    render = composing.Renderer.render
+
+    def counted(self: composing.Renderer, k: int, path: Path) -> None:
+        rendered.append(k)
+        render(self, k, path)
+    monkeypatch.setattr(composing.Renderer, "render", counted)
+    with ThreadPoolExecutor(2) as pool:
+        paths = list(pool.map(lambda _: service.run(plan, tmp_path / "out"), range(2)))
+    assert paths[0] == paths[1] and Path(paths[0]).exists()
+    assert sorted(rendered) == list(range(plan.parts))

@@ -90,6 +90,11 @@ class Compositions:
             self._failed[hearing_id] = str(err)[:300]
 
     def close(self) -> None:
+        """Stop composing now: the hub stops without waiting for a video,
+        and the next request goes on from the last whole part."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            processes = list((getattr(self._pool, "_processes", None) or {}).values())
+            for process in processes:
+                process.terminate()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

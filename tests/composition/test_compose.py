@@ -143,3 +143,23 @@ def test_two_compositions_of_one_hearing_make_it_once(plan: Plan, tmp_path: Path
         paths = list(pool.map(lambda _: service.run(plan, tmp_path / "out"), range(2)))
     assert paths[0] == paths[1] and Path(paths[0]).exists()
     assert sorted(rendered) == list(range(plan.parts))
+
+
+def test_closing_stops_a_composition_at_once(plan: Plan, tmp_path: Path) -> None:
+    """The hub stops without waiting for a video; what was composed stays."""
+    import dataclasses
+    import time
+
+    from courtroom.composition.service import Compositions
+    long = dataclasses.replace(plan, duration=0.0)
+    compositions = Compositions(tmp_path / "compositions")
+    compositions.start("h-1", list(long.people), long.recordings[0].path.parent,
+                       width=1920, height=1080, **{k: getattr(long, k) for k in ("speech", "cues", "caption")})
+    assert compositions.status("h-1")["state"] == "composing"
+    time.sleep(1.0)  # the composing process is up
+    assert compositions._pool is not None
+    processes = list(compositions._pool._processes.values())  # type: ignore[attr-defined]
+    t0 = time.monotonic()
+    compositions.close()
+    assert time.monotonic() - t0 < 5 and compositions.video("h-1") is None
+    assert processes and not any(p.is_alive() for p in processes)  # not left to finish at the hub's exit

@@ -19,6 +19,15 @@ def hub(tmp_path: Path) -> Iterator[HubProcess]:
 
 
 @pytest.fixture
+def speech_hub(tmp_path: Path) -> Iterator[HubProcess]:
+    """A hub recognizing the tone-language stand-in for vosk, media on this
+    machine's address."""
+    proc = HubProcess.with_speech(tmp_path / "data").start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
 def small_disk() -> Iterator[Callable[[Path, int], Path]]:
     """Mounts a file system of a few MiB (tmpfs) on a folder, to fill up:
     ``small_disk(folder, mib)``. Unmounted afterwards. Where mounting is not

@@ -11,7 +11,7 @@ import contextlib
 import io
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import av
 import httpx
@@ -25,13 +25,6 @@ PEOPLE = [{"role": "judge", "name": "王法官"}, {"role": "plaintiff", "name": 
           {"role": "defendant", "name": "李四"}]
 #: Each party's words and when (seconds after their page opens).
 SPEECH = {"judge": (1.0, "现在 开庭"), "plaintiff": (6.0, "原告 陈述 诉讼 请求"), "defendant": (12.0, "被告 答辩 意见")}
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubProcess]:
-    proc = HubProcess.with_speech(tmp_path / "data").start()
-    yield proc
-    proc.stop()
 
 
 def microphone(tmp_path: Path, role: str) -> Path:
@@ -50,7 +43,9 @@ def rms(pcm: np.ndarray, start: float, end: float) -> float:
     return float(np.sqrt(np.mean(window.astype(np.float64) ** 2))) if len(window) else 0.0
 
 
-def test_the_judge_has_the_hearing_composed_from_the_page(hub: HubProcess, tmp_path: Path, browsers: Any) -> None:
+def test_the_judge_has_the_hearing_composed_from_the_page(speech_hub: HubProcess, tmp_path: Path,
+                                                          browsers: Any) -> None:
+    hub = speech_hub
     h = hub.create_hearing(PEOPLE)
     inv = invites_by_role(h)
     judge_token = inv["judge"]["token"]

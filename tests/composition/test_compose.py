@@ -121,8 +121,7 @@ def test_a_stopped_composition_goes_on_from_its_last_whole_part(plan: Plan, tmp_
     video = compose(plan, folder)
     assert first.stat().st_mtime_ns == written  # kept, not rendered again
     with av.open(str(video)) as c:
-        assert c.streams.video[0].frames == DURATION * 25 or \
-            sum(1 for _ in c.demux(c.streams.video[0])) - 1 == DURATION * 25
+        assert sum(1 for _ in c.decode(video=0)) == DURATION * 25  # every part, once
 
 
 def test_two_compositions_of_one_hearing_make_it_once(plan: Plan, tmp_path: Path,

@@ -11,18 +11,18 @@ from pathlib import Path
 
 import av
 import httpx
-import pytest
 from aiortc import VideoStreamTrack
 from aiortc.contrib.media import MediaPlayer
 
-from tests.media.test_media_hub import hub, joined, segments_of, speech_wav  # noqa: F401 (the fixture)
+from tests.media.test_media_hub import joined, segments_of, speech_wav
 from tests.support import HubProcess, invites_by_role, run
 
 PEOPLE = [{"role": "judge", "name": "王法官"}, {"role": "clerk", "name": "赵书记"},
           {"role": "plaintiff", "name": "张三"}, {"role": "observer", "name": "旁听人"}]
 
 
-def test_the_bench_gets_the_composed_video_once_the_hearing_ends(hub: HubProcess, tmp_path: Path) -> None:  # noqa: F811
+def test_the_bench_gets_the_composed_video_once_the_hearing_ends(speech_hub: HubProcess, tmp_path: Path) -> None:
+    hub = speech_hub
     wav = speech_wav(tmp_path, "现在 开庭 。 原告 陈述 诉讼 请求")
     h = hub.create_hearing(PEOPLE)
     tokens = {role: inv["token"] for role, inv in invites_by_role(h).items()}

@@ -73,11 +73,13 @@ def video_routes(hub: Hub, access: Access) -> tuple[APIRouter, Compositions | No
         failure = compositions.take_failure(hearing_id)
         if failure is not None:
             raise HTTPException(500, f"生成庭审录像失败（{failure}）；再次请求将重试")
-        try:
-            compositions.start(hearing_id, recordings_folder=recordings / hearing_id, **plan_of(room))
-        except LookupError:
-            raise HTTPException(404, "本庭审没有录音录像") from None
         status = compositions.status(hearing_id)
+        if status["state"] == "none":  # polls while composing read the progress only
+            try:
+                compositions.start(hearing_id, recordings_folder=recordings / hearing_id, **plan_of(room))
+            except LookupError:
+                raise HTTPException(404, "本庭审没有录音录像") from None
+            status = compositions.status(hearing_id)
         return JSONResponse(status, status_code=200 if status["state"] == "done" else 202,
                             headers={"Retry-After": "5", "Cache-Control": "no-store"})
 

@@ -9,6 +9,7 @@ once a second.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,7 +28,6 @@ EMPTY = (40, 128, 128)       # a tile with no picture: dark grey
 
 
 def font_path() -> str | None:
-    import os
     named = os.environ.get("COURTROOM_CAPTION_FONT")
     if named:
         return named

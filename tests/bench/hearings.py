@@ -165,7 +165,7 @@ async def run(workers: int, counts: list[int], seconds: float, tmp: Path,
             elapsed = time.monotonic() - t0
             cpu, own = (hub.cpu_seconds() - c0) / elapsed, (time.process_time() - own0) / elapsed
             v, a = rates(hearings, before, elapsed)
-            out[n] = {"cpu": cpu, "per": cpu / n, "own": own, "streams": len(v), "fps_min": min(v),
+            out[n] = {"cpu": cpu, "per": cpu / n, "own": own, "fps_min": min(v),
                       "fps_median": statistics.median(v), "audio_median": statistics.median(a),
                       "up": sum(up)}
             print(f"    (--workers {workers}, {n} hearings: hub {cpu:.2f} CPU-s/s, parties {own:.2f}; video "

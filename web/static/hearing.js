@@ -290,6 +290,10 @@ async function pollVideo() {
       $("video-progress").textContent = `生成中 ${Math.round((progress.fraction || 0) * 100)}%`;
       await new Promise((done) => setTimeout(done, 2000));
     }
+  } catch (err) {  // the network, not the hub: say so and offer to ask again
+    $("video-progress").textContent = "连接中断，请重试";
+    $("video-make").hidden = false;
+    $("video-make").textContent = "重试";
   } finally {
     videoPolling = false;
   }

@@ -253,10 +253,13 @@ class TrackRecorder:
         if self._webm is None:
             if not key:
                 return
-            # Clusters of at most a second, handed to the OS in 4 KiB writes:
-            # a crash loses about a second of video.
+            # Clusters of at most a second, each handed to the OS as it
+            # closes (flush_packets: without it ffmpeg's own buffer held
+            # everything until it filled or the file closed): a crash loses
+            # about a second of video, and the live stream reads the file
+            # as it grows.
             self._webm = av.open(str(self._open("webm")), "w", format="webm", buffer_size=4096,
-                                 options={"cluster_time_limit": "1000"})
+                                 options={"cluster_time_limit": "1000", "flush_packets": "1"})
             self._stream = self._webm.add_stream("libvpx", rate=30)
             self._stream.time_base = fractions.Fraction(1, 90_000)
             self._first_ts = timestamp

@@ -109,3 +109,31 @@ def test_a_segments_audio_is_cut_from_the_recordings_by_hearing_time(tmp_path: P
     assert both is not None and decoded_seconds(both) == pytest.approx(2.0, abs=0.05)
     assert audio_clip(folder, "p-a", 20.0, 30.0) is None
     assert audio_clip(folder, "p-other", 10.0, 12.0) is None
+
+
+def vp8_frames(count: int) -> list[tuple[bytes, int, bool]]:
+    """``count`` VP8 frames at 30 fps: (data, 90 kHz timestamp, keyframe)."""
+    enc = av.CodecContext.create("libvpx", "w")
+    enc.width, enc.height, enc.pix_fmt = 160, 120, "yuv420p"
+    enc.time_base = fractions.Fraction(1, 30)
+    out = []
+    for i in range(count):
+        img = np.random.default_rng(i).integers(0, 255, (120, 160, 3), np.uint8)
+        frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
+        frame.pts = i
+        out += [(bytes(p), i * 3000, p.is_keyframe) for p in enc.encode(frame)]
+    return out
+
+
+def test_video_reaches_the_file_a_second_at_a_time_while_recording(tmp_path: Path) -> None:
+    """A crash loses about a second of video, and the live stream reads the
+    file as it grows: every whole second is in the file before it closes."""
+    rec = TrackRecorder(tmp_path, "p-a", "video", lambda: 0.0)
+    rec.set_active(True)
+    for data, ts, key in vp8_frames(75):
+        rec.write(data, ts, key)
+    assert rec.path is not None
+    with av.open(str(rec.path)) as c:
+        times = [float(p.pts * p.time_base) for p in c.demux(c.streams.video[0]) if p.pts is not None]
+    assert times and max(times) >= 1.9, times  # clusters of the first 2 s of 2.5
+    rec.close()

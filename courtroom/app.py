@@ -77,6 +77,8 @@ class HearingIn(BaseModel):
     waiting_room: bool = False
     #: The courtroom it is held in: that courtroom's equipment joins it.
     courtroom: Line | None = Field(default=None, min_length=1, max_length=64)
+    #: False: not open to the public (不公开审理); it can never be streamed.
+    public: bool = True
 
 
 def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
@@ -164,7 +166,8 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
                                      "(POST /api/cases/{case_id}/mediation/sessions), not in a hearing")
         info, tokens = await hub.create_hearing(
             body.case_number, body.title, body.court,
-            [(p.role, p.name, p.site) for p in body.participants], body.waiting_room, body.courtroom)
+            [(p.role, p.name, p.site) for p in body.participants], body.waiting_room, body.courtroom,
+            public=body.public)
         return {"hearing_id": info.hearing_id,
                 "invites": [invite(base_url(request), info.hearing_id, p, token) for p, token in tokens]}
 

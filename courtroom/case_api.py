@@ -93,6 +93,8 @@ class HearingOfCaseIn(BaseModel):
     start_ms: int | None = Field(default=None, ge=0, le=4_102_444_800_000)
     waiting_room: bool = False
     courtroom: str | None = Field(default=None, min_length=1, max_length=64)
+    #: False: not open to the public (不公开审理); it can never be streamed.
+    public: bool = True
 
 
 def cookie_name(case_id: str) -> str:
@@ -340,7 +342,8 @@ def case_routes(hub: Hub, cases: CaseAccess, base_url: Callable[[Request], str],
             return space, held[0]
         try:
             info, tokens = await hub.create_hearing(state.info.case_number, state.info.cause, state.info.court,
-                                                    people, body.waiting_room, body.courtroom, along=scheduled)
+                                                    people, body.waiting_room, body.courtroom, along=scheduled,
+                                                    public=body.public)
         except OpError as err:
             raise _refused(err) from None
         await show_in_hearings(hub, space, store)

@@ -159,7 +159,7 @@ class Hub:
     async def create_hearing(self, case_number: str, title: str, court: str,
                              people: list[tuple[Role, str, Site]],
                              waiting_room: bool = False, courtroom: str | None = None,
-                             kind: str = "hearing",
+                             kind: str = "hearing", public: bool = True,
                              along: Callable[[HearingInfo, list[tuple[Participant, str]]], tuple[Stream, LogEntry]]
                              | None = None) -> tuple[HearingInfo, list[tuple[Participant, str]]]:
         """Create a hearing. ``along`` seals another stream's entry about it
@@ -168,7 +168,7 @@ class Hub:
         hearing_id = "h-" + secrets.token_hex(8)
         participants = [Participant("p-" + secrets.token_hex(6), role, name, site) for role, name, site in people]
         info = HearingInfo(hearing_id, case_number, title, court, {p.participant_id: p for p in participants},
-                           waiting_room, RULES, courtroom, kind)
+                           waiting_room, RULES, courtroom, kind, public)
         state = TranscriptState()
         event = state.create(info)
         entry = make_entry(GENESIS_HASH, hearing_id, 1, SYSTEM, "create", int(time.time() * 1000),

@@ -15,7 +15,8 @@ PARTY = ["annotation.add", "annotation.remove", "evidence.add", "participant.mut
 EXPECTED = {
     Role.JUDGE: sorted(SEGMENT + PARTY + ["display.set", "evidence.approve", "evidence.paste", "hearing.end",
                                           "hearing.pause", "hearing.start", "invite.reissue", "invite.revoke",
-                                          "participant.admit", "participant.remove", "transcript.lock",
+                                          "participant.admit", "participant.protect", "participant.remove",
+                                          "stream.start", "stream.stop", "transcript.lock",
                                           "vocabulary.set"]) + ["annotation.remove.any", "participant.mute.any"],
     Role.CLERK: sorted(SEGMENT + PARTY + ["evidence.paste", "vocabulary.set"]),
     **{role: PARTY for role in (Role.PLAINTIFF, Role.DEFENDANT, Role.AGENT, Role.PROSECUTOR, Role.WITNESS)},
@@ -35,8 +36,8 @@ def test_each_roles_permissions(role: Role) -> None:
 def test_what_the_lock_does_not_stop() -> None:
     assert sorted(k for k, spec in OPS.items() if spec.after_lock) == [
         "display.set", "evidence.add", "evidence.approve", "hearing.end", "hearing.pause", "hearing.start",
-        "invite.reissue", "invite.revoke", "participant.admit", "participant.mute", "participant.remove",
-        "signature.add", "vocabulary.set"]
+        "invite.reissue", "invite.revoke", "participant.admit", "participant.mute", "participant.protect",
+        "participant.remove", "signature.add", "stream.start", "stream.stop", "vocabulary.set"]
     assert sorted(k for k, spec in OPS.items() if spec.staff) == ["invite.reissue", "invite.revoke"]
 
 

@@ -161,6 +161,8 @@ class HearingInfo:
     #: ``hearing``, or ``mediation``: an online mediation session of a case,
     #: run by a mediator, heard and seen but not transcribed.
     kind: str = "hearing"
+    #: False: a hearing not open to the public (不公开审理), never streamed.
+    public: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"hearing_id": self.hearing_id, "case_number": self.case_number, "title": self.title,
@@ -173,6 +175,8 @@ class HearingInfo:
             d["courtroom"] = self.courtroom
         if self.kind != "hearing":
             d["kind"] = self.kind
+        if not self.public:
+            d["public"] = False
         return d
 
     @classmethod
@@ -180,7 +184,7 @@ class HearingInfo:
         parts = [Participant.from_dict(p) for p in d["participants"]]
         return cls(d["hearing_id"], d["case_number"], d["title"], d["court"],
                    {p.participant_id: p for p in parts}, bool(d.get("waiting_room", False)), int(d.get("rules", 1)),
-                   d.get("courtroom"), d.get("kind", "hearing"))
+                   d.get("courtroom"), d.get("kind", "hearing"), bool(d.get("public", True)))
 
 
 #: The rules new hearings are created under.

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Union
 
+from .broadcast import MAX_DELAY, MIN_DELAY
 from .errors import OpError
 from .fields import MAX_ID
 from .fields import fields as _fields, image as _image, integer as _int, optional_id as _opt_id, seconds as _time, \
@@ -126,6 +127,24 @@ class ParticipantRemove:
 class ParticipantMute:
     participant_id: str
     muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStart:
+    """Start the public live stream, ``delay_s`` behind the courtroom."""
+    delay_s: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStop:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantProtect:
+    """Blur a participant and change their voice in the live stream."""
+    participant_id: str
+    protected: bool
 
 
 #: What evidence may be: photographs and scanned or PDF documents.
@@ -312,6 +331,29 @@ def parse_participant_mute(op: dict[str, Any]) -> ParticipantMute:
     if not isinstance(op["muted"], bool):
         raise OpError("invalid", "muted must be true or false")
     return ParticipantMute(_participant_id(op), op["muted"])
+
+
+def parse_stream_start(op: dict[str, Any]) -> StreamStart:
+    _fields(op, (), ("delay_s",))
+    delay = op.get("delay_s")
+    if delay is None:
+        return StreamStart(None)
+    delay = _int(delay, "delay_s", MIN_DELAY)
+    if delay > MAX_DELAY:
+        raise OpError("invalid", f"delay_s must be at most {MAX_DELAY}")
+    return StreamStart(delay)
+
+
+def parse_stream_stop(op: dict[str, Any]) -> StreamStop:
+    _fields(op, (), ())
+    return StreamStop()
+
+
+def parse_participant_protect(op: dict[str, Any]) -> ParticipantProtect:
+    _fields(op, ("participant_id", "protected"), ())
+    if not isinstance(op["protected"], bool):
+        raise OpError("invalid", "protected must be true or false")
+    return ParticipantProtect(_participant_id(op), op["protected"])
 
 
 def parse_evidence_add(op: dict[str, Any]) -> EvidenceAdd:

@@ -20,9 +20,10 @@ from .fields import kind_of
 from .model import Actor, Annotation, Evidence, HearingInfo, Participant, Segment, Signature, Staff
 from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet, EvidenceAdd, EvidenceApprove,
                   EvidencePaste, HearingControl, InviteReissue, InviteRevoke, ParticipantAdmit, ParticipantMute,
-                  ParticipantRemove,
+                  ParticipantProtect, ParticipantRemove, StreamStart, StreamStop,
                   SegmentAdd, SegmentDelete, SegmentEdit, SegmentMerge, SegmentRelabel, SegmentSplit, SignatureAdd,
                   TranscriptLock, VocabularySet)
+from .broadcast import Broadcast
 from .proceedings import Proceedings, Status
 from .quotas import UNLIMITED, Quotas, Usage, check
 from .signed import SignedDocument
@@ -52,6 +53,7 @@ class TranscriptState:
         #: The 笔录 as signed: frozen by the judge's lock, then signed by each party.
         self.record = SignedDocument()
         self.proceedings = Proceedings()
+        self.broadcast = Broadcast()
         self.evidence: dict[str, Evidence] = {}
         self.display: dict[str, Any] = {"view": "transcript"}
         #: The hearing's legal vocabulary for recognition; None: the hub's default.
@@ -75,6 +77,7 @@ class TranscriptState:
             raise OpError("invalid", "a hearing needs participants")
         self.hearing = hearing
         self.proceedings = Proceedings.of(hearing)
+        self.broadcast = Broadcast(public=hearing.public and hearing.kind == "hearing")
         return {"kind": "hearing.created", "hearing": hearing.to_dict()}
 
     @property
@@ -332,6 +335,7 @@ class TranscriptState:
             # the hearing (闭庭) as well.
             self.proceedings.status = Status.ENDED
             event["status"] = Status.ENDED.value
+            self._stream_ends(event)
         return event
 
     def _signature_add(self, actor: Participant, op: SignatureAdd) -> Event:
@@ -341,7 +345,34 @@ class TranscriptState:
 
     def _hearing_control(self, actor: Participant, op: HearingControl) -> Event:
         status = self.proceedings.transition(op.action)
-        return {"kind": _CONTROL_EVENTS[op.action], "status": status.value, "by": actor.label()}
+        event = {"kind": _CONTROL_EVENTS[op.action], "status": status.value, "by": actor.label()}
+        if status is Status.ENDED:
+            self._stream_ends(event)
+        return event
+
+    def _stream_ends(self, event: Event) -> None:
+        """闭庭 ends the live stream too; the event says so."""
+        if self.broadcast.streaming:
+            self.broadcast.stop()
+            event["stream"] = self.broadcast.stream()
+
+    def _stream_start(self, actor: Participant, op: StreamStart) -> Event:
+        if self.proceedings.status is Status.ENDED:
+            raise OpError("conflict", "the hearing has ended; it cannot be streamed")
+        self.broadcast.start(op.delay_s)
+        return {"kind": "stream.started", "stream": self.broadcast.stream(), "by": actor.label()}
+
+    def _stream_stop(self, actor: Participant, op: StreamStop) -> Event:
+        self.broadcast.stop()
+        return {"kind": "stream.stopped", "stream": self.broadcast.stream(), "by": actor.label()}
+
+    def _participant_protect(self, actor: Participant, op: ParticipantProtect) -> Event:
+        target = self.participant(op.participant_id)
+        if target.role in BENCH:
+            raise OpError("invalid", f"a {target.role.value} is not protected in the stream")
+        self.broadcast.protect(target.participant_id, op.protected)
+        return {"kind": "participant.protected" if op.protected else "participant.unprotected",
+                "participant": target.label(), "by": actor.label()}
 
     def _other(self, actor: Participant, participant_id: str, what: str) -> Participant:
         """The participant an op acts on, who may not be its actor or a judge."""
@@ -477,6 +508,7 @@ class TranscriptState:
             "lock_hash": self.lock_hash,
             "signatures": [s.to_dict() for s in self.signatures.values()],
             "proceedings": self.proceedings.to_dict(),
+            "broadcast": self.broadcast.to_dict(),
             "evidence": [e.to_dict() for e in self.evidence.values()],
             "display": self.display,
             "vocabulary": self.vocabulary,
@@ -531,6 +563,11 @@ OPS: dict[str, OpKind] = {
     # pasting evidence into the transcript is writing it, as the clerk does.
     "evidence.approve": OpKind(ops.parse_evidence_approve, _S._evidence_approve, PRESIDING, after_lock=True),
     "evidence.paste": OpKind(ops.parse_evidence_paste, _S._evidence_paste, BENCH),
+    # The public live stream: the judge's alone, approved per hearing.
+    "stream.start": OpKind(ops.parse_stream_start, _S._stream_start, JUDGE_ONLY, after_lock=True),
+    "stream.stop": OpKind(ops.parse_stream_stop, _S._stream_stop, JUDGE_ONLY, after_lock=True),
+    "participant.protect": OpKind(ops.parse_participant_protect, _S._participant_protect, JUDGE_ONLY,
+                                  after_lock=True),
     "display.set": OpKind(ops.parse_display_set, _S._display_set, PRESIDING, after_lock=True),
     "vocabulary.set": OpKind(ops.parse_vocabulary_set, _S._vocabulary_set, BENCH, after_lock=True),
     # Invite links: the judge's for the others, court staff's for anyone.

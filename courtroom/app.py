@@ -51,6 +51,7 @@ from .media.recording import audio_clip
 from .room import Room
 from .stream import encode
 from .session import Session
+from .live_api import live_routes
 from .staff_api import staff_routes
 from .video_api import video_routes
 
@@ -149,6 +150,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
     app.include_router(staff_routes(hub, access))
     videos, compositions = video_routes(hub, access)
     app.include_router(videos)
+    app.include_router(live_routes(hub, Path(str(STATIC))))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

@@ -324,7 +324,7 @@ class Room(Stream):
         self._broadcast(encode(message))
 
     def idle(self) -> bool:
-        return super().idle() and (self.media is None or not self.media.peers)
+        return super().idle() and (self.media is None or not self.media.busy)
 
     def fail(self, reason: str) -> None:
         """The log could not be written: drop everything not durable, and

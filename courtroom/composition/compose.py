@@ -25,7 +25,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 import av
 import numpy as np
@@ -58,6 +58,12 @@ class Person:
     participant_id: str
     #: Shown under their picture: role and name (审判长 张三).
     label: str
+    #: Shown instead where they are protected (the live stream): the role.
+    masked_label: str = ""
+
+
+class PictureSource(Protocol):
+    def at(self, t: float) -> av.VideoFrame | None: ...
 
 
 @dataclass(frozen=True)
@@ -125,19 +131,34 @@ def compose(plan: Plan, folder: Path, on_progress: Callable[[float], None] | Non
 
 
 class Renderer:
-    """The picture, frame by frame, walking the hearing forward."""
+    """The picture, frame by frame, walking the hearing forward.
 
-    def __init__(self, plan: Plan) -> None:
+    By default from the plan: the recordings read back, the speaker from
+    the transcript. The live stream gives its own ``pictures`` (followed
+    as they are written), ``speaker`` (from the sound) and ``masked``
+    participants (a mosaic, their role without their name)."""
+
+    def __init__(self, plan: Plan, pictures: Mapping[str, PictureSource] | None = None,
+                 speaker: Callable[[float], str | None] | None = None,
+                 mask: Callable[[av.VideoFrame, Tile], tuple[Tile, np.ndarray]] | None = None) -> None:
         self.plan = plan
-        self.ids = [p.participant_id for p in plan.people]
-        self.labels = {p.participant_id: p.label for p in plan.people}
-        mine = {pid: [r for r in plan.recordings if r.participant_id == pid] for pid in self.ids}
-        self.pictures = {pid: Pictures(recs) for pid, recs in mine.items()}
-        self.timeline = Timeline(plan.speech)
+        self.show(plan.people)
+        if pictures is None:
+            mine = {pid: [r for r in plan.recordings if r.participant_id == pid] for pid in self.ids}
+            pictures = {pid: Pictures(recs) for pid, recs in mine.items()}
+        self.pictures = pictures
+        self.speaker = speaker if speaker is not None else Timeline(plan.speech).active_at
+        self.mask = mask
+        self.masked: frozenset[str] = frozenset()
         self.planes = Planes(plan.width, plan.height)
         self.whole = Tile(0, 0, plan.width, plan.height)
         self.label_size = max(12, plan.height // 40)
         self.caption_size = max(14, plan.height // 30)
+
+    def show(self, people: Sequence[Person]) -> None:
+        """Who is in the picture, in the strip's order."""
+        self.ids = [p.participant_id for p in people]
+        self.people = {p.participant_id: p for p in people}
 
     def render(self, k: int, path: Path) -> None:
         plan = self.plan
@@ -160,16 +181,20 @@ class Renderer:
     def frame(self, t: float) -> av.VideoFrame:
         planes = self.planes
         planes.fill(self.whole, BACKGROUND)
-        tiles = speaker_layout(self.plan.width, self.plan.height, self.ids, self.timeline.active_at(t))
+        tiles = speaker_layout(self.plan.width, self.plan.height, self.ids, self.speaker(t))
         for pid, tile in tiles.items():
-            shown = self.pictures[pid].at(t)
+            source = self.pictures.get(pid)
+            shown = source.at(t) if source is not None else None
+            masked = pid in self.masked and self.mask is not None
             if shown is None:
                 planes.fill(tile, EMPTY)
                 inner = tile
             else:
-                inner, image = picture(shown, tile)
+                inner, image = self.mask(shown, tile) if masked and self.mask else picture(shown, tile)
                 planes.paste(inner.x, inner.y, image)
-            label = text_image(self.labels[pid], self.label_size)  # on the picture's bottom left
+            person = self.people[pid]
+            text = (person.masked_label or "受保护人员") if masked else person.label
+            label = text_image(text, self.label_size)  # on the picture's bottom left
             planes.paste(inner.x + 4, inner.y + inner.height - label.shape[0] * 2 // 3 - 4, label)
         if self.plan.caption:
             planes.paste(8, 8, text_image(self.plan.caption, self.caption_size))

@@ -33,6 +33,7 @@ from transcript.model import Participant
 from transcript.roles import Site
 from protocol.publish import Source
 
+from ..live.service import LiveStreams
 from .forwarding import Publication
 from .peer import Peer
 from .recording import TrackRecorder
@@ -59,6 +60,13 @@ class MediaConfig:
     #: End utterances sooner than the recognizer where the pause is clear
     #: (asr.endpointing); off: the recognizer's own endpoints only.
     early_endpoints: bool = True
+    #: The public live streams (庭审直播), composed from the recordings;
+    #: by default beside them (``DATA/live``).
+    live: LiveStreams | None = None
+
+    def __post_init__(self) -> None:
+        if self.live is None and self.recordings is not None:
+            self.live = LiveStreams(self.recordings.parent, self.recordings)
 
 
 class MediaRoom:
@@ -79,6 +87,7 @@ class MediaRoom:
         self._quality: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.text = self._court_text()
+        self.follow_stream()  # a stream this hearing had before its hub restarted goes on
 
     def _court_text(self) -> CourtText:
         """The hub's default spelling, or this hearing's own vocabulary."""
@@ -283,8 +292,9 @@ class MediaRoom:
 
     def committed(self, event: dict[str, Any]) -> None:
         kind = event.get("kind", "")
-        if kind.startswith(("participant.", "hearing.")) or kind == "transcript.locked":
+        if kind.startswith(("participant.", "hearing.", "stream.")) or kind == "transcript.locked":
             self.update()  # (a lock may have closed the hearing)
+            self.follow_stream()
         elif kind == "vocabulary.changed":
             self.text = self._court_text()
             for tap in self.speech.values():
@@ -310,10 +320,30 @@ class MediaRoom:
                 if tap is not None:
                     tap.set_active(heard and proceedings.recording)
 
+    def follow_stream(self) -> None:
+        """Start, tell or stop the hearing's live stream to match its state.
+        A stream just started asks every camera for a keyframe: its
+        composer decodes each picture from there."""
+        live = self.config.live
+        if live is None:
+            return
+        if live.follow(self.room.hearing_id, self.room.state, self.room.created_ms):
+            for peer in self.peers.values():
+                for publication in peer.publications.values():
+                    publication.request_keyframe()
+
     def close_soon(self) -> None:
         asyncio.ensure_future(self.close())
 
+    @property
+    def busy(self) -> bool:
+        """Connections, or a live stream: the hearing stays loaded."""
+        live = self.config.live
+        return bool(self.peers) or (live is not None and live.streaming(self.room.hearing_id))
+
     async def close(self) -> None:
+        if self.config.live is not None:
+            self.config.live.stop(self.room.hearing_id)
         for task in (self._quality, self._ticker):
             if task is not None:
                 task.cancel()

@@ -46,7 +46,8 @@ const ACTION = { "segment.edit": "edit", "segment.split": "edit", "segment.merge
   "segment.delete": "edit", "segment.add": "record", "annotation.add": "annotate", "signature.add": "sign",
   "vocabulary.set": "terms", "hearing.start": "control", "hearing.pause": "control", "hearing.end": "control",
   "transcript.lock": "control", "participant.admit": "control", "participant.remove": "control",
-  "participant.mute": "control" };
+  "participant.mute": "control", "stream.start": "control", "stream.stop": "control",
+  "participant.protect": "control" };
 function op(body, onNack) {
   const id = `${Date.now().toString(36)}-${++opCount}`;
   refusals.set(id, onNack || ((err) => notify(explain(err, ACTION[body.kind]))));
@@ -363,6 +364,39 @@ function button(text, action, body, question) {
   return b;
 }
 
+// The judge's switch of the public live stream (庭审直播): its delay, on
+// and off, and where the public watches it. A hearing not open to the
+// public (不公开) has none.
+let streamDelay = 30;
+function streamControls() {
+  const box = document.createElement("span");
+  box.id = "stream";
+  const b = t.broadcast;
+  if (!b.public) { box.textContent = "不公开审理，不直播"; return box; }
+  if (b.streaming) {
+    const link = document.createElement("a");
+    link.href = `/live/${hearingId}`;
+    link.target = "_blank";
+    link.textContent = `直播中（延时${b.delay_s}秒）`;
+    box.append(link, button("暂停直播", "stream-stop", { kind: "stream.stop" }));
+    return box;
+  }
+  const delay = document.createElement("select");
+  delay.id = "stream-delay";
+  delay.title = "直播延时";
+  for (const s of [30, 60, 120, 300]) delay.append(new Option(`延时${s}秒`, String(s), false, s === streamDelay));
+  delay.onchange = () => { streamDelay = Number(delay.value); };
+  const start = document.createElement("button");
+  start.textContent = "开始直播";
+  start.dataset.action = "stream-start";
+  start.onclick = async () => {
+    if (!(await ask(`确认开始庭审直播？公众将在延时 ${streamDelay} 秒后看到庭审画面和声音。`, "开始直播"))) return;
+    op({ kind: "stream.start", delay_s: streamDelay });
+  };
+  box.append(delay, start);
+  return box;
+}
+
 // A participant's link went astray: the judge gives them a new one (the
 // old stops working at once) and hands it on, shown here to copy.
 function reissueButton(p) {
@@ -452,6 +486,7 @@ function renderPeople() {
     // The court's rule: the record is locked for signing after 闭庭.
     if (ended && !t.locked && !mediation) controls.append(button("锁定笔录", "lock", { kind: "transcript.lock" },
       "确认锁定笔录？锁定后任何人都不能再修改笔录，各方将依此签名。"));
+    if (!mediation && !ended && permissions.includes("stream.start")) controls.append(streamControls());
   }
   const list = document.getElementById("people");
   list.replaceChildren(...Object.values(t.names).map((p) => {
@@ -471,6 +506,13 @@ function renderPeople() {
     if (!ended && p.role !== "observer" && admitted && (judge || (self && (!muted || proceedings.muted.get(p.participant_id) === me.participant_id)))) {
       li.append(button(muted ? "取消静音" : "静音", muted ? "unmute" : "mute",
         { kind: "participant.mute", participant_id: p.participant_id, muted: !muted }));
+    }
+    const masked = t.broadcast.protected.has(p.participant_id);
+    if (masked) li.append(" · 直播遮挡");
+    if (judge && permissions.includes("participant.protect") && t.broadcast.public && !ended
+        && p.role !== "judge" && p.role !== "clerk") {
+      li.append(button(masked ? "取消直播遮挡" : "直播遮挡", masked ? "unprotect" : "protect",
+        { kind: "participant.protect", participant_id: p.participant_id, protected: !masked }));
     }
     const sending = presence[p.participant_id] && presence[p.participant_id].video;
     if (judge && sending && admitted && !ended) {

@@ -38,6 +38,9 @@ export class Transcript {
     this.signatures = new Map();   // participant_id -> signature
     this.evidence = new Map();     // id -> evidence item
     this.display = { view: "transcript" };  // what the judge has every screen show
+    // The public live stream: whether the hearing may be streamed at all
+    // (不公开: never), whether it is, its delay, who is masked in it.
+    this.broadcast = { public: true, streaming: false, delay_s: 30, number: 0, protected: new Set() };
     this.seq = 0;
   }
 
@@ -59,6 +62,7 @@ export class Transcript {
     this.signatures = new Map(state.signatures.map(s => [s.participant.participant_id, s]));
     this.evidence = new Map(state.evidence.map(e => [e.id, e]));
     this.display = state.display;
+    if (state.broadcast) this.broadcast = { ...state.broadcast, protected: new Set(state.broadcast.protected) };
     this.seq = seq;
   }
 
@@ -71,13 +75,20 @@ export class Transcript {
     switch (ev.kind) {
       case "hearing.created":
         this.hearing = ev.hearing;
+        this.broadcast.public = ev.hearing.public !== false && (ev.hearing.kind || "hearing") === "hearing";
         for (const x of ev.hearing.participants) {
           this.names[x.participant_id] = x;
           const waits = ev.hearing.waiting_room && x.site !== "court" && x.role !== "judge" && x.role !== "clerk";
           if (!waits) p.admitted.add(x.participant_id);
         }
         break;
-      case "hearing.started": case "hearing.paused": case "hearing.ended": p.status = ev.status; break;
+      case "hearing.started": case "hearing.paused": case "hearing.ended":
+        p.status = ev.status;
+        if (ev.stream) Object.assign(this.broadcast, ev.stream);  // 闭庭 ended the stream
+        break;
+      case "stream.started": case "stream.stopped": Object.assign(this.broadcast, ev.stream); break;
+      case "participant.protected": this.broadcast.protected.add(ev.participant.participant_id); break;
+      case "participant.unprotected": this.broadcast.protected.delete(ev.participant.participant_id); break;
       case "participant.admitted": p.admitted.add(ev.participant.participant_id); break;
       case "participant.removed": p.admitted.delete(ev.participant.participant_id); break;
       case "participant.muted": p.muted.set(ev.participant.participant_id, ev.by.participant_id); break;
@@ -113,6 +124,7 @@ export class Transcript {
         this.locked = true;
         this.lockHash = ev.transcript_hash;
         if (ev.status) p.status = ev.status;  // the lock also closed the hearing
+        if (ev.stream) Object.assign(this.broadcast, ev.stream);
         break;
       case "evidence.added": case "evidence.approved": this.evidence.set(ev.evidence.id, ev.evidence); break;
       case "display.changed": this.display = ev.display; break;

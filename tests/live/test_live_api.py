@@ -1,0 +1,111 @@
+"""The public live stream through the hub (courtroom/live_api.py): two
+participants publish through the media hub, the judge switches the stream
+on with a 10 s delay, the public fetches it with no token, nothing in it
+is less than the delay behind the courtroom, and 暂停直播 takes it down at
+once. Only the judge may switch it; a hearing not open to the public never
+streams."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import io
+import time
+from pathlib import Path
+
+import av
+import httpx
+from aiortc import VideoStreamTrack
+from aiortc.contrib.media import MediaPlayer
+
+from tests.media.test_media_hub import joined, speech_wav
+from tests.support import Client, HubProcess, invites_by_role, run
+
+PEOPLE = [{"role": "judge", "name": "王法官"}, {"role": "clerk", "name": "赵书记"},
+          {"role": "plaintiff", "name": "张三"}, {"role": "observer", "name": "旁听人"}]
+DELAY = 10
+
+
+def listed(text: str) -> list[tuple[str, float, float]]:
+    """(segment, when its first picture was taken, its duration) as listed."""
+    out, taken, duration = [], 0.0, 0.0
+    for line in text.splitlines():
+        if line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
+            taken = datetime.datetime.fromisoformat(line.split(":", 1)[1].replace("Z", "+00:00")).timestamp()
+        elif line.startswith("#EXTINF:"):
+            duration = float(line[8:].rstrip(","))
+        elif line and not line.startswith("#"):
+            out.append((line, taken, duration))
+    return out
+
+
+def test_the_judge_streams_the_hearing_to_the_public_behind_its_delay(speech_hub: HubProcess,
+                                                                      tmp_path: Path) -> None:
+    hub = speech_hub
+    wav = speech_wav(tmp_path, "现在 开庭 。 原告 陈述 诉讼 请求 。 被告 答辩 意见")
+    h = hub.create_hearing(PEOPLE)
+    hid, inv = h["hearing_id"], invites_by_role(h)
+    live = f"{hub.url}/live/{hid}"
+    assert httpx.get(live).status_code == 404
+    assert httpx.get(live + "/index.m3u8").status_code == 404
+
+    async def main() -> None:
+        judge, jt = await joined(hub, h, "judge", video=VideoStreamTrack())
+        party, pt = await joined(hub, h, "plaintiff", audio=MediaPlayer(wav, loop=True).audio,
+                                 video=VideoStreamTrack())
+        for role in ("clerk", "observer", "plaintiff"):
+            other = party if role == "plaintiff" else await Client.connect(hub.ws_url(hid, inv[role]["token"]))
+            answer = await other.op({"kind": "stream.start"})
+            assert answer["type"] == "nack" and answer["error"]["code"] == "forbidden", answer
+        started = await judge.op({"kind": "stream.start", "delay_s": DELAY})
+        assert started["type"] == "ack"
+        on_at = time.time()
+        page = httpx.get(live)
+        assert page.status_code == 200 and "hls.light.min.js" in page.text
+        assert httpx.get(live + "/stream.json").json()["delay_s"] == DELAY
+        first_seen: dict[str, float] = {}
+        playlists: list[str] = []
+        while len(first_seen) < 3:
+            assert time.time() - on_at < DELAY + 30, "no segments"
+            r = httpx.get(live + "/index.m3u8")
+            assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.apple.mpegurl"
+            playlists.append(r.text)
+            for name, taken, duration in listed(r.text):
+                if name not in first_seen:
+                    first_seen[name] = time.time()
+                    # Nothing in the stream is less than the delay behind the courtroom.
+                    assert first_seen[name] - (taken + duration) >= DELAY - 0.05, (name, first_seen[name], taken)
+            await asyncio.sleep(0.2)
+        # Segments are plain files: H.264 and AAC, pictures moving, sound.
+        name = sorted(first_seen)[-1]
+        body = httpx.get(f"{live}/{name}")
+        assert body.status_code == 200 and body.headers["content-type"] == "video/mp2t"
+        with av.open(io.BytesIO(body.content)) as c:
+            assert sorted(s.codec_context.name for s in c.streams) == ["aac", "h264"]
+            assert sum(1 for _ in c.decode(video=0)) == 50
+        # 暂停直播: the playlist and every segment are gone at once.
+        stopped = await judge.op({"kind": "stream.stop"})
+        assert stopped["type"] == "ack"
+        assert httpx.get(live + "/index.m3u8").status_code == 404
+        assert httpx.get(f"{live}/{name}").status_code == 404
+        assert httpx.get(live).status_code == 404
+        await asyncio.sleep(3)  # a segment's time: nothing comes back
+        assert httpx.get(live + "/index.m3u8").status_code == 404
+        assert not list((hub.data / "live").glob(f"{hid}/*"))
+        for client, terminal in ((party, pt), (judge, jt)):
+            await terminal.close()
+            await client.close()
+    run(main())
+
+
+def test_a_hearing_not_open_to_the_public_is_never_streamed(speech_hub: HubProcess) -> None:
+    hub = speech_hub
+    h = hub.create_hearing(PEOPLE, public=False)
+
+    async def main() -> None:
+        judge = await Client.connect(hub.ws_url(h["hearing_id"], invites_by_role(h)["judge"]["token"]))
+        answer = await judge.op({"kind": "stream.start"})
+        assert answer["type"] == "nack" and answer["error"]["code"] == "conflict"
+        await judge.close()
+    run(main())
+    assert httpx.get(f"{hub.url}/live/{h['hearing_id']}").status_code == 404

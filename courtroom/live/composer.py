@@ -27,6 +27,7 @@ import logging
 import math
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -90,6 +91,8 @@ class Composer:
                     width=c.width, height=c.height, fps=c.fps)
         self.renderer = Renderer(plan, pictures=self.pictures, speaker=self._speaker_at, mask=mosaic)
         self.playlist = Playlist()
+        #: Set to end ``run`` (the process ends with its parent instead).
+        self.stopped = threading.Event()
         self._encoders()
         self._refresh()
 
@@ -220,14 +223,14 @@ class Composer:
     def run(self, parent: int | None = None) -> None:
         n, skipped = self.first, False
         write_playlist(self.public, self.playlist.text())
-        while parent is None or os.getppid() == parent:
+        while (parent is None or os.getppid() == parent) and not self.stopped.is_set():
             due = (n + 1) * SEGMENT + self.control.delay_s
             wait = due - self.now()
             if wait > 0:
                 # Keep the playlist fresh while waiting: a stale one means
                 # the stream died, and the hub serves it no more.
                 (self.public / PLAYLIST).touch()
-                time.sleep(min(wait, 1.0))
+                self.stopped.wait(min(wait, 1.0))
                 continue
             if -wait > MAX_LAG * SEGMENT:
                 behind = math.floor((self.now() - self.control.delay_s) / SEGMENT) - 1
@@ -239,6 +242,7 @@ class Composer:
             n, skipped = n + 1, False
 
     def close(self) -> None:
+        self.stopped.set()
         for pictures in self.pictures.values():
             pictures.close()
 

@@ -91,6 +91,8 @@ class FollowedPictures:
         self._asked = start
         self._current: tuple[float, av.VideoFrame] | None = None
         self._file: GrowingFile | None = None
+        #: No file to read (set by the decoding thread once it has looked).
+        self._no_file = False
         self._thread = threading.Thread(target=self._run, name="live-pictures", daemon=True)
         self._thread.start()
 
@@ -121,12 +123,13 @@ class FollowedPictures:
     def _idle(self) -> bool:
         """The decoder has caught up with what is written (waiting for the
         file to grow, or for a new file)."""
-        return self._file is None or self._file.waiting
+        return self._no_file or (self._file is not None and self._file.waiting)
 
     def _run(self) -> None:
         seen: set[Path] = set()
         while not self._stopped.is_set():
             pending = [r for r in self._files() if r.path not in seen and r.kind == "video"]
+            self._no_file = not pending
             if not pending:
                 self._file = None
                 with self._cond:

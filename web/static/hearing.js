@@ -384,7 +384,7 @@ function streamControls() {
   const delay = document.createElement("select");
   delay.id = "stream-delay";
   delay.title = "直播延时";
-  for (const s of [30, 60, 120, 300]) delay.append(new Option(`延时${s}秒`, String(s), false, s === streamDelay));
+  for (const s of [10, 30, 60, 120, 300]) delay.append(new Option(`延时${s}秒`, String(s), false, s === streamDelay));
   delay.onchange = () => { streamDelay = Number(delay.value); };
   const start = document.createElement("button");
   start.textContent = "开始直播";

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import socket
 import sys
 from pathlib import Path
@@ -232,8 +233,15 @@ def _media_config(args: argparse.Namespace) -> object:
         print("media on " + ", ".join(f"{n.name} ({n.address})" for n in networks), flush=True)
     if args.turn and not (args.turn_user and args.turn_password):
         raise CommandError("--turn needs --turn-user and --turn-password")
+    from .live.service import LiveStreams
+    match = re.fullmatch(r"(\d{3,4})x(\d{3,4})", args.live_size)
+    width, height = (int(match[1]), int(match[2])) if match else (0, 0)
+    if not (320 <= width <= 1920 and 180 <= height <= 1080 and width % 2 == 0 and height % 2 == 0):
+        raise CommandError(f"--live-size {args.live_size}: give WIDTHxHEIGHT, even, from 320x180 to 1920x1080")
+    recordings = args.data / "recordings"
     config = MediaConfig(rtc_configuration(args.stun, args.turn, args.turn_user, args.turn_password),
-                         recordings=args.data / "recordings", early_endpoints=args.endpoints == "early")
+                         recordings=recordings, early_endpoints=args.endpoints == "early",
+                         live=LiveStreams(args.data, recordings, width, height))
     if args.asr:
         from .remoteasr import RemoteEngine
         try:
@@ -632,6 +640,8 @@ def parser() -> argparse.ArgumentParser:
                    help="when a spoken line ends: early (default), as soon as the pause is clear (about 0.3 s "
                    "after a complete clause, never after a word a sentence goes on from), or recognizer, at "
                    "the recognizer's own fixed silence (0.5 s)")
+    s.add_argument("--live-size", default="640x360", metavar="WIDTHxHEIGHT",
+                   help="the public live stream's picture (default 640x360; 1280x720 costs about twice the CPU)")
     s.add_argument("--stun", help="STUN server for the hub's own candidates, e.g. stun:stun.court.example:3478")
     s.add_argument("--turn", help="TURN server (coturn) relaying for internet parties, e.g. turn:turn.court.example:3478")
     s.add_argument("--turn-user")

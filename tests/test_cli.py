@@ -138,6 +138,12 @@ def test_serve_refuses_an_emblem_it_cannot_show(tmp_path: Path) -> None:
         assert r.returncode == 2 and problem in r.stderr, r.stderr
 
 
+def test_serve_refuses_a_live_stream_size_it_cannot_make(tmp_path: Path) -> None:
+    for size in ("big", "641x360", "100x60", "3840x2160"):
+        r = courtroom("serve", "--data", str(tmp_path / "data"), "--port", "0", "--live-size", size)
+        assert r.returncode == 2 and f"--live-size {size}: give WIDTHxHEIGHT" in r.stderr, r.stderr
+
+
 def test_serve_names_a_database_or_redis_it_cannot_use(tmp_path: Path) -> None:
     from tests.support import free_port
     for option, problem in ((["--database", "mysql://court/db"], "give a postgresql:// URL"),

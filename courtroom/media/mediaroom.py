@@ -120,9 +120,15 @@ class MediaRoom:
     async def _watch_quality(self) -> None:
         """Every few seconds: packet loss of each speaker's audio (the
         network quality the judge sees) and its loudest level (whether the
-        microphone hears anything), then tell the screens if it changed."""
+        microphone hears anything), then tell the screens if it changed.
+        A live stream whose composer died is started again meanwhile."""
         while True:
             await asyncio.sleep(QUALITY_INTERVAL)
+            live = self.config.live
+            if live is not None and self.room.state.broadcast.streaming \
+                    and not live.streaming(self.room.hearing_id):
+                log.warning("hearing %s: the live stream's composer ended; starting it again", self.room.hearing_id)
+                self.follow_stream()
             for publication in self.publications():
                 if publication.kind != "audio":
                     continue

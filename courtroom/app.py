@@ -148,7 +148,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
     app.include_router(case_routes(hub, cases, base_url, invite, evidence))
     app.include_router(case_file_routes(hub, cases, evidence, base_url))
     app.include_router(staff_routes(hub, access))
-    videos, compositions = video_routes(hub, access)
+    videos, compositions = video_routes(hub, access, cases)
     app.include_router(videos)
     app.include_router(live_routes(hub, Path(str(STATIC))))
 

@@ -1,65 +1,44 @@
 """The composed recording of a hearing (庭审录像) over HTTP.
 
-``GET /api/hearings/{id}/video`` with a judge's or clerk's token: the MP4
-once composed (ranges served, so a player seeks without downloading it
-all); while it is being composed, 202 with how far it is. The first
-request after the hearing has ended starts the composition. The parties
-do not get the court's copy.
+``GET /api/hearings/{id}/video`` with an invite token, and
+``GET /api/cases/{case_id}/hearings/{id}/video`` from the case's staff
+console or a party's case space: the MP4 once composed (ranges served, so
+a player seeks without downloading it all); while it is being composed,
+202 with how far it is. Composing starts by itself at 闭庭 (and again on a
+request, after a failure or a restart). The video is the court's: the
+judge and the clerk have it; the parties only once the judge shares it
+(``video.share``); observers never.
 """
 
 from __future__ import annotations
 
 import urllib.parse
-from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from case.model import Party
 from transcript.proceedings import Status
-from transcript.roles import BENCH, ROLE_LABELS
-from transcript.subtitles import Cue
+from transcript.roles import BENCH, PARTY_ROLES
 
 from .access import Access
 from .bodies import Credential
-from .composition.compose import Person
-from .composition.service import Compositions
-from .composition.timeline import Speech
+from .case_api import CaseAccess
+from .composition.service import Compositions, plan_of
 from .hub import Hub
 from .room import Room
 
-#: The order of the strip: the bench, then each side, then the rest.
-ORDER = ["judge", "mediator", "clerk", "plaintiff", "prosecutor", "defendant", "agent", "witness"]
+NOT_SHARED = "庭审录像由法院保存；审判员共享后当事人方可查看"
 
 
-def plan_of(room: Room) -> dict[str, Any]:
-    """What a composition needs from the hearing's record: who (in the
-    strip's order), who spoke when, the subtitles and the caption."""
-    hearing = room.state.hearing
-    assert hearing is not None
-    people = sorted(hearing.participants.values(),
-                    key=lambda p: ORDER.index(p.role.value) if p.role.value in ORDER else len(ORDER))
-    segments = [s for s in room.state.segments
-                if not s.deleted and s.start is not None and s.end is not None and s.text.strip()]
-    return {
-        "people": [Person(p.participant_id, f"{ROLE_LABELS[p.role]} {p.name}") for p in people],
-        "speech": [Speech(s.speaker.participant_id, s.start, s.end) for s in segments],  # type: ignore[arg-type]
-        "cues": [Cue(s.start, s.end, s.text, f"{ROLE_LABELS[s.speaker.role]}{s.speaker.name}")  # type: ignore[arg-type]
-                 for s in segments],
-        "caption": f"{hearing.case_number} {hearing.court}",
-        "started": room.created_ms / 1000,
-    }
-
-
-def video_routes(hub: Hub, access: Access) -> tuple[APIRouter, Compositions | None]:
+def video_routes(hub: Hub, access: Access, cases: CaseAccess) -> tuple[APIRouter, Compositions | None]:
     router = APIRouter()
     recordings = hub.media.recordings if hub.media is not None else None
-    compositions = Compositions(recordings.parent / "compositions") if recordings is not None else None
+    compositions = hub.media.compositions if hub.media is not None else None
 
-    @router.get("/api/hearings/{hearing_id}/video", response_model=None)
-    async def video(hearing_id: str, token: Credential) -> Response:
-        room, participant = await access.participant(hearing_id, token)
-        if participant.role not in BENCH:
-            raise HTTPException(403, "only the judge or the clerk may have the hearing's video")
+    def answer(room: Room) -> Response:
+        """The video, or how far it is, for someone allowed to have it."""
+        hearing_id = room.hearing_id
         if compositions is None or recordings is None:
             raise HTTPException(404, "this hub does not record")
         path = compositions.video(hearing_id)
@@ -76,11 +55,38 @@ def video_routes(hub: Hub, access: Access) -> tuple[APIRouter, Compositions | No
         status = compositions.status(hearing_id)
         if status["state"] == "none":  # polls while composing read the progress only
             try:
-                compositions.start(hearing_id, recordings_folder=recordings / hearing_id, **plan_of(room))
+                compositions.start(hearing_id, recordings_folder=recordings / hearing_id,
+                                   **plan_of(room.state, room.created_ms))
             except LookupError:
                 raise HTTPException(404, "本庭审没有录音录像") from None
             status = compositions.status(hearing_id)
         return JSONResponse(status, status_code=200 if status["state"] == "done" else 202,
                             headers={"Retry-After": "5", "Cache-Control": "no-store"})
+
+    @router.get("/api/hearings/{hearing_id}/video", response_model=None)
+    async def video(hearing_id: str, token: Credential) -> Response:
+        room, participant = await access.participant(hearing_id, token)
+        if participant.role not in BENCH and not (participant.role in PARTY_ROLES
+                                                   and room.state.broadcast.video_shared):
+            raise HTTPException(403, NOT_SHARED if participant.role in PARTY_ROLES
+                                else "only the judge or the clerk may have the hearing's video")
+        return answer(room)
+
+    @router.get("/api/cases/{case_id}/hearings/{hearing_id}/video", response_model=None)
+    async def case_video(case_id: str, hearing_id: str, request: Request, token: Credential) -> Response:
+        """From the case: its judge and clerk (the staff console), and its
+        parties once the judge has shared the video."""
+        space, actor, viewer = await cases.who(case_id, request, token)
+        if not any(h.hearing_id == hearing_id for h in space.state.hearings):
+            raise HTTPException(404, f"no hearing {hearing_id} of this case")
+        room = await hub.room(hearing_id)
+        if room is None:
+            raise HTTPException(404, f"no hearing {hearing_id}")
+        if isinstance(actor, Party):
+            if not room.state.broadcast.video_shared:
+                raise HTTPException(403, NOT_SHARED)
+        elif not viewer.court or getattr(actor, "role", "") not in ("judge", "clerk"):
+            raise HTTPException(403, "the video is for the case's judge and clerk")
+        return answer(room)
 
     return router, compositions

@@ -28,7 +28,7 @@ def test_the_judge_starts_and_stops_the_stream_with_its_delay() -> None:
     again = state.apply(JUDGE, {"kind": "stream.start"})
     assert again["stream"] == {"number": 2, "streaming": True, "delay_s": DEFAULT_DELAY}
     assert state.view()["broadcast"] == {"public": True, "number": 2, "streaming": True,
-                                         "delay_s": DEFAULT_DELAY, "protected": []}
+                                         "delay_s": DEFAULT_DELAY, "protected": [], "video_shared": False}
 
 
 @pytest.mark.parametrize("role", [r for r in Role if r is not Role.JUDGE])
@@ -39,6 +39,7 @@ def test_nobody_but_the_judge_switches_it(role: Role) -> None:
     assert rejected(state, PEOPLE[role], {"kind": "stream.stop"}).code == "forbidden"
     assert rejected(state, PEOPLE[role], {"kind": "participant.protect", "participant_id": WITNESS.participant_id,
                                           "protected": True}).code == "forbidden"
+    assert rejected(state, PEOPLE[role], {"kind": "video.share", "shared": True}).code == "forbidden"
 
 
 def test_a_hearing_not_open_to_the_public_is_never_streamed() -> None:
@@ -68,6 +69,9 @@ def test_a_mediation_session_is_never_streamed() -> None:
     ({"kind": "participant.protect", "participant_id": "p-witness", "protected": "yes"}, "invalid"),
     ({"kind": "participant.protect", "participant_id": "p-witness", "protected": False}, "conflict"),
     ({"kind": "participant.protect", "participant_id": "p-clerk", "protected": True}, "invalid"),
+    ({"kind": "video.share", "shared": False}, "conflict"),
+    ({"kind": "video.share", "shared": 1}, "invalid"),
+    ({"kind": "video.share"}, "invalid"),
 ])
 def test_bad_ops_change_nothing(op: dict[str, object], code: str) -> None:
     assert rejected(new_state(), JUDGE, op).code == code
@@ -97,3 +101,12 @@ def test_protection_is_marked_and_lifted() -> None:
     assert state.apply(JUDGE, {"kind": "participant.protect", "participant_id": WITNESS.participant_id,
                                "protected": False})["kind"] == "participant.unprotected"
     assert state.broadcast.protected == set()
+
+
+def test_the_judge_shares_the_video_with_the_parties_even_after_the_lock() -> None:
+    state = new_state("开庭。")
+    state.apply(JUDGE, {"kind": "transcript.lock"})
+    assert state.apply(JUDGE, {"kind": "video.share", "shared": True}) == {"kind": "video.shared",
+                                                                          "by": JUDGE.label()}
+    assert state.broadcast.video_shared
+    assert state.apply(JUDGE, {"kind": "video.share", "shared": False})["kind"] == "video.unshared"

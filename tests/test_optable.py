@@ -17,7 +17,7 @@ EXPECTED = {
                                           "hearing.pause", "hearing.start", "invite.reissue", "invite.revoke",
                                           "participant.admit", "participant.protect", "participant.remove",
                                           "stream.start", "stream.stop", "transcript.lock",
-                                          "vocabulary.set"]) + ["annotation.remove.any", "participant.mute.any"],
+                                          "video.share", "vocabulary.set"]) + ["annotation.remove.any", "participant.mute.any"],
     Role.CLERK: sorted(SEGMENT + PARTY + ["evidence.paste", "vocabulary.set"]),
     **{role: PARTY for role in (Role.PLAINTIFF, Role.DEFENDANT, Role.AGENT, Role.PROSECUTOR, Role.WITNESS)},
     Role.OBSERVER: [],
@@ -37,7 +37,7 @@ def test_what_the_lock_does_not_stop() -> None:
     assert sorted(k for k, spec in OPS.items() if spec.after_lock) == [
         "display.set", "evidence.add", "evidence.approve", "hearing.end", "hearing.pause", "hearing.start",
         "invite.reissue", "invite.revoke", "participant.admit", "participant.mute", "participant.protect",
-        "participant.remove", "signature.add", "stream.start", "stream.stop", "vocabulary.set"]
+        "participant.remove", "signature.add", "stream.start", "stream.stop", "video.share", "vocabulary.set"]
     assert sorted(k for k, spec in OPS.items() if spec.staff) == ["invite.reissue", "invite.revoke"]
 
 

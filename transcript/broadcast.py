@@ -9,6 +9,9 @@ it goes out with, and marks who must not be recognizable in it (a minor, a
 victim, a witness): they are shown blurred and heard with a changed voice,
 in the stream only. Ending the hearing ends the stream.
 
+The composed recording (庭审录像) is the court's; the judge may let the
+parties have it too (``video.share``).
+
 Pure data with its rules; the state machine applies the ops, the hub makes
 the picture.
 """
@@ -40,6 +43,9 @@ class Broadcast:
     started: int = 0
     #: Participants shown blurred and with a changed voice.
     protected: set[str] = field(default_factory=set)
+    #: The judge lets the parties have the composed recording (庭审录像);
+    #: the bench always has it, observers never.
+    video_shared: bool = False
 
     def start(self, delay_s: int | None) -> None:
         if not self.public:
@@ -63,9 +69,15 @@ class Broadcast:
         else:
             self.protected.discard(participant_id)
 
+    def share_video(self, shared: bool) -> None:
+        if shared == self.video_shared:
+            raise OpError("conflict", f"the video is already {'shared with' if shared else 'kept from'} the parties")
+        self.video_shared = shared
+
     def stream(self) -> dict[str, Any]:
         """The current (or last) stream, as events carry it."""
         return {"number": self.started, "streaming": self.streaming, "delay_s": self.delay_s}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"public": self.public, **self.stream(), "protected": sorted(self.protected)}
+        return {"public": self.public, **self.stream(), "protected": sorted(self.protected),
+                "video_shared": self.video_shared}

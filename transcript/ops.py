@@ -147,6 +147,12 @@ class ParticipantProtect:
     protected: bool
 
 
+@dataclass(frozen=True, slots=True)
+class VideoShare:
+    """Let the parties have the composed recording, or no longer."""
+    shared: bool
+
+
 #: What evidence may be: photographs and scanned or PDF documents.
 EVIDENCE_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
@@ -354,6 +360,13 @@ def parse_participant_protect(op: dict[str, Any]) -> ParticipantProtect:
     if not isinstance(op["protected"], bool):
         raise OpError("invalid", "protected must be true or false")
     return ParticipantProtect(_participant_id(op), op["protected"])
+
+
+def parse_video_share(op: dict[str, Any]) -> VideoShare:
+    _fields(op, ("shared",), ())
+    if not isinstance(op["shared"], bool):
+        raise OpError("invalid", "shared must be true or false")
+    return VideoShare(op["shared"])
 
 
 def parse_evidence_add(op: dict[str, Any]) -> EvidenceAdd:

@@ -20,7 +20,7 @@ from .fields import kind_of
 from .model import Actor, Annotation, Evidence, HearingInfo, Participant, Segment, Signature, Staff
 from .ops import (MAX_SEGMENT_TEXT, AnnotationAdd, AnnotationRemove, DisplaySet, EvidenceAdd, EvidenceApprove,
                   EvidencePaste, HearingControl, InviteReissue, InviteRevoke, ParticipantAdmit, ParticipantMute,
-                  ParticipantProtect, ParticipantRemove, StreamStart, StreamStop,
+                  ParticipantProtect, ParticipantRemove, StreamStart, StreamStop, VideoShare,
                   SegmentAdd, SegmentDelete, SegmentEdit, SegmentMerge, SegmentRelabel, SegmentSplit, SignatureAdd,
                   TranscriptLock, VocabularySet)
 from .broadcast import Broadcast
@@ -366,6 +366,10 @@ class TranscriptState:
         self.broadcast.stop()
         return {"kind": "stream.stopped", "stream": self.broadcast.stream(), "by": actor.label()}
 
+    def _video_share(self, actor: Participant, op: VideoShare) -> Event:
+        self.broadcast.share_video(op.shared)
+        return {"kind": "video.shared" if op.shared else "video.unshared", "by": actor.label()}
+
     def _participant_protect(self, actor: Participant, op: ParticipantProtect) -> Event:
         target = self.participant(op.participant_id)
         if target.role in BENCH:
@@ -568,6 +572,8 @@ OPS: dict[str, OpKind] = {
     "stream.stop": OpKind(ops.parse_stream_stop, _S._stream_stop, JUDGE_ONLY, after_lock=True),
     "participant.protect": OpKind(ops.parse_participant_protect, _S._participant_protect, JUDGE_ONLY,
                                   after_lock=True),
+    # The composed recording is the court's; the judge may give it to the parties.
+    "video.share": OpKind(ops.parse_video_share, _S._video_share, JUDGE_ONLY, after_lock=True),
     "display.set": OpKind(ops.parse_display_set, _S._display_set, PRESIDING, after_lock=True),
     "vocabulary.set": OpKind(ops.parse_vocabulary_set, _S._vocabulary_set, BENCH, after_lock=True),
     # Invite links: the judge's for the others, court staff's for anyone.

@@ -16,11 +16,46 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from transcript.model import HearingInfo
+from transcript.roles import ROLE_LABELS
+from transcript.state import TranscriptState
+from transcript.subtitles import Cue
+
 from ..media.recording import recordings
 from .compose import FINAL, Person, Plan, compose, read_progress
 from .sources import recorded_until
+from .timeline import Speech
 
 log = logging.getLogger(__name__)
+
+
+#: The order of the strip: the bench, then each side, then the rest.
+ORDER = ["judge", "mediator", "clerk", "plaintiff", "prosecutor", "defendant", "agent", "witness"]
+
+
+def people_of(hearing: HearingInfo) -> list[Person]:
+    """Who may appear, in the strip's order, labelled by role and name
+    (and by role alone where masked)."""
+    people = sorted(hearing.participants.values(),
+                    key=lambda p: ORDER.index(p.role.value) if p.role.value in ORDER else len(ORDER))
+    return [Person(p.participant_id, f"{ROLE_LABELS[p.role]} {p.name}", ROLE_LABELS[p.role]) for p in people]
+
+
+def plan_of(state: TranscriptState, created_ms: int) -> dict[str, Any]:
+    """What a composition needs from the hearing's record: who, who spoke
+    when, the subtitles and the caption."""
+    hearing = state.hearing
+    assert hearing is not None
+    segments = [s for s in state.segments
+                if not s.deleted and s.start is not None and s.end is not None and s.text.strip()]
+    return {
+        "people": people_of(hearing),
+        "speech": [Speech(s.speaker.participant_id, s.start, s.end) for s in segments],  # type: ignore[arg-type]
+        "cues": [Cue(s.start, s.end, s.text, f"{ROLE_LABELS[s.speaker.role]}{s.speaker.name}")  # type: ignore[arg-type]
+                 for s in segments],
+        "caption": f"{hearing.case_number} {hearing.court}",
+        "started": created_ms / 1000,
+    }
 
 
 def run(plan: Plan, folder: Path) -> str:

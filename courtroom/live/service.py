@@ -23,12 +23,10 @@ import sys
 import time
 from pathlib import Path
 
-from transcript.model import HearingInfo
 from transcript.proceedings import Status
-from transcript.roles import ROLE_LABELS, SPEAKING_ROLES
 from transcript.state import TranscriptState
 
-from ..composition.compose import Person
+from ..composition.service import people_of
 from .composer import PLAYLIST, write_playlist
 from .control import Control, write
 from .playlist import SEGMENT, Playlist
@@ -40,17 +38,6 @@ INFO = "stream.json"
 #: A playlist not rewritten for this long belongs to a stream that died
 #: (a hub killed before it could remove it): it is not served.
 STALE_AFTER = 3 * SEGMENT + 4
-#: The strip's order: the bench, then each side, then the rest.
-ORDER = ["judge", "mediator", "clerk", "plaintiff", "prosecutor", "defendant", "agent", "witness"]
-
-
-def people_of(hearing: HearingInfo) -> list[Person]:
-    """Who may appear, in the strip's order, labelled by role and name."""
-    people = sorted((p for p in hearing.participants.values() if p.role in SPEAKING_ROLES),
-                    key=lambda p: ORDER.index(p.role.value) if p.role.value in ORDER else len(ORDER))
-    return [Person(p.participant_id, f"{ROLE_LABELS[p.role]} {p.name}", ROLE_LABELS[p.role]) for p in people]
-
-
 def playlist_path(root: Path, hearing_id: str) -> Path | None:
     """The stream's playlist if the hearing is being streamed now."""
     path = root / hearing_id / PLAYLIST

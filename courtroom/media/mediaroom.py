@@ -33,6 +33,7 @@ from transcript.model import Participant
 from transcript.roles import Site
 from protocol.publish import Source
 
+from ..composition.service import Compositions, plan_of
 from ..live.service import LiveStreams
 from .forwarding import Publication
 from .peer import Peer
@@ -46,6 +47,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds between looks at each speaker's packet loss.
 QUALITY_INTERVAL = 5.0
+#: Seconds after 闭庭 before composing: the recordings' last pages are
+#: written by the disk thread.
+COMPOSE_AFTER = 2.0
 #: Seconds between the crosstalk arbiters' looks at the clock.
 ARBITER_TICK = 0.1
 
@@ -63,10 +67,14 @@ class MediaConfig:
     #: The public live streams (庭审直播), composed from the recordings;
     #: by default beside them (``DATA/live``).
     live: LiveStreams | None = None
+    #: The composed recordings (庭审录像), beside the recordings.
+    compositions: Compositions | None = None
 
     def __post_init__(self) -> None:
         if self.live is None and self.recordings is not None:
             self.live = LiveStreams(self.recordings.parent, self.recordings)
+        if self.compositions is None and self.recordings is not None:
+            self.compositions = Compositions(self.recordings.parent / "compositions")
 
 
 class MediaRoom:
@@ -301,6 +309,10 @@ class MediaRoom:
         if kind.startswith(("participant.", "hearing.", "stream.")) or kind == "transcript.locked":
             self.update()  # (a lock may have closed the hearing)
             self.follow_stream()
+            if event.get("status") == "ended" and kind in ("hearing.ended", "transcript.locked"):
+                # The 庭审录像 is composed at once, once the recorders just
+                # closed have reached the disk.
+                asyncio.get_running_loop().call_later(COMPOSE_AFTER, self._compose)
         elif kind == "vocabulary.changed":
             self.text = self._court_text()
             for tap in self.speech.values():
@@ -337,6 +349,17 @@ class MediaRoom:
             for peer in self.peers.values():
                 for publication in peer.publications.values():
                     publication.request_keyframe()
+
+    def _compose(self) -> None:
+        compositions, recordings = self.config.compositions, self.config.recordings
+        if compositions is None or recordings is None or self.room.state.hearing is None \
+                or self.room.state.hearing.kind != "hearing":
+            return
+        try:
+            compositions.start(self.room.hearing_id, recordings_folder=recordings / self.room.hearing_id,
+                               **plan_of(self.room.state, self.room.created_ms))
+        except LookupError:
+            pass  # nothing was recorded
 
     def close_soon(self) -> None:
         asyncio.ensure_future(self.close())

@@ -64,7 +64,8 @@ def burst(tmp: Path, folder: Path, people: int, seconds: float, size: tuple[int,
 
 
 def as_hub(tmp: Path, folder: Path, people: int, seconds: float, size: tuple[int, int]) -> tuple[float, int]:
-    """The composer process's CPU over its wall time, and the segments it made."""
+    """The composer process's CPU over its wall time, and the hearing
+    second its stream reached (``delay`` behind)."""
     delay = 2
     path = control(tmp, folder, people, size, time.time(), delay, f"live-{size[0]}")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -77,7 +78,10 @@ def as_hub(tmp: Path, folder: Path, people: int, seconds: float, size: tuple[int
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu / wall, len(list((tmp / f"live-{size[0]}").glob("seg-*.ts")))
+    # Old segments are deleted as the playlist slides: the last one's number
+    # says how far the stream got (segment n ends at second 2n + 2).
+    numbers = [int(p.name[4:12]) for p in (tmp / f"live-{size[0]}").glob("seg-*.ts")]
+    return cpu / wall, (max(numbers) + 1) * SEGMENT if numbers else 0
 
 
 async def main() -> None:
@@ -106,7 +110,7 @@ async def main() -> None:
             sys.stdout.flush()
             cores, made = as_hub(tmp, folder, args.people, args.seconds, size)
             print(f"  {size[0]}×{size[1]} as the hub runs it: {cores:.3f} cores over {args.seconds:g} s "
-                  f"({made} segments; start-up included)")
+                  f"(streamed up to second {made} of the hearing, 2 s behind; start-up included)")
             sys.stdout.flush()
 
 

@@ -75,6 +75,15 @@ def test_the_judge_has_the_hearing_composed_from_the_page(speech_hub: HubProcess
             response = await judge.request.get(hub.url + href)  # with the page's own cookie
             assert response.status == 200 and response.headers["content-type"] == "video/mp4"
             await judge.screenshot(path=str(b.artifacts / "hearing-video-ready.png"))
+            # The judge shares it: the plaintiff's page offers it, and it opens.
+            plaintiff = pages["plaintiff"]
+            await judge.locator("#video-share", has_text="允许当事人查看").click()
+            await judge.locator("#video-share", has_text="取消当事人查看").wait_for()
+            await plaintiff.locator("#video").wait_for()
+            await plaintiff.locator("#video-make").click()
+            await plaintiff.locator("#video-link").wait_for(timeout=30_000)
+            theirs = await plaintiff.request.get(hub.url + await plaintiff.locator("#video-link").get_attribute("href"))
+            assert theirs.status == 200 and len(await theirs.body()) == len(await response.body())
             assert not b.errors, b.errors
             return await response.body()
     video = run(main())

@@ -58,3 +58,33 @@ def test_the_bench_gets_the_composed_video_once_the_hearing_ends(speech_hub: Hub
     # A range, as a player seeking asks for it.
     part = httpx.get(url, params={"token": tokens["judge"]}, headers={"Range": "bytes=0-99"})
     assert part.status_code == 206 and len(part.content) == 100
+
+
+def test_the_case_staff_and_once_shared_the_parties_reach_it_from_the_case(hub: HubProcess) -> None:
+    from tests.test_case_api import enter, file_case
+    from tests.test_case_files import assigned
+    from tests.support import Client
+    case = file_case(hub)
+    cid = case["case_id"]
+    judge_console = assigned(hub, cid, "judge", "judge1", "赵法官")
+    zhang = enter(hub, case, 0)
+    hearing = judge_console.post(f"/api/cases/{cid}/hearings", json={}).json()
+    hid = hearing["hearing_id"]
+    judge_token = next(i["token"] for i in hearing["invites"] if i["role"] == "judge")
+    zhang_token = next(i["token"] for i in hearing["invites"] if i["name"] == "张三")
+    url = f"/api/cases/{cid}/hearings/{hid}/video"
+    assert judge_console.get(url).status_code == 409  # before 闭庭
+    assert zhang.get(url).status_code == 403  # the court's, until the judge shares it
+    direct = f"{hub.url}/api/hearings/{hid}/video"
+    assert httpx.get(direct, params={"token": zhang_token}).status_code == 403
+    assert judge_console.get(f"/api/cases/{cid}/hearings/h-0000000000000000/video").status_code == 404
+
+    async def end_and_share() -> None:
+        judge = await Client.connect(hub.ws_url(hid, judge_token))
+        assert (await judge.op({"kind": "hearing.end"}))["type"] == "ack"
+        assert (await judge.op({"kind": "video.share", "shared": True}))["type"] == "ack"
+        await judge.close()
+    run(end_and_share())
+    # Nobody spoke into this hearing's media: nothing to compose, for whoever may have it.
+    for response in (judge_console.get(url), zhang.get(url), httpx.get(direct, params={"token": zhang_token})):
+        assert response.status_code == 404 and "没有录音录像" in response.text, response.text

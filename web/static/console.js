@@ -312,11 +312,53 @@ async function openSession() {
   } catch (e) { toast(`发起失败：${e.chinese}`); }
 }
 
+// Each hearing's 庭审录像, composed by the hub after 闭庭: how far it is,
+// then a link (the case's judge and clerk).
+const videoState = {};  // hearing id -> {text, href?, busy?}
+const videoPolls = new Set();
+async function pollVideo(caseId, hid) {
+  if (videoPolls.has(hid)) return;
+  videoPolls.add(hid);
+  const url = `/api/cases/${caseId}/hearings/${hid}/video`;
+  try {
+    for (;;) {
+      const r = await fetch(url, {credentials: "same-origin", headers: {Range: "bytes=0-0"}});
+      if (r.status === 200 || r.status === 206) { videoState[hid] = {text: "", href: url}; break; }
+      const body = await r.json().catch(() => ({}));
+      if (r.status !== 202) {
+        videoState[hid] = {text: r.status === 409 ? "闭庭后自动生成" : (body.error && body.error.message) || `失败（${r.status}）`};
+        break;
+      }
+      videoState[hid] = {text: `生成中 ${Math.round((body.fraction || 0) * 100)}%`, busy: true};
+      showVideo(hid);
+      await new Promise(done => setTimeout(done, 3000));
+    }
+  } catch (e) {
+    videoState[hid] = {text: "连接中断"};
+  } finally {
+    videoPolls.delete(hid);
+  }
+  showVideo(hid);
+}
+function videoParts(hid) {
+  const s = videoState[hid];
+  if (s && s.href) return [el("a", {class: "button", href: s.href, target: "_blank", "data-video-link": hid}, "打开录像")];
+  return [s ? el("span", {class: "muted", "data-video-state": hid}, s.text) : null,
+          s && s.busy ? null : el("button", {type: "button", "data-video-check": hid, onclick: () => pollVideo(current, hid)},
+                                  s ? "刷新" : "查看")];
+}
+function showVideo(hid) {
+  const box = document.querySelector(`[data-video="${hid}"]`);
+  if (box) box.replaceChildren(...videoParts(hid));
+}
+
 function renderHearings() {
   $("schedule").hidden = !["judge", "clerk", "admin"].includes(me.role);
   const drafting = ["judge", "clerk"].includes(me.role);
   $("hearing-list").replaceChildren(...view.hearings.map((h, n) => el("li", {class: "card", "data-hearing": h.hearing_id},
     el("div", {}, `第 ${n + 1} 次庭审 · ${h.start_ms ? when(h.start_ms) : "时间待定"}`),
+    drafting ? el("div", {class: "row"}, el("span", {class: "muted"}, "庭审录像："),
+      el("span", {"data-video": h.hearing_id}, ...videoParts(h.hearing_id))) : null,
     drafting ? el("div", {class: "row"}, el("span", {class: "muted"}, "笔录锁定后可生成："),
       ...[["cover", "庭审笔录封面"], ["catalogue", "证据目录"], ["judgment", "判决书草稿"]].map(([k, l]) =>
         el("a", {class: "button", href: `/api/cases/${current}/hearings/${h.hearing_id}/drafts/${k}`}, l))) : null)));

@@ -47,7 +47,7 @@ const ACTION = { "segment.edit": "edit", "segment.split": "edit", "segment.merge
   "vocabulary.set": "terms", "hearing.start": "control", "hearing.pause": "control", "hearing.end": "control",
   "transcript.lock": "control", "participant.admit": "control", "participant.remove": "control",
   "participant.mute": "control", "stream.start": "control", "stream.stop": "control",
-  "participant.protect": "control" };
+  "participant.protect": "control", "video.share": "control" };
 function op(body, onNack) {
   const id = `${Date.now().toString(36)}-${++opCount}`;
   refusals.set(id, onNack || ((err) => notify(explain(err, ACTION[body.kind]))));
@@ -476,7 +476,14 @@ function renderPeople() {
   const controls = document.getElementById("controls");
   controls.replaceChildren();
   const ended = proceedings.status === "ended";
-  $("video").hidden = !(ended && !mediation && me && (me.role === "judge" || me.role === "clerk"));
+  // The 庭审录像 is the bench's; a party's once the judge shares it.
+  const bench = me && (me.role === "judge" || me.role === "clerk");
+  const party = me && ["plaintiff", "defendant", "agent", "prosecutor", "witness"].includes(me.role);
+  $("video").hidden = !(ended && !mediation && (bench || (party && t.broadcast.video_shared)));
+  const share = $("video-share");
+  share.hidden = !(ended && !mediation && permissions.includes("video.share"));
+  share.textContent = t.broadcast.video_shared ? "取消当事人查看" : "允许当事人查看";
+  share.onclick = () => op({ kind: "video.share", shared: !t.broadcast.video_shared });
   if (judge) {
     const s = proceedings.status;
     if (s === "not_started" || s === "paused") controls.append(button(s === "paused" ? (mediation ? "继续调解" : "继续开庭") : (mediation ? "开始调解" : "开庭"), "start", { kind: "hearing.start" }));

@@ -40,7 +40,8 @@ export class Transcript {
     this.display = { view: "transcript" };  // what the judge has every screen show
     // The public live stream: whether the hearing may be streamed at all
     // (不公开: never), whether it is, its delay, who is masked in it.
-    this.broadcast = { public: true, streaming: false, delay_s: 30, number: 0, protected: new Set() };
+    this.broadcast = { public: true, streaming: false, delay_s: 30, number: 0, protected: new Set(),
+                       video_shared: false };
     this.seq = 0;
   }
 
@@ -89,6 +90,7 @@ export class Transcript {
       case "stream.started": case "stream.stopped": Object.assign(this.broadcast, ev.stream); break;
       case "participant.protected": this.broadcast.protected.add(ev.participant.participant_id); break;
       case "participant.unprotected": this.broadcast.protected.delete(ev.participant.participant_id); break;
+      case "video.shared": case "video.unshared": this.broadcast.video_shared = ev.kind === "video.shared"; break;
       case "participant.admitted": p.admitted.add(ev.participant.participant_id); break;
       case "participant.removed": p.admitted.delete(ev.participant.participant_id); break;
       case "participant.muted": p.muted.set(ev.participant.participant_id, ev.by.participant_id); break;

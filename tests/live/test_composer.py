@@ -6,7 +6,6 @@ run, no segment out before the delay has passed over its end."""
 from __future__ import annotations
 
 import fractions
-import io
 import threading
 import time
 from pathlib import Path

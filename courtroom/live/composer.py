@@ -83,10 +83,12 @@ class Composer:
         self.sounds: dict[str, FollowedSound] = {}
         self.voices: dict[str, VoiceChanger] = {}
         self.speaker = Speaker()
-        #: Sound pulled ahead of the picture for the speaker's choice:
-        #: each participant's samples from ``_pulled_from`` on.
+        #: Sound is pulled a block at a time, ahead of the picture, for the
+        #: speaker's choice: the next block starts at hearing sample
+        #: ``_next_block`` (block ``speaker.heard``); each participant's
+        #: samples from ``_mixed_to`` up to there wait to be mixed.
         self._pulled: dict[str, np.ndarray] = {}
-        self._pulled_from = round(self.t0 * SAMPLE_RATE)
+        self._next_block = self._mixed_to = round(self.t0 * SAMPLE_RATE)
         plan = Plan(people=[], recordings=(), duration=0.0, caption=c.caption, started=c.started,
                     width=c.width, height=c.height, fps=c.fps)
         self.renderer = Renderer(plan, pictures=self.pictures, speaker=self._speaker_at, mask=mosaic)
@@ -122,26 +124,23 @@ class Composer:
             if pid not in self.pictures:
                 self.pictures[pid] = FollowedPictures(self.t0, self._files_of(pid))
                 self.sounds[pid] = FollowedSound(self.t0, self._files_of(pid))
-                self._pulled[pid] = np.zeros(self._pulled_ahead(), np.int16)
+                # Their sound from where mixing is (the speaker's choice for
+                # the blocks already pulled was made without them).
+                self._pulled[pid] = self.sounds[pid].take(self._mixed_to, self._next_block - self._mixed_to)
         self.renderer.show(people)
         protected = frozenset(self.control.protected)
         self.renderer.masked = protected
         self.voices = {pid: self.voices.get(pid) or VoiceChanger() for pid in protected}
 
-    def _pulled_ahead(self) -> int:
-        return len(next(iter(self._pulled.values()))) if self._pulled else 0
-
     def _pull_block(self) -> None:
         """The next block of everyone's sound: heard by the speaker's
         choice now, mixed when the picture reaches it."""
-        at = self._pulled_from + self._pulled_ahead()
         levels = {}
         for pid, sound in self.sounds.items():
-            samples = sound.take(at, _BLOCK_SAMPLES)
+            samples = sound.take(self._next_block, _BLOCK_SAMPLES)
             levels[pid] = level(samples)
             self._pulled[pid] = np.concatenate([self._pulled[pid], samples])
-        if not self.sounds:
-            self._pulled_from += _BLOCK_SAMPLES  # nobody yet: time passes all the same
+        self._next_block += _BLOCK_SAMPLES
         self.speaker.hear(levels)
 
     def _speaker_at(self, t: float) -> str | None:
@@ -151,18 +150,18 @@ class Composer:
         return self.speaker.active(block)
 
     def _mix(self, start: int, count: int) -> np.ndarray:
-        """Everyone's sound from hearing sample ``start``; protected voices
-        changed. Samples before ``start`` are dropped."""
-        while self._pulled_from + self._pulled_ahead() < start + count:
+        """Everyone's sound from hearing sample ``start`` (never before the
+        last call's end); protected voices changed."""
+        while self._next_block < start + count:
             self._pull_block()
         mixed = np.zeros(count, np.int32)
-        drop = start - self._pulled_from
+        at = start - self._mixed_to
         for pid, samples in self._pulled.items():
-            part = samples[drop:drop + count]
+            part = samples[at:at + count]
             voice = self.voices.get(pid)
             mixed += voice(part) if voice is not None else part
-            self._pulled[pid] = samples[drop + count:]
-        self._pulled_from = start + count
+            self._pulled[pid] = samples[at + count:]
+        self._mixed_to = start + count
         return np.clip(mixed, -32768, 32767).astype(np.int16)
 
     # -- encoding -------------------------------------------------------------
@@ -185,7 +184,9 @@ class Composer:
         self._video, self._audio = video, audio
 
     def segment(self, n: int, discontinuity: bool = False) -> Path:
-        """Compose, encode and publish segment ``n``."""
+        """Compose, encode and publish segment ``n``, with whoever is
+        recorded by now and the control file as it is now."""
+        self._refresh()
         c = self.control
         frames = c.fps * SEGMENT
         name = segment_name(n)
@@ -237,7 +238,6 @@ class Composer:
                 log.warning("live %s: %d segments behind; skipping ahead", self.control.hearing_id, behind - n)
                 n, skipped = behind, True
                 continue
-            self._refresh()
             self.segment(n, discontinuity=skipped)
             n, skipped = n + 1, False
 

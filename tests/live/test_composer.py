@@ -130,3 +130,38 @@ def test_nothing_goes_out_before_the_delay_has_passed(recorded: Path, tmp_path: 
     for name, when in seen.items():
         n = int(name[4:12])
         assert when - started >= (n + 1) * 2 + delay, (name, when - started)
+
+
+def test_people_who_join_after_the_stream_started_are_heard_and_seen_at_their_time(tmp_path: Path) -> None:
+    """The stream starts with nobody recorded yet; the judge and the
+    plaintiff join at second 2: their sound lands at its time and the
+    plaintiff's turn at 4 s still moves the picture where it starts."""
+    folder = tmp_path / "recordings" / "h-1"
+    folder.mkdir(parents=True)
+    composer = Composer(control(tmp_path, folder, 1000.0, []), clock=lambda: 1000.0)
+    try:
+        first = composer.segment(0)
+        for role in ("judge", "plaintiff"):
+            colour, freq, speaks = PEOPLE[role]
+            write_audio(folder / f"p-{role}-audio-{2000:012d}.ogg", freq, speaks, 2.0)
+            if role == "judge":
+                write_video(folder / f"p-{role}-video-{2000:012d}.webm", colour, 2.0)
+            else:
+                write_texture(folder / f"p-{role}-video-{2000:012d}.webm", 7.0)
+        paths = [first] + [composer.segment(n) for n in range(1, 4)]
+    finally:
+        composer.close()
+    frames, sound = [], []
+    for path in paths:
+        with av.open(str(path)) as c:
+            frames += list(c.decode(video=0))
+        with av.open(str(path)) as c:
+            sound += [f.to_ndarray().reshape(-1) for f in c.decode(audio=0)]
+    mixed = np.concatenate(sound)
+    assert np.abs(mixed[:int(1.9 * RATE)]).max() < 0.01  # nobody yet
+    assert abs(dominant(mixed[int(2.2 * RATE):int(2.7 * RATE)]) - 440) < 10
+    assert abs(dominant(mixed[int(4.2 * RATE):int(4.7 * RATE)]) - 880) < 10
+    times = [float(f.pts * f.time_base) for f in frames]
+    at = {t: f for t, f in zip(times, frames)}
+    assert big_tile(at[min(times, key=lambda t: abs(t - 3.0))]).mean((0, 1))[0] > 150  # the judge
+    assert detail(big_tile(at[min(times, key=lambda t: abs(t - 4.3))])) > 20  # the plaintiff, from 4 s

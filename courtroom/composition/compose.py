@@ -130,6 +130,21 @@ def compose(plan: Plan, folder: Path, on_progress: Callable[[float], None] | Non
     return final
 
 
+def compose_ahead(plan: Plan, folder: Path) -> int:
+    """While the hearing goes on: make the whole parts of ``plan.duration``
+    not made yet, so that after 闭庭 only the last part and the mix are
+    left. Returns how many whole parts there are."""
+    folder.mkdir(parents=True, exist_ok=True)
+    whole = int(plan.duration // PART_SECONDS)
+    renderer: Renderer | None = None
+    for k in range(whole):
+        path = part_path(folder, k)
+        if not path.exists():
+            renderer = renderer or Renderer(plan)
+            renderer.render(k, path)
+    return whole
+
+
 class Renderer:
     """The picture, frame by frame, walking the hearing forward.
 

@@ -2,8 +2,12 @@
 its own, so the live hearings on this hub keep their core.
 
 ``DATA/compositions/HEARING/`` holds a composition's parts, its progress
-and, when done, ``video.mp4``. A composition that a restart interrupted is
-started again by the next request and goes on from its last whole part.
+and, when done, ``video.mp4``. While the hearing goes on, its media room
+has each minute's part made once it lies ``AHEAD_MARGIN`` in the past (the
+transcript, which says who is shown large, has caught up by then); at
+闭庭 the rest is composed and the video finished. A composition that a
+restart interrupted is started again by the next request and goes on from
+its last whole part.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from transcript.state import TranscriptState
 from transcript.subtitles import Cue
 
 from ..media.recording import recordings
-from .compose import FINAL, Person, Plan, compose, read_progress
+from .compose import FINAL, Person, Plan, compose, compose_ahead, read_progress
 from .sources import recorded_until
 from .timeline import Speech
 
@@ -72,11 +76,27 @@ def run(plan: Plan, folder: Path) -> str:
         return str(compose(plan, folder))
 
 
+#: Seconds a part must lie in the past before it is composed during the
+#: hearing: long utterances' finals (who spoke when) have come in by then.
+AHEAD_MARGIN = 45.0
+
+
+def run_ahead(plan: Plan, folder: Path) -> str:
+    """In the composing process, during the hearing: the whole parts so far."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return f"{compose_ahead(plan, folder)} parts"
+
+
 class Compositions:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._pool: ProcessPoolExecutor | None = None
-        self._running: dict[str, Future[str]] = {}
+        #: hearing id → its job, and whether it finishes the video
+        self._running: dict[str, tuple[Future[str], bool]] = {}
+        #: The final composition asked for while a job ahead was running.
+        self._pending: dict[str, Plan] = {}
         self._failed: dict[str, str] = {}
 
     def folder(self, hearing_id: str) -> Path:
@@ -101,28 +121,63 @@ class Compositions:
         return self._failed.pop(hearing_id, None)
 
     def start(self, hearing_id: str, people: list[Person], recordings_folder: Path, **plan: Any) -> None:
-        """Compose (or go on composing) this hearing unless it is already.
+        """Compose (or go on composing) this hearing's video unless it is
+        already; after a job ahead that is running now, if one is.
         LookupError if nothing of it was recorded."""
+        running = self._running.get(hearing_id)
+        if (running is not None and running[1]) or self.video(hearing_id) is not None:
+            return
+        job = self._plan(people, recordings_folder, 0.0, plan)
+        if running is not None:
+            self._pending[hearing_id] = job
+            return
+        self._submit(hearing_id, job, final=True)
+
+    def ahead(self, hearing_id: str, people: list[Person], recordings_folder: Path, upto: float,
+              **plan: Any) -> None:
+        """During the hearing: make the whole parts up to ``upto`` seconds,
+        in the background, unless a job of this hearing is running."""
         if hearing_id in self._running or self.video(hearing_id) is not None:
             return
+        try:
+            job = self._plan(people, recordings_folder, upto, plan)
+        except LookupError:
+            return
+        self._submit(hearing_id, job, final=False)
+
+    @staticmethod
+    def _plan(people: list[Person], recordings_folder: Path, duration: float, plan: dict[str, Any]) -> Plan:
         found = recordings(recordings_folder)
         if not found:
             raise LookupError("nothing of this hearing was recorded")
         shown = {r.participant_id for r in found}
-        job = Plan(people=[p for p in people if p.participant_id in shown], recordings=found, duration=0.0, **plan)
+        return Plan(people=[p for p in people if p.participant_id in shown], recordings=found, duration=duration,
+                    **plan)
+
+    def _submit(self, hearing_id: str, job: Plan, final: bool) -> None:
         if self._pool is None:
             # Spawned, not forked: the hub has threads and an event loop.
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        future = self._pool.submit(run, job, self.folder(hearing_id))
-        self._running[hearing_id] = future
-        future.add_done_callback(lambda f: self._finished(hearing_id, f))
+        future = self._pool.submit(run if final else run_ahead, job, self.folder(hearing_id))
+        self._running[hearing_id] = (future, final)
+        future.add_done_callback(lambda f: self._finished(hearing_id, f, final))
 
-    def _finished(self, hearing_id: str, future: Future[str]) -> None:
+    def _finished(self, hearing_id: str, future: Future[str], final: bool) -> None:
+        """(On the pool's thread.) A failure of the video is told once to
+        the next request; one ahead is only logged (the video makes the
+        parts itself). A video asked for meanwhile starts now."""
         self._running.pop(hearing_id, None)
         err = future.exception() if not future.cancelled() else None
         if err is not None:
             log.error("composing hearing %s failed: %s", hearing_id, err)
-            self._failed[hearing_id] = str(err)[:300]
+            if final:
+                self._failed[hearing_id] = str(err)[:300]
+        pending = self._pending.pop(hearing_id, None)
+        if pending is not None and self._pool is not None:
+            try:
+                self._submit(hearing_id, pending, final=True)
+            except RuntimeError:
+                pass  # the hub is stopping: the next request starts it
 
     def close(self) -> None:
         """Stop composing now: the hub stops without waiting for a video,

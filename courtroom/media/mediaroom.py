@@ -30,10 +30,12 @@ from asr.engine import Engine
 from asr.text import CourtText, Vocabulary
 from asr.words import Result
 from transcript.model import Participant
+from transcript.proceedings import Status
 from transcript.roles import Site
 from protocol.publish import Source
 
-from ..composition.service import Compositions, plan_of
+from ..composition.compose import PART_SECONDS
+from ..composition.service import AHEAD_MARGIN, Compositions, plan_of
 from ..live.service import LiveStreams
 from .forwarding import Publication
 from .peer import Peer
@@ -95,6 +97,8 @@ class MediaRoom:
         self._quality: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.text = self._court_text()
+        #: Whole parts of the 庭审录像 asked for during the hearing.
+        self._parts_ahead = 0
         self.follow_stream()  # a stream this hearing had before its hub restarted goes on
 
     def _court_text(self) -> CourtText:
@@ -137,6 +141,7 @@ class MediaRoom:
                     and not live.streaming(self.room.hearing_id):
                 log.warning("hearing %s: the live stream's composer ended; starting it again", self.room.hearing_id)
                 self.follow_stream()
+            self._compose_ahead()
             for publication in self.publications():
                 if publication.kind != "audio":
                     continue
@@ -349,6 +354,21 @@ class MediaRoom:
             for peer in self.peers.values():
                 for publication in peer.publications.values():
                     publication.request_keyframe()
+
+    def _compose_ahead(self) -> None:
+        """While the hearing goes on, each minute of it is composed into the
+        庭审录像 once it lies ``AHEAD_MARGIN`` in the past."""
+        compositions, recordings = self.config.compositions, self.config.recordings
+        state = self.room.state
+        if compositions is None or recordings is None or state.hearing is None or state.hearing.kind != "hearing" \
+                or state.proceedings.status is Status.ENDED:
+            return
+        upto = self.clock() - AHEAD_MARGIN
+        if int(upto // PART_SECONDS) <= self._parts_ahead:
+            return
+        self._parts_ahead = int(upto // PART_SECONDS)
+        compositions.ahead(self.room.hearing_id, recordings_folder=recordings / self.room.hearing_id, upto=upto,
+                           **plan_of(state, self.room.created_ms))
 
     def _compose(self) -> None:
         compositions, recordings = self.config.compositions, self.config.recordings

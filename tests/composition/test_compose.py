@@ -162,3 +162,47 @@ def test_closing_stops_a_composition_at_once(plan: Plan, tmp_path: Path) -> None
     compositions.close()
     assert time.monotonic() - t0 < 5 and compositions.video("h-1") is None
     assert processes and not any(p.is_alive() for p in processes)  # not left to finish at the hub's exit
+
+
+def test_parts_composed_during_the_hearing_are_kept_by_the_video(plan: Plan, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+    monkeypatch.setattr(composing, "PART_SECONDS", 4)
+    rendered: list[int] = []
+    render = composing.Renderer.render
+
+    def counted(self: composing.Renderer, k: int, path: Path) -> None:
+        rendered.append(k)
+        render(self, k, path)
+    monkeypatch.setattr(composing.Renderer, "render", counted)
+    folder = tmp_path / "out"
+    # Second 8.5 of the hearing: two whole parts; the third is not over.
+    assert composing.compose_ahead(dataclasses.replace(plan, duration=8.5), folder) == 2
+    assert rendered == [0, 1] and not (folder / composing.FINAL).exists()
+    assert composing.compose_ahead(dataclasses.replace(plan, duration=8.7), folder) == 2
+    assert rendered == [0, 1]  # nothing new
+    video = compose(plan, folder)  # 闭庭: the last part and the mix
+    assert rendered == [0, 1, 2]
+    with av.open(str(video)) as c:
+        assert sum(1 for _ in c.decode(video=0)) == DURATION * 25
+
+
+def test_the_video_asked_for_while_parts_are_made_ahead_follows_them(plan: Plan, tmp_path: Path) -> None:
+    import time
+
+    from courtroom.composition.service import Compositions
+    compositions = Compositions(tmp_path / "compositions")
+    args = {k: getattr(plan, k) for k in ("speech", "cues", "caption")}
+    folder = plan.recordings[0].path.parent
+    try:
+        compositions.ahead("h-1", list(plan.people), folder, upto=8.0, **args)
+        compositions.start("h-1", list(plan.people), folder, **args)  # 闭庭 while that runs
+        assert "h-1" in compositions._pending  # waits for the job ahead (its process is still starting)
+        assert compositions.status("h-1")["state"] == "composing"
+        deadline = time.monotonic() + 60
+        while compositions.video("h-1") is None:
+            assert time.monotonic() < deadline and compositions.take_failure("h-1") is None
+            time.sleep(0.2)
+        assert compositions.status("h-1") == {"state": "done", "fraction": 1.0}
+    finally:
+        compositions.close()

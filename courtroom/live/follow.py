@@ -27,7 +27,7 @@ from typing import Callable
 import av
 import numpy as np
 
-from ..media.recording import PRE_SKIP, SAMPLE_RATE, Recording, opus_samples
+from ..media.recording import FORMATS, PRE_SKIP, SAMPLE_RATE, Recording, opus_samples
 from ..composition.sources import HOLD
 
 log = logging.getLogger(__name__)
@@ -160,8 +160,8 @@ class FollowedPictures:
 
     def _follow(self, rec: Recording) -> None:
         self._file = GrowingFile(rec.path, self._later_than(rec), self._stopped)
-        with av.open(self._file, format="webm", options={"probesize": "32", "analyzeduration": "0"},
-                     buffer_size=4096) as container:
+        with av.open(self._file, format=FORMATS[rec.path.suffix[1:]],
+                     options={"probesize": "32", "analyzeduration": "0"}, buffer_size=4096) as container:
             stream = container.streams.video[0]
             decoder = av.CodecContext.create(stream.codec_context.name, "r")
             held: list[av.Packet] = []

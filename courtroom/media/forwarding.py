@@ -190,7 +190,7 @@ class Publication:
         if self.recorder is not None and self.recorder.active:
             if self.recorder.wants_keyframe and not key:
                 self.request_keyframe()
-            self.recorder.write(frame.data, frame.timestamp, key)
+            self.recorder.write(frame.data, frame.timestamp, key, codec.mimeType)
 
     def payloads(self, frame: JitterFrame) -> list[bytes]:
         """``frame`` cut into RTP payloads, once however many subscribers

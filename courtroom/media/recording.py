@@ -5,11 +5,11 @@ Audio is stored as the Opus packets that arrived, in Ogg (RFC 7845),
 written by ``OggOpusWriter`` page by page: a page every 0.5 s is handed to
 the operating system (a hub crash loses at most that) and fsync'd every
 5 s on a disk thread (a power cut loses at most that). Video is remuxed
-into WebM by ffmpeg (PyAV), starting at a keyframe, in clusters of a second.
-Nothing is re-encoded.
+by ffmpeg (PyAV), starting at a keyframe: VP8 into WebM in clusters of a
+second, H.264 into MPEG-TS packet by packet. Nothing is re-encoded.
 
 Files live in ``DATA/recordings/HEARING/`` and are named
-``PARTICIPANT-KIND-START_MS.ext``: START_MS is where the first packet falls
+``PARTICIPANT-KIND-START_MS.ext`` (``ogg``, ``webm`` or ``ts``): START_MS is where the first packet falls
 on the hearing's clock (milliseconds since the hearing was created). A new
 file starts whenever the participant is heard again after a mute, a pause,
 a removal or a reconnection.
@@ -40,7 +40,13 @@ FSYNC_SECONDS = 5.0
 SILENCE = b"\xf8\xff\xfe"
 #: fsync and close run here, never on the event loop.
 _DISK = ThreadPoolExecutor(1, thread_name_prefix="recording-disk")
-_NAME = re.compile(r"(?P<pid>[\w-]+)-(?P<kind>audio|video)-(?P<start>\d+)\.(?:ogg|webm)\Z")
+_NAME = re.compile(r"(?P<pid>[\w-]+)-(?P<kind>audio|video)-(?P<start>\d+)\.(?:ogg|webm|ts)\Z")
+#: Video as it arrives, by codec: the container, its file name's ending,
+#: and the stream. VP8 goes in WebM; H.264 (Annex B, as aiortc hands it
+#: over) in MPEG-TS, which needs no parameter sets up front.
+CONTAINERS = {"video/vp8": ("webm", "webm", "libvpx"), "video/h264": ("mpegts", "ts", "h264")}
+#: Reading a recording back: the demuxer for a file's ending.
+FORMATS = {"webm": "webm", "ts": "mpegts"}
 
 
 #: Each byte's bits in reverse order.
@@ -205,7 +211,9 @@ class TrackRecorder:
         self._file: BinaryIO | None = None
         self._ogg: OggOpusWriter | None = None
         self._webm: av.container.OutputContainer | None = None
-        self._stream: av.video.stream.VideoStream | None = None
+        self._stream: av.stream.Stream | None = None
+        #: The video codec of the open file.
+        self._codec: str | None = None
         self._first_ts: int | None = None
         self._last_ts: int | None = None
 
@@ -219,15 +227,15 @@ class TrackRecorder:
             self.close()
         self.active = active
 
-    def write(self, data: bytes, timestamp: int, key: bool) -> None:
+    def write(self, data: bytes, timestamp: int, key: bool, codec: str = "video/VP8") -> None:
         """One encoded frame; ``timestamp`` on the RTP clock (48 kHz audio,
-        90 kHz video)."""
+        90 kHz video); ``codec``: video's MIME type as negotiated."""
         if not self.active:
             return
         if self.kind == "audio":
             self._write_audio(data, timestamp)
         else:
-            self._write_video(data, timestamp, key)
+            self._write_video(data, timestamp, key, codec.lower())
 
     def _open(self, ext: str) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -249,19 +257,28 @@ class TrackRecorder:
         self._ogg.write(data)
         self._last_ts = timestamp
 
-    def _write_video(self, data: bytes, timestamp: int, key: bool) -> None:
+    def _write_video(self, data: bytes, timestamp: int, key: bool, codec: str) -> None:
+        if codec not in CONTAINERS:
+            return  # (the hub negotiates nothing else)
+        if self._webm is not None and codec != self._codec:
+            self.close()  # renegotiated: a new file in the new codec's container
         if self._webm is None:
             if not key:
                 return
-            # Clusters of at most a second, each handed to the OS as it
-            # closes (flush_packets: without it ffmpeg's own buffer held
-            # everything until it filled or the file closed): a crash loses
-            # about a second of video, and the live stream reads the file
-            # as it grows.
-            self._webm = av.open(str(self._open("webm")), "w", format="webm", buffer_size=4096,
-                                 options={"cluster_time_limit": "1000", "flush_packets": "1"})
-            self._stream = self._webm.add_stream("libvpx", rate=30)
+            container, ext, stream = CONTAINERS[codec]
+            # Each cluster (WebM: at most a second) or packet (MPEG-TS)
+            # handed to the OS as it is done (flush_packets: without it
+            # ffmpeg's own buffer held everything until it filled or the
+            # file closed): a crash loses about a second of video, and the
+            # live stream reads the file as it grows.
+            options = {"flush_packets": "1", **({"cluster_time_limit": "1000"} if container == "webm" else {})}
+            self._webm = av.open(str(self._open(ext)), "w", format=container, buffer_size=4096, options=options)
+            # WebM's header wants VP8's stream as its encoder describes it;
+            # MPEG-TS takes H.264 as it comes (no encoder here to open).
+            self._stream = (self._webm.add_stream(stream, rate=30) if container == "webm"
+                            else self._webm.add_mux_stream(stream, rate=30))
             self._stream.time_base = fractions.Fraction(1, 90_000)
+            self._codec = codec
             self._first_ts = timestamp
         assert self._stream is not None and self._first_ts is not None
         packet = av.Packet(data)
@@ -287,6 +304,7 @@ class TrackRecorder:
             assert self.path is not None
             _DISK.submit(fsync_path, self.path)
         self._first_ts = self._last_ts = None
+        self._codec = None
         self.path = None
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 
 from courtroom.live.follow import FollowedPictures, FollowedSound
 from courtroom.media.recording import TrackRecorder, recordings
@@ -20,12 +21,19 @@ from tests.media.test_recording import opus_packets
 FPS = 30
 
 
-def grey_frames(count: int) -> list[tuple[bytes, int, bool]]:
-    """VP8 frames whose brightness tells their number (one keyframe, first)."""
-    enc = av.CodecContext.create("libvpx", "w")
+#: The encoder, and its options for one keyframe only, by codec.
+ENCODERS = {"video/VP8": ("libvpx", {"g": "10000", "keyint_min": "10000"}),
+            "video/H264": ("libx264", {"tune": "zerolatency", "preset": "ultrafast", "keyint": "10000",
+                                       "x264-params": "scenecut=0"})}
+
+
+def grey_frames(count: int, codec: str = "video/VP8") -> list[tuple[bytes, int, bool]]:
+    """Frames whose brightness tells their number (one keyframe, first)."""
+    name, options = ENCODERS[codec]
+    enc = av.CodecContext.create(name, "w")
     enc.width, enc.height, enc.pix_fmt = 160, 120, "yuv420p"
     enc.time_base = fractions.Fraction(1, FPS)
-    enc.options = {"g": "10000", "keyint_min": "10000"}
+    enc.options = options
     out = []
     for i in range(count):
         img = np.full((120, 160, 3), 20 + (i * 2) % 200, np.uint8)
@@ -43,8 +51,9 @@ def files(folder: Path, pid: str) -> list:
     return [r for r in recordings(folder) if r.participant_id == pid]
 
 
-def test_pictures_arrive_while_the_file_grows_from_the_keyframe_before_the_start(tmp_path: Path) -> None:
-    frames = grey_frames(5 * FPS)
+@pytest.mark.parametrize("codec", list(ENCODERS))
+def test_pictures_arrive_while_the_file_grows_from_the_keyframe_before_the_start(tmp_path: Path, codec: str) -> None:
+    frames = grey_frames(5 * FPS, codec)
     assert sum(key for _, _, key in frames) == 1
     rec = TrackRecorder(tmp_path, "p-a", "video", lambda: 0.0)
     rec.set_active(True)
@@ -52,7 +61,7 @@ def test_pictures_arrive_while_the_file_grows_from_the_keyframe_before_the_start
 
     def write() -> None:
         for k, (data, ts, key) in enumerate(frames):
-            rec.write(data, ts, key)
+            rec.write(data, ts, key, codec)
             if k == 4 * FPS:  # (its first 3 s are on disk: clusters of a second)
                 written.set()
             time.sleep(1 / FPS / 4)  # four times real time

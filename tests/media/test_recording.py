@@ -137,3 +137,43 @@ def test_video_reaches_the_file_a_second_at_a_time_while_recording(tmp_path: Pat
         times = [float(p.pts * p.time_base) for p in c.demux(c.streams.video[0]) if p.pts is not None]
     assert times and max(times) >= 1.9, times  # clusters of the first 2 s of 2.5
     rec.close()
+
+
+def h264_frames(count: int) -> list[tuple[bytes, int, bool]]:
+    """H.264 frames in Annex B, as aiortc's depacketizer hands them over."""
+    enc = av.CodecContext.create("libx264", "w")
+    enc.width, enc.height, enc.pix_fmt = 160, 120, "yuv420p"
+    enc.time_base = fractions.Fraction(1, 30)
+    enc.options = {"tune": "zerolatency", "preset": "ultrafast", "keyint": "30"}
+    out = []
+    for i in range(count):
+        img = np.full((120, 160, 3), 20 + i % 200, np.uint8)
+        frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
+        frame.pts = i
+        out += [(bytes(p), i * 3000, p.is_keyframe) for p in enc.encode(frame)]
+    return out
+
+
+def test_h264_is_recorded_in_mpeg_ts_and_read_back_on_the_hearing_clock(tmp_path: Path) -> None:
+    from courtroom.composition.sources import Pictures
+    clock = iter([5.0, 9.0])
+    rec = TrackRecorder(tmp_path, "p-a", "video", lambda: next(clock))
+    rec.set_active(True)
+    frames = h264_frames(60)
+    assert frames[0][0].startswith(b"\x00\x00\x00\x01")
+    for data, ts, key in frames:
+        rec.write(data, ts, key, "video/H264")
+    assert rec.path is not None and rec.path.suffix == ".ts"
+    with av.open(str(rec.path)) as c:  # on disk before the file closes
+        assert sum(1 for _ in c.demux(c.streams.video[0])) >= 50
+    # Renegotiated to VP8: a new file, in WebM.
+    for data, ts, key in vp8_frames(30):
+        rec.write(data, ts, key, "video/VP8")
+    rec.close()
+    found = recordings(tmp_path)
+    assert [(r.path.suffix, r.start) for r in found] == [(".ts", 5.0), (".webm", 9.0)]
+    pictures = Pictures(found)
+    shown = pictures.at(5.0 + 40 / 30)
+    assert shown is not None and shown.width == 160
+    assert abs(float(shown.to_ndarray(format="rgb24").mean()) - (20 + 40)) < 4
+    assert pictures.at(9.5) is not None and pictures.at(9.5).width == 160

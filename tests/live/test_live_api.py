@@ -109,3 +109,41 @@ def test_a_hearing_not_open_to_the_public_is_never_streamed(speech_hub: HubProce
         await judge.close()
     run(main())
     assert httpx.get(f"{hub.url}/live/{h['hearing_id']}").status_code == 404
+
+
+def alive(pid: int) -> bool:
+    """Running (not gone, not a zombie waiting to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def composers(hub: HubProcess) -> list[int]:
+    """The hub's live-stream composer processes."""
+    return [pid for pid in hub.pids()[1:]
+            if b"courtroom.live.composer" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def test_a_killed_hub_leaves_no_stream_running_and_the_stream_comes_back_with_the_hearing(
+        hub: HubProcess) -> None:
+    h = hub.create_hearing(PEOPLE)
+    hid, token = h["hearing_id"], invites_by_role(h)["judge"]["token"]
+
+    async def judge_says(op: dict[str, object]) -> None:
+        judge = await Client.connect(hub.ws_url(hid, token))
+        assert (await judge.op(op))["type"] == "ack"
+        await judge.close()
+    run(judge_says({"kind": "stream.start", "delay_s": DELAY}))
+    (composer,) = composers(hub)
+    hub.kill()
+    deadline = time.monotonic() + 5
+    while alive(composer):
+        assert time.monotonic() < deadline, "the composer outlived its hub"
+        time.sleep(0.1)
+    hub.start()
+    assert httpx.get(f"{hub.url}/api/hearings/{hid}/transcript", params={"token": token}).status_code == 200
+    assert len(composers(hub)) == 1  # the hearing loaded, its stream goes on
+    assert httpx.get(f"{hub.url}/live/{hid}/index.m3u8").status_code == 200
+    run(judge_says({"kind": "stream.stop"}))
+    assert composers(hub) == [] and httpx.get(f"{hub.url}/live/{hid}/index.m3u8").status_code == 404

@@ -56,16 +56,55 @@ class Pictures:
         return self._current[1]
 
 
-class Sound:
-    """One participant's audio as 48 kHz mono samples on the hearing clock."""
+class Samples:
+    """Audio on the hearing clock, taken forward a stretch at a time from
+    decoded chunks (``_next``), never holding more than a chunk."""
 
-    def __init__(self, recordings: Sequence[Recording]) -> None:
-        self._files = sorted((r for r in recordings if r.kind == "audio"), key=lambda r: r.start)
-        self._chunks = self._all()
+    def __init__(self) -> None:
         #: Decoded samples not yet taken, and the hearing sample they start at.
         self._buffer = np.zeros(0, np.int16)
         self._at = 0
+
+    def _next(self) -> tuple[int, np.ndarray] | None:
+        """The next chunk and where it starts; None when there is no more
+        (for now)."""
+        raise NotImplementedError
+
+    def take(self, start: int, count: int) -> np.ndarray:
+        """Samples ``start`` to ``start + count`` of the hearing (``start``
+        never decreasing), silence where nothing was recorded."""
+        out = np.zeros(count, np.int16)
+        end = start + count
+        while True:
+            have_end = self._at + len(self._buffer)
+            lo, hi = max(start, self._at), min(end, have_end)
+            if hi > lo:
+                out[lo - start:hi - start] = self._buffer[lo - self._at:hi - self._at]
+            if have_end >= end:
+                break
+            chunk = self._next()
+            if chunk is None:
+                break
+            self._at, self._buffer = chunk
+        # Keep only what a later call can still ask for.
+        if self._at < end:
+            self._buffer, self._at = self._buffer[max(0, end - self._at):], max(self._at, end)
+        return out
+
+
+class Sound(Samples):
+    """One participant's audio as 48 kHz mono samples on the hearing clock."""
+
+    def __init__(self, recordings: Sequence[Recording]) -> None:
+        super().__init__()
+        self._files = sorted((r for r in recordings if r.kind == "audio"), key=lambda r: r.start)
+        self._chunks = self._all()
         self._done = False
+
+    def _next(self) -> tuple[int, np.ndarray] | None:
+        chunk = None if self._done else next(self._chunks, None)
+        self._done = chunk is None
+        return chunk
 
     def _all(self) -> Iterator[tuple[int, np.ndarray]]:
         for rec in self._files:
@@ -87,28 +126,6 @@ class Sound:
                         if len(samples):
                             yield at, samples
                             at += len(samples)
-
-    def take(self, start: int, count: int) -> np.ndarray:
-        """Samples ``start`` to ``start + count`` of the hearing (``start``
-        never decreasing), silence where nothing was recorded."""
-        out = np.zeros(count, np.int16)
-        end = start + count
-        while True:
-            have_end = self._at + len(self._buffer)
-            lo, hi = max(start, self._at), min(end, have_end)
-            if hi > lo:
-                out[lo - start:hi - start] = self._buffer[lo - self._at:hi - self._at]
-            if have_end >= end or self._done:
-                break
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                self._done = True
-                break
-            self._at, self._buffer = chunk
-        # Keep only what a later call can still ask for.
-        if self._at < end:
-            self._buffer, self._at = self._buffer[max(0, end - self._at):], max(self._at, end)
-        return out
 
 
 def recorded_until(recordings: Sequence[Recording]) -> float:

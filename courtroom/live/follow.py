@@ -28,7 +28,7 @@ import av
 import numpy as np
 
 from ..media.recording import FORMATS, PRE_SKIP, SAMPLE_RATE, Recording, opus_samples
-from ..composition.sources import HOLD
+from ..composition.sources import HOLD, Samples
 
 log = logging.getLogger(__name__)
 
@@ -206,41 +206,17 @@ class FollowedPictures:
             self._cond.notify_all()
 
 
-class FollowedSound:
+class FollowedSound(Samples):
     """One participant's audio from ``start`` on, as 48 kHz mono samples
     on the hearing clock; what is not (yet) written is silence."""
 
     def __init__(self, start: float, files: Callable[[], list[Recording]]) -> None:
+        super().__init__()
         self.start = start
         self._files = files
         self._done: set[Path] = set()
         self._reader: _OggReader | None = None
-        self._buffer = np.zeros(0, np.int16)
         self._at = round(start * SAMPLE_RATE)
-
-    def take(self, start: int, count: int) -> np.ndarray:
-        """Samples ``start`` to ``start + count`` of the hearing (``start``
-        never decreasing)."""
-        out = np.zeros(count, np.int16)
-        end = start + count
-        while True:
-            have_end = self._at + len(self._buffer)
-            lo, hi = max(start, self._at), min(end, have_end)
-            if hi > lo:
-                out[lo - start:hi - start] = self._buffer[lo - self._at:hi - self._at]
-            if have_end >= end:
-                break
-            chunk = self._next()
-            if chunk is None:
-                break
-            at, samples = chunk
-            if at + len(samples) <= start:
-                continue
-            self._at, self._buffer = at, samples
-        if self._at < end:
-            keep = max(0, end - self._at)
-            self._buffer, self._at = self._buffer[keep:], self._at + min(keep, len(self._buffer))
-        return out
 
     def _next(self) -> tuple[int, np.ndarray] | None:
         """The next decoded chunk, from this file or a later one; None if

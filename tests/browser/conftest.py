@@ -16,6 +16,23 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
          "--autoplay-policy=no-user-gesture-required"]
 
 
+def tone_microphone(path: Path, lines: list[tuple[float, str]], quiet: float) -> Path:
+    """A WAV in the tone language for Chromium's fake microphone: each line
+    (words, space-separated) at its second, then ``quiet`` seconds."""
+    import sys
+
+    import numpy as np
+
+    from tests.support import SHARED
+    sys.path.insert(0, str(SHARED / "testing"))
+    from tonespeech import synthesize  # type: ignore[import-not-found]
+
+    from tests.asr.support import write_wav
+    pcm, _ = synthesize([(at, 0, text) for at, text in lines], rate=48_000, channels=1)
+    pcm = np.concatenate([pcm, np.zeros((int(quiet * 48_000), 1), pcm.dtype)])
+    return write_wav(path, pcm, 48_000)
+
+
 def need_chromium() -> None:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing (apt-get install chromium)"

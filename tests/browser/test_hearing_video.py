@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,9 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.browser.conftest import tone_microphone
 from tests.browser.test_join_page import inbound
-from tests.support import SHARED, HubProcess, invites_by_role, run
+from tests.support import HubProcess, invites_by_role, run
 
 PEOPLE = [{"role": "judge", "name": "王法官"}, {"role": "plaintiff", "name": "张三"},
           {"role": "defendant", "name": "李四"}]
@@ -28,14 +28,8 @@ SPEECH = {"judge": (1.0, "现在 开庭"), "plaintiff": (6.0, "原告 陈述 诉
 
 
 def microphone(tmp_path: Path, role: str) -> Path:
-    sys.path.insert(0, str(SHARED / "testing"))
-    from tonespeech import synthesize  # type: ignore[import-not-found]
-
-    from tests.asr.support import write_wav
     at, text = SPEECH[role]
-    pcm, _ = synthesize([(at, 0, text)], rate=48_000, channels=1)
-    pcm = np.concatenate([pcm, np.zeros((48_000 * (18 - int(at)), 1), pcm.dtype)])
-    return write_wav(tmp_path / f"{role}.wav", pcm, 48_000)
+    return tone_microphone(tmp_path / f"{role}.wav", [(at, text)], 18 - int(at))
 
 
 def rms(pcm: np.ndarray, start: float, end: float) -> float:

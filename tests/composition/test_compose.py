@@ -71,6 +71,19 @@ def plan(tmp_path: Path) -> Plan:
                 caption="(2026)京0105民初1号")
 
 
+@pytest.fixture()
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The parts rendered, in order, as the test goes."""
+    parts: list[int] = []
+    render = composing.Renderer.render
+
+    def counted(self: composing.Renderer, k: int, path: Path) -> None:
+        parts.append(k)
+        render(self, k, path)
+    monkeypatch.setattr(composing.Renderer, "render", counted)
+    return parts
+
+
 def dominant(samples: np.ndarray) -> float:
     spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
     return float(np.argmax(spectrum) * RATE / len(samples))
@@ -124,20 +137,12 @@ def test_a_stopped_composition_goes_on_from_its_last_whole_part(plan: Plan, tmp_
         assert sum(1 for _ in c.decode(video=0)) == DURATION * 25  # every part, once
 
 
-def test_two_compositions_of_one_hearing_make_it_once(plan: Plan, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_compositions_of_one_hearing_make_it_once(plan: Plan, tmp_path: Path, rendered: list[int]) -> None:
     """Two workers (or nodes) asked at once: one composes, the other waits
     on the folder's lock and finds the video made."""
     from concurrent.futures import ThreadPoolExecutor
 
     from courtroom.composition import service
-    rendered: list[int] = []
-    render = composing.Renderer.render
-
-    def counted(self: composing.Renderer, k: int, path: Path) -> None:
-        rendered.append(k)
-        render(self, k, path)
-    monkeypatch.setattr(composing.Renderer, "render", counted)
     with ThreadPoolExecutor(2) as pool:
         paths = list(pool.map(lambda _: service.run(plan, tmp_path / "out"), range(2)))
     assert paths[0] == paths[1] and Path(paths[0]).exists()
@@ -164,17 +169,10 @@ def test_closing_stops_a_composition_at_once(plan: Plan, tmp_path: Path) -> None
     assert processes and not any(p.is_alive() for p in processes)  # not left to finish at the hub's exit
 
 
-def test_parts_composed_during_the_hearing_are_kept_by_the_video(plan: Plan, tmp_path: Path,
+def test_parts_composed_during_the_hearing_are_kept_by_the_video(plan: Plan, tmp_path: Path, rendered: list[int],
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import dataclasses
     monkeypatch.setattr(composing, "PART_SECONDS", 4)
-    rendered: list[int] = []
-    render = composing.Renderer.render
-
-    def counted(self: composing.Renderer, k: int, path: Path) -> None:
-        rendered.append(k)
-        render(self, k, path)
-    monkeypatch.setattr(composing.Renderer, "render", counted)
     folder = tmp_path / "out"
     # Second 8.5 of the hearing: two whole parts; the third is not over.
     assert composing.compose_ahead(dataclasses.replace(plan, duration=8.5), folder) == 2

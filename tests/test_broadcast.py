@@ -69,6 +69,7 @@ def test_a_mediation_session_is_never_streamed() -> None:
     ({"kind": "participant.protect", "participant_id": "p-witness", "protected": "yes"}, "invalid"),
     ({"kind": "participant.protect", "participant_id": "p-witness", "protected": False}, "conflict"),
     ({"kind": "participant.protect", "participant_id": "p-clerk", "protected": True}, "invalid"),
+    ({"kind": "participant.protect", "participant_id": "p-observer", "protected": True}, "invalid"),
     ({"kind": "video.share", "shared": False}, "conflict"),
     ({"kind": "video.share", "shared": 1}, "invalid"),
     ({"kind": "video.share"}, "invalid"),

@@ -372,7 +372,7 @@ class TranscriptState:
 
     def _participant_protect(self, actor: Participant, op: ParticipantProtect) -> Event:
         target = self.participant(op.participant_id)
-        if target.role in BENCH:
+        if target.role in BENCH or target.role not in SPEAKING_ROLES:
             raise OpError("invalid", f"a {target.role.value} is not protected in the stream")
         self.broadcast.protect(target.participant_id, op.protected)
         return {"kind": "participant.protected" if op.protected else "participant.unprotected",

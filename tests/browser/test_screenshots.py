@@ -89,8 +89,20 @@ def test_every_page_at_both_sizes_shows_only_chinese(hub: HubProcess, browsers: 
         await judge.op({"kind": "evidence.paste", "evidence_id": "E1"})
         await judge.op({"kind": "segment.delete", "segment_id": "S4", "base_rev": 1})
         await plaintiff.send_json({"type": "partial", "text": "我方还有补充"})
+        # On the air (the judge's page shows it), the witness masked.
+        await judge.op({"kind": "stream.start", "delay_s": 30})
+        await judge.op({"kind": "participant.protect", "participant_id": inv["plaintiff"]["participant_id"],
+                        "protected": True})
         async with contextlib.asynccontextmanager(browsers)() as b:
             await walk(b, inv, "session", "S5")
+            for size in SIZES:  # the public page, waiting out the delay
+                page = await b.page(f"{hub.url}/live/{hid}", name=f"live-{size[0]}", size=size, touch=True)
+                await page.locator("#state", has_text="直播即将开始").wait_for()
+                await page.locator("#facts", has_text="延时 30 秒").wait_for()
+                await page.screenshot(path=str(b.artifacts / f"page-live-{size[0]}x{size[1]}.png"), full_page=True)
+                words = english(await readable(page), *USER_DATA)
+                assert not words, f"the live page at {size} shows English: {words}"
+                await page.close()
             await judge.op({"kind": "participant.admit", "participant_id": inv["defendant"]["participant_id"]})
             await judge.op({"kind": "hearing.end"})
             await judge.op({"kind": "transcript.lock"})

@@ -501,10 +501,11 @@ function renderPeople() {
     li.dataset.participantId = p.participant_id;
     const admitted = proceedings.admitted.has(p.participant_id);
     const muted = proceedings.muted.has(p.participant_id);
+    const masked = t.broadcast.protected.has(p.participant_id);
     const seen = presence[p.participant_id];
     const staff = me && (me.role === "judge" || me.role === "clerk");
     li.textContent = `${ROLE[p.role] || p.role} ${p.name}（${SITE[p.site] || p.site}）` +
-      (admitted ? "" : " · 等候入庭") + (muted ? " · 已静音" : "") +
+      (admitted ? "" : " · 等候入庭") + (muted ? " · 已静音" : "") + (masked ? " · 直播遮挡" : "") +
       (staff && seen && !seen.connected && seen.last_seen ? ` · 最后在线 ${clock(seen.last_seen)}` : "") +
       (staff && seen && seen.connected && seen.audio && typeof seen.level === "number" && seen.level <= SILENT_DB
         ? " · 麦克风无声" : "");
@@ -514,10 +515,8 @@ function renderPeople() {
       li.append(button(muted ? "取消静音" : "静音", muted ? "unmute" : "mute",
         { kind: "participant.mute", participant_id: p.participant_id, muted: !muted }));
     }
-    const masked = t.broadcast.protected.has(p.participant_id);
-    if (masked) li.append(" · 直播遮挡");
     if (judge && permissions.includes("participant.protect") && t.broadcast.public && !ended
-        && p.role !== "judge" && p.role !== "clerk") {
+        && !["judge", "clerk", "observer"].includes(p.role)) {
       li.append(button(masked ? "取消直播遮挡" : "直播遮挡", masked ? "unprotect" : "protect",
         { kind: "participant.protect", participant_id: p.participant_id, protected: !masked }));
     }

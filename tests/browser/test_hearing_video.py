@@ -6,7 +6,6 @@ a pause between turns holds none), and its subtitles are the transcript."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 
 from tests.browser.conftest import tone_microphone
-from tests.browser.test_join_page import inbound
+from tests.browser.test_join_page import all_in
 from tests.support import HubProcess, invites_by_role, run
 
 PEOPLE = [{"role": "judge", "name": "王法官"}, {"role": "plaintiff", "name": "张三"},
@@ -46,14 +45,7 @@ def test_the_judge_has_the_hearing_composed_from_the_page(speech_hub: HubProcess
 
     async def main() -> bytes:
         async with contextlib.asynccontextmanager(browsers)() as b:
-            pages = {r: await b.page(inv[r]["join_url"] + "&autojoin=1", microphone(tmp_path, r), r)
-                     for r in SPEECH}
-            for _ in range(60):
-                stats = [await inbound(p) for p in pages.values()]
-                if all(s == {"audio": 2, "video": 2} for s in stats):
-                    break
-                await asyncio.sleep(0.5)
-            assert all(s == {"audio": 2, "video": 2} for s in stats), stats
+            pages = await all_in(b, inv, {r: microphone(tmp_path, r) for r in SPEECH})
             judge = pages["judge"]
             assert await judge.locator("#video").is_hidden()  # not before 闭庭
             # All three have spoken once the defendant's words are written down.

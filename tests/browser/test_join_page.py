@@ -34,6 +34,19 @@ async def inbound(page: Any) -> dict[str, int]:
     }""")
 
 
+async def all_in(b: Any, inv: dict[str, Any], microphones: dict[str, Path]) -> dict[str, Any]:
+    """Each role's page joined at once with its fake microphone, once every
+    page receives every other's audio and video."""
+    pages = {r: await b.page(inv[r]["join_url"] + "&autojoin=1", mic, r) for r, mic in microphones.items()}
+    want = {"audio": len(pages) - 1, "video": len(pages) - 1}
+    for _ in range(60):
+        stats = [await inbound(p) for p in pages.values()]
+        if all(s == want for s in stats):
+            return pages
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"media did not reach every page: {stats}")
+
+
 async def decoded_frames(page: Any) -> int:
     return await page.evaluate("""async () => {
         let n = 0;

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from tests.browser.conftest import tone_microphone
-from tests.browser.test_join_page import inbound
+from tests.browser.test_join_page import all_in
 from tests.support import HubProcess, invites_by_role, run
 
 PEOPLE = [{"role": "judge", "name": "王法官"}, {"role": "plaintiff", "name": "张三"},
@@ -38,14 +38,7 @@ def test_the_public_watches_the_hearing_live_until_the_judge_pauses_it(speech_hu
 
     async def main() -> None:
         async with contextlib.asynccontextmanager(browsers)() as b:
-            pages = {r: await b.page(inv[r]["join_url"] + "&autojoin=1", microphone(tmp_path, r), r)
-                     for r in SPEECH}
-            for _ in range(60):
-                stats = [await inbound(p) for p in pages.values()]
-                if all(s == {"audio": 2, "video": 2} for s in stats):
-                    break
-                await asyncio.sleep(0.5)
-            assert all(s == {"audio": 2, "video": 2} for s in stats), stats
+            pages = await all_in(b, inv, {r: microphone(tmp_path, r) for r in SPEECH})
             judge = pages["judge"]
             assert await pages["plaintiff"].locator("[data-action=stream-start]").count() == 0  # the judge's alone
             await judge.locator("#stream-delay").select_option("10")

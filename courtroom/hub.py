@@ -47,6 +47,8 @@ T = TypeVar("T")
 
 #: At most this many entries go into one transaction.
 MAX_BATCH = 2_000
+#: Streams served by another worker kept as last looked at (``Hub.view``).
+VIEWS_KEPT = 256
 #: Catch-up messages per second for all joining screens together: about a
 #: third of one core, the rest stays with the live hearing.
 REPLAY_RATE = 10_000
@@ -108,6 +110,9 @@ class Hub:
         #: Streams found idle, and since when (monotonic seconds).
         self._idle_since: dict[str, float] = {}
         self._evictor: asyncio.Task[None] | None = None
+        #: Streams another worker of this machine serves, as last looked at
+        #: (``view``): each look reads only the entries since.
+        self._views: dict[str, Stream] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -414,14 +419,32 @@ class Hub:
         except HearingUnavailable:
             if self.node is None or self.node.public:
                 return None
+        cached = self._views.pop(stream_id, None)
+        if cached is not None:
+            newer, head = await self._run(self.log.read, stream_id, cached.committed_seq)
+            try:
+                for entry in newer:
+                    cached.follow_remote(entry)
+            except ChainError as err:
+                log.error("%s: log failed verification: %s", stream_id, err)
+                return None
+            if self.signer is None or check_head(head, cached.seq, cached.head, [self.signer.public]) is None:
+                self._views[stream_id] = cached  # (the newest last: the oldest go first)
+                return cached
+            log.error("%s: log does not match its signed head", stream_id)
+            return None
         machine = machine_for(stream_id)
         entries, head = await self._run(self.log.read, stream_id)
         if machine is None or not entries:
             return None
         try:
-            return self._verified(stream_id, machine, entries, head, media=False)
+            stream = self._verified(stream_id, machine, entries, head, media=False)
         except HearingUnavailable:
             return None
+        self._views[stream_id] = stream
+        while len(self._views) > VIEWS_KEPT:
+            del self._views[next(iter(self._views))]
+        return stream
 
     def _derive(self, entries: list[LogEntry]) -> None:
         """What a batch changes besides the log, in its transaction: the

@@ -86,11 +86,11 @@ class LogStore:
         for h, seq, pid, op_id, ts, op, event, prev, hsh in rows:
             yield LogEntry(h, seq, pid, op_id, ts, json.loads(op), json.loads(event), prev, hsh)
 
-    def read(self, stream_id: str) -> tuple[list[LogEntry], SignedHead | None]:
-        """A stream's entries and signed head as of one moment (another
-        node may be committing to it)."""
+    def read(self, stream_id: str, after: int = 0) -> tuple[list[LogEntry], SignedHead | None]:
+        """A stream's entries (those after seq ``after``) and its signed head
+        as of one moment (another node may be committing to it)."""
         with self.db.snapshot():
-            return list(self.entries(stream_id)), self.head(stream_id)
+            return list(self.entries(stream_id, after)), self.head(stream_id)
 
     def exists(self, stream_id: str) -> bool:
         return self.db.one("SELECT 1 FROM log WHERE hearing_id = ? AND seq = 1", (stream_id,)) is not None

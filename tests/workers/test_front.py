@@ -184,3 +184,28 @@ def test_a_page_and_its_cookie_work_on_a_connection_the_other_worker_took(hub: H
             upload = stranger.post(f"/api/hearings/{hid}/evidence?name=x.jpg&as={inv['participant_id']}",
                                    content=b"not a photo", headers={"Origin": hub.url})
             assert upload.status_code == 401, upload.text
+
+
+def test_the_case_list_shows_every_workers_cases_as_they_are_now(hub: HubProcess) -> None:
+    """The staff console's list reads the cases the other worker holds from
+    the log; kept from one look to the next, each look reads only what is
+    new, and shows it."""
+    from tests.test_case_api import STAFF, enter, file_case, op
+    cases = [file_case(hub) for _ in range(4)]
+    ids = [c["case_id"] for c in cases]
+    assert sorted(holders(hub, ids).values()) == [0, 0, 1, 1]
+
+    def listed() -> dict[str, dict]:
+        r = httpx.get(hub.url + "/api/cases", headers=STAFF)
+        assert r.status_code == 200, r.text
+        return {c["case_id"]: c for c in r.json()["cases"] if c["case_id"] in ids}
+    for _ in range(4):  # each worker answers in turn, about its own cases and the other's
+        assert set(listed()) == set(ids)
+    before = listed()
+    for case in cases:
+        phone = enter(hub, case, 0)
+        assert op(phone, case["case_id"], {"kind": "message.post", "text": "请问何时开庭？"}).status_code == 200
+    for _ in range(4):
+        now = listed()
+        for cid in ids:
+            assert now[cid]["seq"] > before[cid]["seq"] and now[cid]["unread"] == 1, (cid, now[cid])

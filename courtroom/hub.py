@@ -411,14 +411,18 @@ class Hub:
 
     async def view(self, stream_id: str) -> Stream | None:
         """A stream to look at, not to write to: the one served here, else,
-        when another worker of this machine serves it, as its log has it now
-        (read, not held). None if it cannot be had (a cluster's nodes
-        mirror instead, so there it is always served here)."""
-        try:
-            return await self._stream(stream_id)
-        except HearingUnavailable:
-            if self.node is None or self.node.public:
+        on a worker of ``--workers``, as its log has it now (read, never
+        held: looking through every case for a list must not take the
+        leases of those nobody holds, or of the other worker's). None if it
+        cannot be had. (A single hub loads it; a cluster's nodes mirror.)"""
+        if self.node is None or self.node.public:
+            try:
+                return await self._stream(stream_id)
+            except HearingUnavailable:
                 return None
+        here = self._rooms.get(stream_id)
+        if here is not None and not here.broken:
+            return here
         cached = self._views.pop(stream_id, None)
         if cached is not None:
             newer, head = await self._run(self.log.read, stream_id, cached.committed_seq)

@@ -209,3 +209,21 @@ def test_the_case_list_shows_every_workers_cases_as_they_are_now(hub: HubProcess
         now = listed()
         for cid in ids:
             assert now[cid]["seq"] > before[cid]["seq"] and now[cid]["unread"] == 1, (cid, now[cid])
+
+
+def test_listing_the_cases_takes_no_lease(tmp_path: Path) -> None:
+    """After a restart nobody holds the cases: the list reads them without
+    taking them, so each still goes to its own worker when it is used."""
+    from tests.test_case_api import STAFF, file_case
+    hub = HubProcess(tmp_path / "data", args=["--workers", "2"]).start()
+    try:
+        ids = [file_case(hub)["case_id"] for _ in range(4)]
+        hub.stop()
+        hub.start()
+        assert set(holders(hub, ids).values()) == {None}
+        for _ in range(4):
+            r = httpx.get(hub.url + "/api/cases", headers=STAFF)
+            assert r.status_code == 200 and {c["case_id"] for c in r.json()["cases"]} >= set(ids)
+        assert set(holders(hub, ids).values()) == {None}
+    finally:
+        hub.stop()

@@ -1,7 +1,8 @@
 """Recognition on workers over vosk-server's protocol (``courtroom
-asr-worker`` processes with the tone-language stand-in model): the same
-finals and word times as the engine in the hub, and a worker killed in
-the middle of an utterance loses nothing."""
+asr-worker`` processes, and vosk-server's own ``asr_server.py``, with the
+tone-language stand-in model): the same finals and word times as the
+engine in the hub, and a worker killed in the middle of an utterance loses
+nothing."""
 
 from __future__ import annotations
 
@@ -25,14 +26,25 @@ from tests.asr.test_stream import EXPECTED, SCRIPT, Collector
 from tests.support import end_process, free_port
 
 
+#: vosk-server's own websocket server (tests/asr/vosk_server/README.md).
+VOSK_SERVER = Path(__file__).parent / "vosk_server" / "run.py"
+
+
 class WorkerProcess:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, kind: str = "asr-worker") -> None:
+        """``kind``: ``asr-worker`` (``courtroom asr-worker``) or
+        ``vosk-server`` (vosk-server's ``asr_server.py``)."""
         self.port = free_port()
         self.log = open(folder / f"worker-{self.port}.log", "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "courtroom.cli", "asr-worker", "--port", str(self.port), "--model", str(TONE_MODEL)],
-            stdout=self.log, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(TONE_VOSK), os.environ.get("PYTHONPATH", "")])})
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TONE_VOSK), os.environ.get("PYTHONPATH", "")])}
+        if kind == "vosk-server":
+            command = [sys.executable, str(VOSK_SERVER)]
+            env.update(VOSK_SERVER_INTERFACE="127.0.0.1", VOSK_SERVER_PORT=str(self.port),
+                       VOSK_MODEL_PATH=str(TONE_MODEL), VOSK_SAMPLE_RATE="16000")
+        else:
+            command = [sys.executable, "-m", "courtroom.cli", "asr-worker", "--port", str(self.port),
+                       "--model", str(TONE_MODEL)]
+        self.proc = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -51,9 +63,9 @@ class WorkerProcess:
         self.log.close()
 
 
-@pytest.fixture
-def workers(tmp_path: Path) -> Iterator[list[WorkerProcess]]:
-    started = [WorkerProcess(tmp_path), WorkerProcess(tmp_path)]
+@pytest.fixture(params=["asr-worker", "vosk-server"])
+def workers(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[list[WorkerProcess]]:
+    started = [WorkerProcess(tmp_path, request.param), WorkerProcess(tmp_path, request.param)]
     yield started
     for w in started:
         w.stop()

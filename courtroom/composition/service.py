@@ -16,6 +16,7 @@ import dataclasses
 import fcntl
 import logging
 import multiprocessing
+import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,8 @@ def run(plan: Plan, folder: Path) -> str:
         return str(compose(plan, folder))
 
 
+#: The composing process's niceness: below the hub and its live streams.
+NICE = 10
 #: Seconds a part must lie in the past before it is composed during the
 #: hearing: long utterances' finals (who spoke when) have come in by then.
 AHEAD_MARGIN = 45.0
@@ -157,7 +160,10 @@ class Compositions:
     def _submit(self, hearing_id: str, job: Plan, final: bool) -> None:
         if self._pool is None:
             # Spawned, not forked: the hub has threads and an event loop.
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            # Niced: composing (x264 on every core it may have) gives way to
+            # the hearings this machine is serving.
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=os.nice, initargs=(NICE,))
         future = self._pool.submit(run if final else run_ahead, job, self.folder(hearing_id))
         self._running[hearing_id] = (future, final)
         future.add_done_callback(lambda f: self._finished(hearing_id, f, final))

@@ -46,6 +46,8 @@ from .speaker import BLOCK, Speaker, level
 log = logging.getLogger("courtroom.live")
 
 PLAYLIST = "index.m3u8"
+#: The composer's niceness (composition.service.NICE is lower still).
+NICE = 5
 #: Segments the composer may fall behind before it skips ahead.
 MAX_LAG = 3
 #: x264: fast enough for a fraction of a core at 640×360; no lookahead or
@@ -252,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("control", type=Path)
     parser.add_argument("--parent", type=int, default=None, help="end when this process is gone")
     args = parser.parse_args(argv)
+    # Below the hub (the hearings themselves come first), above composing
+    # recordings (the stream must keep up with the courtroom).
+    os.nice(NICE)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     composer = Composer(args.control)
     try:

@@ -163,6 +163,9 @@ def test_closing_stops_a_composition_at_once(plan: Plan, tmp_path: Path) -> None
     time.sleep(1.0)  # the composing process is up
     assert compositions._pool is not None
     processes = list(compositions._pool._processes.values())  # type: ignore[attr-defined]
+    import os
+    from courtroom.composition.service import NICE
+    assert [os.getpriority(os.PRIO_PROCESS, p.pid) - os.getpriority(os.PRIO_PROCESS, 0) for p in processes] == [NICE]
     t0 = time.monotonic()
     compositions.close()
     assert time.monotonic() - t0 < 5 and compositions.video("h-1") is None

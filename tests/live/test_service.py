@@ -10,6 +10,7 @@ import os
 import time
 from pathlib import Path
 
+from courtroom.live.composer import NICE
 from courtroom.live.service import LiveStreams, playlist_path
 from transcript.roles import Role
 from tests.corefixtures import PEOPLE, new_state
@@ -26,6 +27,12 @@ def test_the_composer_follows_the_hearing(tmp_path: Path) -> None:
     try:
         assert live.follow("h-test", state, int(time.time() * 1000))
         assert live.streaming("h-test") and playlist_path(live.root, "h-test") is not None
+        # Below the hub: the hearings come first.
+        pid = live._running["h-test"][1].pid
+        deadline = time.monotonic() + 10
+        while os.getpriority(os.PRIO_PROCESS, pid) - os.getpriority(os.PRIO_PROCESS, 0) != NICE:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
         public = json.loads((live.public("h-test") / "stream.json").read_text())
         assert public == {"case_number": "(2026)京0105民初1号", "title": "买卖合同纠纷",
                           "court": "北京市朝阳区人民法院", "delay_s": 30}

@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from .headers import PAGE_CSP
 from .hub import Hub
@@ -46,21 +47,30 @@ def live_routes(hub: Hub, static: Path) -> APIRouter:
                                 status_code=404, headers={"Cache-Control": "no-store"})
         return HTMLResponse(page, headers={"Cache-Control": "no-store", "Content-Security-Policy": PAGE_CSP})
 
+    async def file(hearing_id: str, name: str, media_type: str, cache: str) -> Response:
+        """The file as it is now, read whole: the composer replaces the
+        playlist (atomically) every segment and deletes old segments, and a
+        response that took the length first and the bytes after could get
+        the length of one version and the bytes of another, or none."""
+        path = folder(hearing_id) / name
+        try:
+            data = await run_in_threadpool(path.read_bytes)
+        except OSError:
+            raise HTTPException(404, NOT_STREAMING) from None
+        return Response(data, media_type=media_type, headers={"Cache-Control": cache})
+
     @router.get("/live/{hearing_id}/index.m3u8")
-    async def playlist(hearing_id: str) -> FileResponse:
-        return FileResponse(str(folder(hearing_id) / "index.m3u8"), media_type="application/vnd.apple.mpegurl",
-                            headers={"Cache-Control": "no-cache"})
+    async def playlist(hearing_id: str) -> Response:
+        return await file(hearing_id, "index.m3u8", "application/vnd.apple.mpegurl", "no-cache")
 
     @router.get("/live/{hearing_id}/" + INFO)
-    async def info(hearing_id: str) -> FileResponse:
-        return FileResponse(str(folder(hearing_id) / INFO), media_type="application/json",
-                            headers={"Cache-Control": "no-cache"})
+    async def info(hearing_id: str) -> Response:
+        return await file(hearing_id, INFO, "application/json", "no-cache")
 
     @router.get("/live/{hearing_id}/{name}")
-    async def segment(hearing_id: str, name: str) -> FileResponse:
-        path = folder(hearing_id) / name
-        if not _SEGMENT.fullmatch(name) or not path.is_file():
+    async def segment(hearing_id: str, name: str) -> Response:
+        if not _SEGMENT.fullmatch(name):
             raise HTTPException(404, "no such segment")
-        return FileResponse(str(path), media_type="video/mp2t", headers={"Cache-Control": "max-age=60"})
+        return await file(hearing_id, name, "video/mp2t", "max-age=60")
 
     return router

@@ -110,6 +110,7 @@ class Hub:
         #: Streams found idle, and since when (monotonic seconds).
         self._idle_since: dict[str, float] = {}
         self._evictor: asyncio.Task[None] | None = None
+        self._resumer: asyncio.Task[None] | None = None
         #: Streams another worker of this machine serves, as last looked at
         #: (``view``): each look reads only the entries since.
         self._views: dict[str, Stream] = {}
@@ -128,8 +129,24 @@ class Hub:
             await self.node.start()
         self._committer = asyncio.create_task(self._commit_loop())
         self._evictor = asyncio.create_task(self._evict_loop())
+        self._resumer = asyncio.create_task(self._resume_streams())
         if self.node is not None:
             self._sweeper = asyncio.create_task(self._revoked_devices_loop())
+
+    async def _resume_streams(self) -> None:
+        """The live streams that were on when the hub last stopped (or was
+        killed) go on: their hearings are loaded, and each media room starts
+        its composer if the hearing still streams. A single hub and a
+        cluster's nodes (whichever takes the lease serves it); the workers
+        of ``--workers`` leave it to the hearing's next use."""
+        live = self.media.live if self.media is not None else None
+        if live is None or (self.node is not None and not self.node.public):
+            return
+        for hearing_id in await self._run(live.resumable):
+            try:
+                await self.room(hearing_id)
+            except HearingUnavailable as err:
+                log.warning("hearing %s: its live stream cannot go on yet: %s", hearing_id, err)
 
     async def store_call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn`` on the store thread (all database work runs there)."""
@@ -150,8 +167,8 @@ class Hub:
     async def close(self) -> None:
         for room in self._hearing_rooms():
             if room.media is not None:
-                await room.media.close()  # finishes the recordings
-        for task in (self._committer, self._evictor, self._sweeper):
+                await room.media.close(hub_stopping=True)  # finishes the recordings
+        for task in (self._committer, self._evictor, self._sweeper, self._resumer):
             if task is not None:
                 task.cancel()
         if self.node is not None:

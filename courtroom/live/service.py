@@ -96,6 +96,21 @@ class LiveStreams:
         log.info("hearing %s: live stream %d on, %d s behind", hearing_id, broadcast.started, broadcast.delay_s)
         return True
 
+    def halt(self, hearing_id: str) -> None:
+        """Kill the composer and keep its files (the hub is stopping): the
+        stream goes on when the hub starts again (``resumable``). Its
+        playlist, no longer rewritten, is not served meanwhile."""
+        running = self._running.pop(hearing_id, None)
+        if running is not None:
+            running[1].kill()
+            running[1].wait()
+
+    def resumable(self) -> list[str]:
+        """The hearings streamed when this hub (or another, on the same
+        data) last stopped: each is loaded again, and its stream goes on if
+        the hearing still says so."""
+        return sorted(p.stem for p in self.controls.glob("h-*.json")) if self.controls.is_dir() else []
+
     def stop(self, hearing_id: str) -> None:
         """Kill the composer, then remove what the public could fetch."""
         running = self._running.pop(hearing_id, None)
@@ -108,4 +123,4 @@ class LiveStreams:
 
     def close(self) -> None:
         for hearing_id in list(self._running):
-            self.stop(hearing_id)
+            self.halt(hearing_id)

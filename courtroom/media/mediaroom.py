@@ -390,9 +390,12 @@ class MediaRoom:
         live = self.config.live
         return bool(self.peers) or (live is not None and live.streaming(self.room.hearing_id))
 
-    async def close(self) -> None:
-        if self.config.live is not None:
-            self.config.live.stop(self.room.hearing_id)
+    async def close(self, hub_stopping: bool = False) -> None:
+        """End the media. A live stream ends with it, or, when the whole hub
+        is stopping, only halts, to go on when it starts again."""
+        live = self.config.live
+        if live is not None:
+            (live.halt if hub_stopping else live.stop)(self.room.hearing_id)
         for task in (self._quality, self._ticker):
             if task is not None:
                 task.cancel()

@@ -38,6 +38,8 @@ INFO = "stream.json"
 #: A playlist not rewritten for this long belongs to a stream that died
 #: (a hub killed before it could remove it): it is not served.
 STALE_AFTER = 3 * SEGMENT + 4
+
+
 def playlist_path(root: Path, hearing_id: str) -> Path | None:
     """The stream's playlist if the hearing is being streamed now."""
     path = root / hearing_id / PLAYLIST

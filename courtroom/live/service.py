@@ -74,7 +74,8 @@ class LiveStreams:
         was started now (the caller asks the cameras for keyframes)."""
         broadcast, hearing = state.broadcast, state.hearing
         if hearing is None or not broadcast.streaming or state.proceedings.status is Status.ENDED:
-            self.stop(hearing_id)
+            if hearing_id in self._running or self.control_path(hearing_id).exists():
+                self.stop(hearing_id)  # (nothing to remove for a hearing never streamed here)
             return False
         width, height, fps = self.size
         control = Control(hearing_id, broadcast.started, broadcast.delay_s, created_ms / 1000,

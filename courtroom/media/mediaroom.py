@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 
 #: Seconds between looks at each speaker's packet loss.
 QUALITY_INTERVAL = 5.0
+#: What changes the live stream (besides 闭庭, whose event says so): the
+#: others (mute, admit, pause…) do not touch it, and following it writes
+#: files, so it is not done for them.
+STREAM_EVENTS = frozenset({"stream.started", "stream.stopped", "participant.protected", "participant.unprotected"})
 #: Seconds after 闭庭 before composing: the recordings' last pages are
 #: written by the disk thread.
 COMPOSE_AFTER = 2.0
@@ -313,7 +317,8 @@ class MediaRoom:
         kind = event.get("kind", "")
         if kind.startswith(("participant.", "hearing.", "stream.")) or kind == "transcript.locked":
             self.update()  # (a lock may have closed the hearing)
-            self.follow_stream()
+            if kind in STREAM_EVENTS or "stream" in event:
+                self.follow_stream()
             if event.get("status") == "ended" and kind in ("hearing.ended", "transcript.locked"):
                 # The 庭审录像 is composed at once, once the recorders just
                 # closed have reached the disk.

@@ -9,8 +9,9 @@ extensions are packed anew, then awaits two calls down to the datagram.
 frame as the publication offers it (``ForwardedTrack.sink``): the payloads
 are cut once per publication, the frame's extension block (the stream's
 ``mid`` and the absolute send time) made once, each packet one
-``struct.pack``, encrypted by the same SRTP session and written straight to
-the ICE pair's UDP socket (through TURN it goes aiortc's way). The RTP is
+``struct.pack``, encrypted by the same SRTP session (called without
+pylibsrtp's wrapper, ``srtpfast``) and written straight to the ICE pair's
+UDP socket (through TURN it goes aiortc's way). The RTP is
 the same as aiortc's; retransmission (NACK, RTX) and sender reports work
 from the state aiortc's loop keeps. A transcoded copy is still read frame
 by frame. Relies on aiortc internals; aiortc is pinned and
@@ -34,10 +35,10 @@ from aiortc.rtcdtlstransport import State
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import HeaderExtensions, RtpPacket, wrap_rtx
 from aiortc.utils import random16, random32, uint16_add, uint32_add
-from aiortc import clock
 from av.frame import Frame
 
 from .forwarding import ForwardedTrack
+from .srtpfast import ntp_now, protector
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,9 @@ class _Stream:
         self._mid: object = _UNSET
         self._extension = b""
         self._send_time_at = -1
+        #: The SRTP session packets were last protected with, and its protector.
+        self._srtp: Any = None
+        self._protect: Any = None
 
     def offered(self, publication: Any, frame: Any) -> None:
         """A forwarded frame, sent now. Called from inside the publisher's
@@ -144,7 +148,7 @@ class _Stream:
         if pair is not self._pair or self._write is None:
             self._pair, self._write = pair, _writer(pair)
         timestamp = uint32_add(self.timestamp_origin, timestamp)
-        now = clock.current_ntp_time()
+        now = ntp_now()
         mid = getattr(sender, _MID)
         if mid != self._mid:
             self._template(mid)
@@ -152,7 +156,9 @@ class _Stream:
         if at >= 0:
             extension = extension[:at] + ((now >> 14) & 0x00FFFFFF).to_bytes(3, "big") + extension[at + 3:]
         first = 0x90 if extension else 0x80
-        protect = dtls._tx_srtp.protect
+        if dtls._tx_srtp is not self._srtp:
+            self._srtp, self._protect = dtls._tx_srtp, protector(dtls._tx_srtp)
+        protect = self._protect
         write = self._write
         last = len(payloads) - 1
         seq, pt, ssrc, octets = self.sequence_number, self.codec.payloadType, sender._ssrc, 0

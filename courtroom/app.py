@@ -44,7 +44,8 @@ from .case_files import case_file_routes
 from .equipment_api import equipment_routes
 from .evidence import EvidenceStore, UploadError
 from .headers import PAGE_CSP, SecurityHeaders
-from .cluster.routing import ToAuthority
+from .cluster import entry
+from .cluster.routing import ToAuthority, cluster_secret
 from .hub import JOIN_QUEUE, HearingUnavailable, Hub
 from storage.tokens import hash_token, new_token
 from .media.recording import audio_clip
@@ -331,6 +332,7 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
         return Response(clip, media_type="audio/ogg", headers={"Cache-Control": "no-store"})
 
     page = (STATIC / "hearing.html").read_text(encoding="utf-8")
+    cluster_key = cluster_secret(admin_token_hash).encode()
     secure_cookies = (public_url or "").startswith("https:")
 
     @app.get("/hearings/{hearing_id}")
@@ -343,6 +345,8 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
         a URL, a referrer or a script-readable place."""
         participant_id = as_ if is_participant_id(as_) else ""
         cookie = None
+        if not token and participant_id:  # back through this node, the entry (cluster/entry.py)
+            token = request.cookies.get(entry.resume_cookie(participant_id), "")
         if token:
             try:
                 auth = await hub.authenticate(hearing_id, token)
@@ -355,6 +359,9 @@ def create_app(hub: Hub, admin_token_hash: str, public_url: str | None = None,
                             f'<meta name="participant" content="{participant_id}">')
         if emblem is not None:
             html = html.replace('<meta name="emblem" content="">', '<meta name="emblem" content="/emblem">')
+        way_back = entry.vouched(cluster_key, hearing_id, request.url.query)
+        if way_back is not None and way_back != entry.origin_of(request.url.scheme, request.headers.get("host", "")):
+            html = html.replace('<meta name="entry" content="">', f'<meta name="entry" content="{way_back}">')
         response = HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Security-Policy": PAGE_CSP})
         if cookie is not None:
             response.set_cookie(*cookie, httponly=True, samesite="strict", path="/",

@@ -375,11 +375,16 @@ class Hub:
             last[e.stream_id] = e
         self.log.put_heads([self.signer.sign(e.stream_id, e.seq, e.hash, e.ts_ms) for e in last.values()])
 
-    async def authenticate(self, hearing_id: str, token: str) -> tuple[Room, Participant] | None:
-        """The room and participant an invite token admits to, or None."""
+    async def invitee(self, hearing_id: str, token: str) -> str | None:
+        """Whose invite ``token`` is in the hearing, or None; without loading
+        the hearing (a node that only redirects asks this)."""
         if not token or len(token) > 256:
             return None
-        participant_id = await self._run(self.invites.lookup, hearing_id, token)
+        return await self._run(self.invites.lookup, hearing_id, token)
+
+    async def authenticate(self, hearing_id: str, token: str) -> tuple[Room, Participant] | None:
+        """The room and participant an invite token admits to, or None."""
+        participant_id = await self.invitee(hearing_id, token)
         if participant_id is None:
             return None
         room = await self.room(hearing_id)

@@ -23,11 +23,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.cookiejar
+import http.cookies
 import logging
 import re
+import urllib.parse
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import httpx
+
+from ..access import is_participant_id
+from . import entry
 
 if TYPE_CHECKING:
     from ..hub import Hub
@@ -77,13 +82,40 @@ class ToAuthority:
         if url is None:
             return await self.app(scope, receive, send)
         if page is not None:
-            query = scope.get("query_string", b"")
-            location = (url + scope["path"] + ("?" + query.decode("latin-1") if query else "")).encode("latin-1")
-            await send({"type": "http.response.start", "status": 307,
-                        "headers": [(b"location", location), (b"cache-control", b"no-store")]})
-            await send({"type": "http.response.body", "body": b""})
+            await self._redirect_page(url, page.group(1), scope, headers, send)
             return
         await self._pass_on(url, scope, receive, send)
+
+    async def _redirect_page(self, base: str, hearing_id: str, scope: Scope, headers: dict[bytes, bytes],
+                             send: Send) -> None:
+        """Send a hearing page to its authority's node, leaving it the way
+        back (``entry``): this node's address, signed, in the query, and the
+        participant's token in this node's resume cookie. A page that comes
+        back here by that way (``?as=`` and the cookie) carries the token on
+        to the authority again."""
+        params = [(k, v) for k, v in urllib.parse.parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                                                               keep_blank_values=True)
+                  if k not in (entry.VIA, entry.VIA_SIG)]
+        given = dict(params)
+        token, participant = given.get("token", ""), given.get("as", "")
+        cookie = b""
+        if token:
+            participant = await self.hub.invitee(hearing_id, token) or ""
+            if participant:
+                cookie = _resume_cookie(participant, token, hearing_id, scope["scheme"] == "https")
+        elif is_participant_id(participant):
+            kept = _cookies(headers).get(entry.resume_cookie(participant), "")
+            if kept and await self.hub.invitee(hearing_id, kept) == participant:
+                params.append(("token", kept))
+        origin = entry.origin_of(scope["scheme"], headers.get(b"host", b"").decode("latin-1"))
+        if origin is not None:
+            params += entry.via_params(self.secret, hearing_id, origin)
+        location = base + scope["path"] + ("?" + urllib.parse.urlencode(params) if params else "")
+        answer = [(b"location", location.encode("latin-1")), (b"cache-control", b"no-store")]
+        if cookie:
+            answer.append((b"set-cookie", cookie))
+        await send({"type": "http.response.start", "status": 307, "headers": answer})
+        await send({"type": "http.response.body", "body": b""})
 
     async def _pass_on(self, base: str, scope: Scope, receive: Receive, send: Send) -> None:
         if self._client is None:
@@ -124,6 +156,30 @@ class ToAuthority:
             await send({"type": "http.response.body", "body": b""})
         finally:
             await response.aclose()
+
+
+def _cookies(headers: dict[bytes, bytes]) -> dict[str, str]:
+    jar = http.cookies.SimpleCookie()
+    try:
+        jar.load(headers.get(b"cookie", b"").decode("latin-1"))
+    except http.cookies.CookieError:
+        return {}
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def _resume_cookie(participant_id: str, token: str, hearing_id: str, secure: bool) -> bytes:
+    """The entry's cookie of a participant's token: HttpOnly, for this
+    hearing's page alone, sent on a top-level navigation from another
+    site (Lax: the page comes back from another node's address)."""
+    jar = http.cookies.SimpleCookie()
+    name = entry.resume_cookie(participant_id)
+    jar[name] = token
+    jar[name]["path"] = f"/hearings/{hearing_id}"
+    jar[name]["httponly"] = True
+    jar[name]["samesite"] = "Lax"
+    if secure:
+        jar[name]["secure"] = True
+    return jar[name].OutputString().encode("latin-1")
 
 
 async def _answer(send: Send, status: int, body: bytes) -> None:

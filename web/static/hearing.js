@@ -619,6 +619,11 @@ function titleOf(hearing) {
 }
 
 let retries = 0;
+// Connections in a row that never opened; after this many, a page that a
+// cluster node sent here goes back to where its join link first led.
+let unreachable = 0;
+const UNREACHABLE_TRIES = 3;
+const entry = document.querySelector("meta[name=entry]").content;
 function connect() {
   ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/hearings/${hearingId}?${who}`);
   ws.onmessage = (m) => {
@@ -690,14 +695,28 @@ function connect() {
       else notify(explain(msg.error));
     }
   };
-  ws.onopen = () => { retries = 0; };
+  let opened = false;
+  ws.onopen = () => { retries = 0; unreachable = 0; opened = true; };
   ws.onclose = (e) => {
     if (e.code === 4401) {  // the link was revoked or replaced: coming back would not help
       status("邀请链接无效或已失效，请向法院索取新的链接");
       if (media.joined) media.leave();
       return;
     }
-    status("连接中断，正在重连…");
+    if (!opened) unreachable += 1;
+    if (entry && unreachable >= UNREACHABLE_TRIES) {
+      // This node has gone (another has taken the hearing over): back
+      // through the address the join link first reached, which sends the
+      // page on to the hearing's node now (cluster/entry.py).
+      status("当前服务节点无法连接，正在转接…");
+      const back = new URLSearchParams({ as: participantId });
+      for (const keep of ["watch"]) if (params.has(keep)) back.set(keep, params.get(keep));
+      if (media.joined || params.get("autojoin") === "1") back.set("autojoin", "1");
+      location.replace(`${entry}${location.pathname}?${back}`);
+      return;
+    }
+    status(unreachable >= UNREACHABLE_TRIES ? "服务器暂时无法连接，正在重试；如长时间未恢复，请重新打开邀请链接"
+                                            : "连接中断，正在重连…");
     // Back off, with jitter, so that screens turned away by a busy hub (or
     // all reconnecting after a restart) do not come back all at once.
     retries += 1;

@@ -5,7 +5,9 @@ decoder thread through a queue. ``tap`` puts a ``Tap`` in that queue's
 place, so every encoded frame reaches a ``Publication`` on the event loop;
 subscribers get it through a ``ForwardedTrack`` whose ``recv()`` returns an
 ``av.Packet``, which aiortc's sender packetizes without encoding. Only audio
-that is being transcribed still goes on to the decoder thread.
+that is being transcribed still goes on to the decoder thread. A
+publisher's silence is recorded and transcribed but not forwarded
+(``silence``).
 
 Keyframes: a subscriber that starts, overflows or reports picture loss
 (PLI/FIR) waits for the next keyframe and asks the publisher for one, at
@@ -33,6 +35,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
 from .recording import TrackRecorder
+from .silence import SilenceGate
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +114,16 @@ class AudioPassThrough:
         #: The loudest audio level the publisher reported (RFC 6464 header
         #: extension, -dBov: 0 loudest, 127 silence) since ``take_level``.
         self._loudest: int | None = None
+        self._gate = SilenceGate()
+        #: Whether the frame just handed on goes to the subscribers (the
+        #: receiver hands it to the tap within the same call).
+        self.audible = True
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         level = packet.extensions.audio_level
         if level is not None:
             self._loudest = level[1] if self._loudest is None else min(self._loudest, level[1])
+        self.audible = self._gate.audible(level)
         return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
 
     def take_level(self) -> int | None:
@@ -185,8 +193,10 @@ class Publication:
             return
         self.frames += 1
         key = is_keyframe(codec, frame.data)
-        for sub in list(self.subscribers):
-            sub.offer(frame, key)
+        levels = self.tap.levels
+        if levels is None or levels.audible:  # silence stays here (``silence``)
+            for sub in list(self.subscribers):
+                sub.offer(frame, key)
         if self.recorder is not None and self.recorder.active:
             if self.recorder.wants_keyframe and not key:
                 self.request_keyframe()

@@ -16,7 +16,13 @@ the parties receive.
   its clear header and the packet is dropped undecrypted (STUN and DTLS
   still go to aiortc). A video stream's frames are its packets with the
   marker bit; frames/s are reported per (party, stream).
-* Baseline: the same hearings on ``--workers 1``.
+* Speaking: as a browser does, every party marks each audio packet with
+  its level (RFC 6464); here they speak in turns of 3 s, one at a time
+  (-30 dBov), the others quiet (-90 dBov), so the hub forwards the
+  speaker's audio and holds the others' silence back (``silence``). The
+  Opus payloads are the same either way.
+* Baselines: the same hearings on ``--workers 1``; and, at the smallest
+  count, a hearing in which all eight speak at once (nothing to hold back).
 
 The parties share the two cores with the hub, so past some number of
 hearings the machine, not the hub, runs out: the table shows this
@@ -88,13 +94,40 @@ class Counter:
         return {ssrc: (p, m, pt) for ssrc, (p, m, pt) in self.packets.items()}
 
 
+#: Seconds each party speaks in its turn.
+TURN = 3.0
+
+
+def speaking(terminal: Terminal, k: int, clock0: float, everyone: bool) -> bool:
+    """Mark the party's audio packets with a level, as a browser does: loud
+    in its turn (or always, ``everyone``), quiet otherwise. False until its
+    audio sender exists."""
+    pc = terminal.pc
+    sender = next((s for s in pc.getSenders() if s.track is not None and s.track.kind == "audio"), None) \
+        if pc is not None else None
+    if sender is None:
+        return False
+    encoded = sender._next_encoded_frame
+
+    async def with_level(codec: Any) -> Any:
+        frame = await encoded(codec)
+        if frame is not None:
+            turn = int((time.monotonic() - clock0) / TURN) % PARTIES
+            frame.audio_level = -30 if everyone or turn == k else -90
+        return frame
+    sender._next_encoded_frame = with_level  # type: ignore[method-assign]
+    return True
+
+
 class Hearing:
-    def __init__(self, hub: HubProcess, video: list[bytes], audio: list[bytes]) -> None:
+    def __init__(self, hub: HubProcess, video: list[bytes], audio: list[bytes], everyone: bool = False) -> None:
         people = [{"role": ROLES[k % len(ROLES)], "name": f"参与人{k}"} for k in range(PARTIES)]
         created = hub.create_hearing(people)
         self.hub, self.id, self.invites = hub, created["hearing_id"], created["invites"]
-        self.video, self.audio = video, audio
+        self.clock0 = time.monotonic()
+        self.video, self.audio, self.everyone = video, audio, everyone
         self.parties: list[tuple[Client, Terminal, Counter]] = []
+        self._speaking: set[int] = set()
 
     async def join(self) -> None:
         for k in range(PARTIES):
@@ -109,7 +142,11 @@ class Hearing:
         """Every party's counter installed (its connection up)."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
-            if all(counter.install(terminal) for _, terminal, counter in self.parties):
+            for k, (_, terminal, _) in enumerate(self.parties):
+                if k not in self._speaking and speaking(terminal, k, self.clock0, self.everyone):
+                    self._speaking.add(k)
+            if all(counter.install(terminal) for _, terminal, counter in self.parties) \
+                    and len(self._speaking) == PARTIES:
                 return True
             await asyncio.sleep(0.2)
         return False
@@ -144,9 +181,10 @@ def rates(hearings: list[Hearing], before: list[list[dict[bytes, tuple[int, int,
 
 
 async def run(workers: int, counts: list[int], seconds: float, tmp: Path,
-              video: list[bytes], audio: list[bytes]) -> dict[int, dict[str, float]]:
-    hub = HubProcess(tmp / f"workers-{workers}", args=["--workers", str(workers),
-                                                       "--network", f"test={media_address()}"])
+              video: list[bytes], audio: list[bytes], everyone: bool = False) -> dict[int, dict[str, float]]:
+    label = f"--workers {workers}" + (", all speaking" if everyone else "")
+    hub = HubProcess(tmp / f"workers-{workers}{'-all' if everyone else ''}",
+                     args=["--workers", str(workers), "--network", f"test={media_address()}"])
     hub.env = dict(os.environ)
     hub.start()
     out: dict[int, dict[str, float]] = {}
@@ -154,7 +192,7 @@ async def run(workers: int, counts: list[int], seconds: float, tmp: Path,
     try:
         for n in counts:
             while len(hearings) < n:
-                hearing = Hearing(hub, video, audio)
+                hearing = Hearing(hub, video, audio, everyone)
                 hearings.append(hearing)
                 await hearing.join()
             up = [await h.counting() for h in hearings]
@@ -166,10 +204,11 @@ async def run(workers: int, counts: list[int], seconds: float, tmp: Path,
             cpu, own = (hub.cpu_seconds() - c0) / elapsed, (time.process_time() - own0) / elapsed
             v, a = rates(hearings, before, elapsed)
             out[n] = {"cpu": cpu, "per": cpu / n, "own": own, "fps_min": min(v),
-                      "fps_median": statistics.median(v), "audio_median": statistics.median(a),
+                      "fps_median": statistics.median(v), "audio": sum(a) / n,
                       "up": sum(up)}
-            print(f"    (--workers {workers}, {n} hearings: hub {cpu:.2f} CPU-s/s, parties {own:.2f}; video "
-                  f"fps min {min(v):.1f} median {statistics.median(v):.1f}; {sum(up)}/{n} hearings counted)",
+            print(f"    ({label}, {n} hearings: hub {cpu:.2f} CPU-s/s, parties {own:.2f}; video "
+                  f"fps min {min(v):.1f} median {statistics.median(v):.1f}; audio packets/s {sum(a) / n:.0f} per "
+                  f"hearing; {sum(up)}/{n} hearings counted)",
                   file=sys.stderr, flush=True)
     finally:
         for h in hearings:
@@ -189,6 +228,7 @@ async def main() -> None:
           f"{os.cpu_count()} cores, {args.seconds:.0f} s windows")
     with tempfile.TemporaryDirectory() as tmp:
         results = {w: await run(w, counts, args.seconds, Path(tmp), video, audio) for w in (2, 1)}
+        loud = await run(1, counts[:1], args.seconds, Path(tmp), video, audio, everyone=True)
     print(f"  {'hearings':>8}  {'--workers 2: hub CPU-s/s (per hearing)':>40}  {'video fps min/median':>20}"
           f"  {'--workers 1: hub (per hearing)':>32}  {'video fps min/median':>20}  {'parties CPU-s/s':>15}")
     for n in counts:
@@ -200,8 +240,14 @@ async def main() -> None:
         two, one = results[2][n], results[1][n]
         ratio = f"{two['fps_median'] / one['fps_median']:.2f}" if one["fps_median"] else "— (none arrived on one process)"
         print(f"  {n} hearings: {n * PARTIES * (PARTIES - 1)} video streams; median fps --workers 2 / --workers 1 = "
-              f"{ratio}; hub CPU per hearing {two['per'] / one['per']:.2f}× of one process's; audio packets/s median "
-              f"{two['audio_median']:.0f} / {one['audio_median']:.0f}")
+              f"{ratio}; hub CPU per hearing {two['per'] / one['per']:.2f}× of one process's; audio packets/s "
+              f"forwarded per hearing {two['audio']:.0f} / {one['audio']:.0f}")
+    n = counts[0]
+    first, all_loud = results[1][n], loud[n]
+    print(f"  {n} hearing(s) on --workers 1, one speaking at a time / all eight speaking at once: hub CPU per hearing "
+          f"{first['per']:.3f} / {all_loud['per']:.3f} ({first['per'] / all_loud['per']:.2f}×); audio packets/s "
+          f"forwarded per hearing {first['audio']:.0f} / {all_loud['audio']:.0f}; video fps median "
+          f"{first['fps_median']:.1f} / {all_loud['fps_median']:.1f}")
 
 
 if __name__ == "__main__":

@@ -12,11 +12,26 @@ import json
 import sys
 from typing import Any
 
+import numpy as np
 from aiortc import MediaStreamTrack, VideoStreamTrack
 from aiortc.mediastreams import AudioStreamTrack
+from av import AudioFrame
 
 from devices.terminal import Terminal
 from tests.support import Client
+
+
+class ToneTrack(AudioStreamTrack):
+    """aiortc's audio test track, paced as it is, sounding 440 Hz: its
+    silence would not be forwarded (courtroom/media/silence.py)."""
+
+    async def recv(self) -> AudioFrame:
+        frame = await super().recv()
+        n = frame.samples
+        t = (frame.pts + np.arange(n)) / frame.sample_rate
+        tone = (0.2 * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+        frame.planes[0].update(np.repeat(tone, len(frame.layout.channels)).tobytes())
+        return frame
 
 
 async def main(url: str, seconds: float) -> None:
@@ -35,7 +50,7 @@ async def main(url: str, seconds: float) -> None:
             except Exception:
                 pass
         asyncio.ensure_future(pump())
-    terminal = Terminal(client.send_json, audio=AudioStreamTrack(), video=VideoStreamTrack(), on_track=on_track)
+    terminal = Terminal(client.send_json, audio=ToneTrack(), video=VideoStreamTrack(), on_track=on_track)
     client.terminal = terminal
     await terminal.join()
     await asyncio.sleep(seconds)

@@ -91,7 +91,10 @@ class Session(StreamSocket):
         elif kind == messages.DEVICE_READERS:
             self._device_readers(msg)
         elif kind in messages.RTC_FROM_CLIENT:
-            if self.room.media is None:
+            if self.room.media is None and self.room.upstream is not None:
+                self._error("moved", "this hearing's media runs on the node that holds it now: "
+                                     "open the page again to be sent there")
+            elif self.room.media is None:
                 self._error("unavailable", "this hub runs without media")
             elif self._rtc.full():
                 self._error("too_large", "too many signalling messages at once")

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import httpx
 
-from ..access import is_participant_id
+from ..access import cookie_name, is_participant_id
 from . import entry
 
 if TYPE_CHECKING:
@@ -93,8 +93,8 @@ class ToAuthority:
         participant's token in this node's resume cookie. A page that comes
         back here by that way (``?as=`` and the cookie) carries the token on
         to the authority again."""
-        params = [(k, v) for k, v in urllib.parse.parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                                                               keep_blank_values=True)
+        query = scope.get("query_string", b"").decode("latin-1")
+        params = [(k, v) for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True)
                   if k not in (entry.VIA, entry.VIA_SIG)]
         given = dict(params)
         token, participant = given.get("token", ""), given.get("as", "")
@@ -104,10 +104,18 @@ class ToAuthority:
             if participant:
                 cookie = _resume_cookie(participant, token, hearing_id, scope["scheme"] == "https")
         elif is_participant_id(participant):
-            kept = _cookies(headers).get(entry.resume_cookie(participant), "")
-            if kept and await self.hub.invitee(hearing_id, kept) == participant:
-                params.append(("token", kept))
-        origin = entry.origin_of(scope["scheme"], headers.get(b"host", b"").decode("latin-1"))
+            # Back by the way the entry left (its cookie), or a page of this
+            # node opened again (its own cookie: the media moved on).
+            jar = _cookies(headers)
+            for name in (entry.resume_cookie(participant), cookie_name(participant)):
+                kept = jar.get(name, "")
+                if kept and await self.hub.invitee(hearing_id, kept) == participant:
+                    params.append(("token", kept))
+                    break
+        # The first entry stays the way back; a page passing through again
+        # is not given this node instead.
+        origin = entry.vouched(self.secret, hearing_id, query) or \
+            entry.origin_of(scope["scheme"], headers.get(b"host", b"").decode("latin-1"))
         if origin is not None:
             params += entry.via_params(self.secret, hearing_id, origin)
         location = base + scope["path"] + ("?" + urllib.parse.urlencode(params) if params else "")

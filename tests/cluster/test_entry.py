@@ -11,7 +11,12 @@ from typing import Callable
 import httpx
 
 from courtroom.cluster import entry
-from tests.support import HubProcess, invites_by_role
+from courtroom.cluster.routing import cluster_secret
+from storage.tokens import hash_token
+from tests.support import ADMIN, HubProcess, invites_by_role
+
+#: What the nodes of these tests sign with (all share the admin token).
+SECRET = cluster_secret(hash_token(ADMIN)).encode()
 
 
 def test_only_an_entry_the_cluster_signed_for_this_hearing_is_vouched_for() -> None:
@@ -82,3 +87,36 @@ def test_the_entry_sends_the_page_on_with_its_way_back_and_takes_it_back_after_a
     assert served.status_code == 200, served.headers
     assert f'content="{judge["participant_id"]}"' in served.text
     assert served.cookies.get(f"ct_{judge['participant_id']}") == judge["token"]
+
+
+def test_a_screen_on_a_node_that_only_mirrors_the_hearing_is_sent_on_to_its_media(
+        nodes: Callable[[int], list[HubProcess]]) -> None:
+    import asyncio
+
+    from tests.support import Client
+
+    a, b = nodes(2)
+    h = a.create_hearing()  # a holds it; b only mirrors it
+    hid, judge = h["hearing_id"], invites_by_role(h)["judge"]
+
+    async def main() -> None:
+        screen = await Client.connect(b.ws_url(hid, judge["token"]))
+        await screen.send_json({"type": "rtc.join"})
+        await screen.wait_for(lambda: screen.of_type("error"), timeout=10)
+        assert screen.of_type("error")[0]["error"]["code"] == "moved"
+        assert (await screen.op({"kind": "segment.add", "text": "现在开庭。"}))["type"] == "ack"  # the rest goes on
+        await screen.close()
+    asyncio.run(main())
+
+    # The page opened again on b (its own cookie there) goes on to a with the
+    # token, and keeps the entry it was first given rather than b.
+    page = f"/hearings/{hid}"
+    jar = {f"ct_{judge['participant_id']}": judge["token"]}
+    again = httpx.get(b.url + page, params={"as": judge["participant_id"]}, cookies=jar)
+    assert again.status_code == 307
+    given = params(again.headers["location"])
+    assert again.headers["location"].startswith(a.url + page) and given["token"] == judge["token"]
+    assert given["via"] == b.url
+    entry_params = {"via": "http://front.example", "via_sig": entry.signature(SECRET, hid, "http://front.example")}
+    kept = httpx.get(b.url + page, params={"as": judge["participant_id"], **entry_params}, cookies=jar)
+    assert params(kept.headers["location"])["via"] == "http://front.example"

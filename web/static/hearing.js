@@ -624,6 +624,15 @@ let retries = 0;
 let unreachable = 0;
 const UNREACHABLE_TRIES = 3;
 const entry = document.querySelector("meta[name=entry]").content;
+// Open this page again through ``origin`` (the entry, or "" for this
+// node), which sends it on to the node that runs the hearing now; the
+// media rejoins there if it was joined here.
+function reopen(origin) {
+  const back = new URLSearchParams({ as: participantId });
+  for (const keep of ["watch", "via", "via_sig"]) if (params.has(keep)) back.set(keep, params.get(keep));
+  if (media.joined || params.get("autojoin") === "1") back.set("autojoin", "1");
+  location.replace(`${origin}${location.pathname}?${back}`);
+}
 function connect() {
   ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/hearings/${hearingId}?${who}`);
   ws.onmessage = (m) => {
@@ -690,6 +699,10 @@ function connect() {
       if (permissions.includes("segment.add") || permissions.includes("transcript.lock")) {
         notify(`${msg.reason === "locked" ? "笔录已锁定，" : ""}${whose}的发言未记入笔录：${msg.text}`);
       }
+    } else if (msg.type === "error" && msg.error.code === "moved") {
+      // This node now only mirrors the hearing; its media runs elsewhere.
+      status("正在转接到本庭审的服务节点…");
+      reopen("");
     } else if (msg.type === "error") {
       if (msg.error.code === "forbidden" && !me) status("邀请链接无效或已失效，请向法院索取新的链接");
       else notify(explain(msg.error));
@@ -709,10 +722,7 @@ function connect() {
       // through the address the join link first reached, which sends the
       // page on to the hearing's node now (cluster/entry.py).
       status("当前服务节点无法连接，正在转接…");
-      const back = new URLSearchParams({ as: participantId });
-      for (const keep of ["watch"]) if (params.has(keep)) back.set(keep, params.get(keep));
-      if (media.joined || params.get("autojoin") === "1") back.set("autojoin", "1");
-      location.replace(`${entry}${location.pathname}?${back}`);
+      reopen(entry);
       return;
     }
     status(unreachable >= UNREACHABLE_TRIES ? "服务器暂时无法连接，正在重试；如长时间未恢复，请重新打开邀请链接"

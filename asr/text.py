@@ -24,9 +24,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import cn2an
-from pypinyin import lazy_pinyin
-
 from .words import Word
 
 PAUSE_COMMA = 0.3
@@ -63,6 +60,8 @@ def _sound(syllable: str) -> str:
 @lru_cache(maxsize=65_536)
 def sounds(text: str) -> tuple[str, ...]:
     """How a CJK text sounds, toneless and accent-merged, one per character."""
+    from pypinyin import lazy_pinyin  # here, not at import: a hub without recognition never needs it (0.5 s)
+
     return tuple(_sound(s) for s in lazy_pinyin(text))
 
 
@@ -71,8 +70,17 @@ class Vocabulary:
 
     def __init__(self, terms: Iterable[str]) -> None:
         self.terms = sorted({t.strip() for t in terms if t.strip()})
-        self._by_sound = {sounds(t): t for t in self.terms}
+        self._sounds: dict[tuple[str, ...], str] | None = None
         self._longest = max((len(t) for t in self.terms), default=0)
+
+    @property
+    def _by_sound(self) -> dict[tuple[str, ...], str]:
+        """The terms by how they sound, worked out at the first fix: a hub
+        makes its default vocabulary at start, and one that recognizes
+        nothing should not load the pronunciation dictionary for it."""
+        if self._sounds is None:
+            self._sounds = {sounds(t): t for t in self.terms}
+        return self._sounds
 
     @classmethod
     def load(cls, path: Path) -> Vocabulary:
@@ -125,6 +133,8 @@ def _number(text: str) -> str:
     unit = text[-1] if text[-1] in _BIG_UNITS and len(text) > 1 else ""
     body = text[:-1] if unit else text
     try:
+        import cn2an  # here, not at import (0.3 s)
+
         value = cn2an.cn2an(body, "smart")
     except (ValueError, KeyError):
         return text

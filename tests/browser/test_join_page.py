@@ -112,7 +112,10 @@ def test_three_browsers_each_receive_the_other_twos_audio_and_video(
             await phone.locator("#toast", has_text="已切换摄像头").wait_for()
             assert await phone.evaluate("() => window.hearingMedia.local.getVideoTracks()[0].label") != before
             seen = await decoded_frames(pages["judge"])
-            await asyncio.sleep(1.5)
+            for _ in range(20):  # 2 streams at 30 fps: more than 20 frames within 1.5 s, or 5 s on a busy machine
+                await asyncio.sleep(0.25)
+                if await decoded_frames(pages["judge"]) > seen + 20:
+                    break
             assert await decoded_frames(pages["judge"]) > seen + 20
             await phone.locator("#camera-toggle").click()
             assert await phone.evaluate("() => window.hearingMedia.local.getVideoTracks()[0].enabled") is False

@@ -52,11 +52,11 @@ T = TypeVar("T")
 #: and mirrored leases are looked at (s).
 TTL_MS = 2000
 RENEW_EVERY = 0.5
-WATCH_EVERY = 0.5
+WATCH_EVERY = 0.25
 #: Seconds a stream's subscription may take before its loading fails.
 FOLLOW_TIMEOUT = 5.0
 #: Every this many watches (2 s), mirrors say again who is connected to them.
-HERE_EVERY = 4
+HERE_EVERY = 8
 
 
 def now_ms() -> int:

@@ -45,6 +45,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine so far, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """Every live process on the machine: its parent and its niceness."""
+    table: dict[int, tuple[int, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if stat[0] != "Z":
+                table[int(entry.name)] = (int(stat[1]), int(stat[16]))
+    return table
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -137,17 +158,11 @@ class HubProcess:
     def pids(self) -> list[int]:
         """The hub's processes: the one started and, with several workers,
         its children (a hub's memory and CPU are theirs together)."""
+        return self._pids(_processes())
+
+    def _pids(self, table: dict[int, tuple[int, int]]) -> list[int]:
         assert self.proc is not None
-        found = [self.proc.pid]
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(stat[1]) == self.proc.pid and stat[0] != "Z":
-                    found.append(int(entry.name))
-        return found
+        return [self.proc.pid] + [pid for pid, (parent, _) in table.items() if parent == self.proc.pid]
 
     def proc_total(self, field: str) -> int:
         """A /proc/PID/status field in kB (VmRSS, …), summed over ``pids()``."""
@@ -158,8 +173,33 @@ class HubProcess:
         return total
 
     def cpu_seconds(self) -> float:
-        """CPU time used so far by ``pids()`` (user + system)."""
-        return sum(cpu_seconds(pid) for pid in self.pids())
+        """CPU time used so far by the hub's serving processes: ``pids()``
+        less the composing processes a hub starts niced beside itself (the
+        庭审录像 made minute by minute during a hearing, a live stream's
+        composer), whose cost ``composing_cpu_seconds`` gives apart."""
+        assert self.proc is not None
+        table = _processes()
+        own = table.get(self.proc.pid, (0, 0))[1]
+        return sum(cpu_seconds(pid) for pid in self._pids(table) if table.get(pid, (0, own))[1] == own)
+
+    def composing_cpu_seconds(self) -> float:
+        """CPU time used so far by the niced processes the hub started, at
+        any depth (under ``--workers`` they are the workers' children)."""
+        assert self.proc is not None
+        table = _processes()
+        own = table.get(self.proc.pid, (0, 0))[1]
+        below, found = [self.proc.pid], 0.0
+        while below:
+            parent = below.pop()
+            for pid, (ppid, nice) in table.items():
+                if ppid == parent:
+                    below.append(pid)
+                    if nice > own:
+                        try:
+                            found += cpu_seconds(pid)
+                        except OSError:  # ended meanwhile
+                            pass
+        return found
 
     def kill(self) -> None:
         assert self.proc

@@ -29,10 +29,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.bench.media_forwarding import cpu_seconds
+
 from tests.bench.transcript_sync import SEGMENT_TEXT, Screen, annotate_at_rate, annotation, percentile
 from tests.servers import PrivatePostgres, PrivateRedis
-from tests.support import UNLIMITED, HubProcess
+from tests.support import UNLIMITED, HubProcess, cpu_seconds, machine_busy
 
 WRITERS = ["plaintiff", "defendant", "agent", "agent", "witness"]
 
@@ -69,13 +69,6 @@ async def saturate(screens: list[Screen], seconds: float, rng: random.Random, wi
     await asyncio.gather(*(one(s, f"sat{i}") for i, s in enumerate(screens)))
     await asyncio.sleep(1)
     return (sum(len(s.acks) for s in screens) - before) / (time.perf_counter() - t0)
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) jiffies of the whole machine so far."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return sum(fields) - idle, sum(fields)
 
 
 def latencies(writer: Screen, screens: list[Screen], first_seq: int) -> list[float]:

@@ -8,7 +8,9 @@ the parties receive.
   Every party publishes Opus and 640×480 VP8 at 30 fps (pre-encoded, so
   that 64 publishers cost this process little) and receives the other 7
   parties' audio and video. Hearings are added one set at a time; after
-  each, the hub's CPU-s/s over the window, summed over its processes.
+  each, the hub's CPU-s/s over the window, summed over its serving
+  processes (the niced processes that compose the 庭审录像 during a
+  hearing are shown apart).
 * The parties are aiortc peers in this process. Decrypting and
   reassembling 60,000 packets a second in Python would take this machine's
   two cores on its own, so once a party's connection is up its socket is
@@ -46,7 +48,7 @@ from aioice.ice import StunProtocol
 
 from devices.terminal import Terminal
 from tests.bench.media_forwarding import Prerecorded, encoded
-from tests.support import Client, HubProcess, media_address
+from tests.support import Client, HubProcess, machine_busy, media_address
 
 ROLES = ["judge", "clerk", "plaintiff", "defendant", "agent", "prosecutor", "witness", "witness"]
 PARTIES = 8
@@ -198,15 +200,21 @@ async def run(workers: int, counts: list[int], seconds: float, tmp: Path,
             up = [await h.counting() for h in hearings]
             await asyncio.sleep(4)
             before = [[counter.snapshot() for _, _, counter in h.parties] for h in hearings]
-            c0, own0, t0 = hub.cpu_seconds(), time.process_time(), time.monotonic()
+            c0, own0, t0, composing0 = hub.cpu_seconds(), time.process_time(), time.monotonic(), \
+                hub.composing_cpu_seconds()
+            busy0 = machine_busy()
             await asyncio.sleep(seconds)
             elapsed = time.monotonic() - t0
             cpu, own = (hub.cpu_seconds() - c0) / elapsed, (time.process_time() - own0) / elapsed
+            composing = (hub.composing_cpu_seconds() - composing0) / elapsed
+            busy1 = machine_busy()
+            machine = (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * (os.cpu_count() or 1)
             v, a = rates(hearings, before, elapsed)
             out[n] = {"cpu": cpu, "per": cpu / n, "own": own, "fps_min": min(v),
                       "fps_median": statistics.median(v), "audio": sum(a) / n,
-                      "up": sum(up)}
-            print(f"    ({label}, {n} hearings: hub {cpu:.2f} CPU-s/s, parties {own:.2f}; video "
+                      "up": sum(up), "composing": composing, "machine": machine}
+            print(f"    ({label}, {n} hearings: hub {cpu:.2f} CPU-s/s, its niced composing {composing:.2f}, "
+                  f"parties {own:.2f}, the whole machine {machine:.2f} of {os.cpu_count()} cores; video "
                   f"fps min {min(v):.1f} median {statistics.median(v):.1f}; audio packets/s {sum(a) / n:.0f} per "
                   f"hearing; {sum(up)}/{n} hearings counted)",
                   file=sys.stderr, flush=True)
@@ -230,12 +238,13 @@ async def main() -> None:
         results = {w: await run(w, counts, args.seconds, Path(tmp), video, audio) for w in (2, 1)}
         loud = await run(1, counts[:1], args.seconds, Path(tmp), video, audio, everyone=True)
     print(f"  {'hearings':>8}  {'--workers 2: hub CPU-s/s (per hearing)':>40}  {'video fps min/median':>20}"
-          f"  {'--workers 1: hub (per hearing)':>32}  {'video fps min/median':>20}  {'parties CPU-s/s':>15}")
+          f"  {'--workers 1: hub (per hearing)':>32}  {'video fps min/median':>20}  {'parties CPU-s/s':>15}"
+          f"  {'whole machine':>13}")
     for n in counts:
         two, one = results[2][n], results[1][n]
         print(f"  {n:>8}  {two['cpu']:>30.2f} ({two['per']:.3f})  {two['fps_min']:>11.1f} / {two['fps_median']:<6.1f}"
               f"  {one['cpu']:>22.2f} ({one['per']:.3f})  {one['fps_min']:>11.1f} / {one['fps_median']:<6.1f}"
-              f"  {two['own']:>6.2f} / {one['own']:.2f}")
+              f"  {two['own']:>6.2f} / {one['own']:.2f}  {two['machine']:>6.2f} / {one['machine']:.2f}")
     for n in counts:
         two, one = results[2][n], results[1][n]
         ratio = f"{two['fps_median'] / one['fps_median']:.2f}" if one["fps_median"] else "— (none arrived on one process)"

@@ -7,7 +7,9 @@ MediaRelay in the same run, and latency through the hub.
   machine's address). One publisher sends Opus audio, or 640×480 VP8 video
   at 30 fps; N = 0, 1, 2, 4, 8 subscribers receive it (counting encoded
   frames without decoding them). The hub's CPU is read from /proc over the
-  window; per subscriber = (CPU(N) − CPU(0)) / N / seconds.
+  window: its serving process; the niced process it starts beside itself to
+  compose the 庭审录像 minute by minute during a hearing is counted apart
+  (tests.bench.composition measures composing). Per subscriber = (CPU(N) − CPU(0)) / N / seconds.
 * The baseline: the same publisher and subscribers through a process that
   relays with aiortc's ``MediaRelay`` (tests/bench/relay_baseline.py).
 * Mouth-to-ear: a tone burst every 0.5 s; the time from the frame carrying
@@ -26,6 +28,7 @@ import asyncio
 import fractions
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -170,12 +173,14 @@ async def hearing_of(hub: HubProcess, parties: int, seconds: float) -> tuple[flo
                             video=Prerecorded("video", video, 3000, 90_000), on_track=on_track)
     await asyncio.sleep(6)
     before = {key: f[0] for key, f in counts.items()}
-    c0, t0, own0 = side.cpu(), time.monotonic(), time.process_time()
+    c0, t0, own0, composing0 = side.cpu(), time.monotonic(), time.process_time(), hub.composing_cpu_seconds()
     await asyncio.sleep(seconds)
     elapsed = time.monotonic() - t0
     cpu = (side.cpu() - c0) / elapsed
+    composing = (hub.composing_cpu_seconds() - composing0) / elapsed
     video_rates = [(f[0] - before[key]) / elapsed for key, f in counts.items() if key[2] == "video"]
-    print(f"    (8 parties: this process {(time.process_time() - own0) / elapsed:.2f} CPU-s/s; video fps "
+    print(f"    (8 parties: this process {(time.process_time() - own0) / elapsed:.2f} CPU-s/s; the hub's "
+          f"composing process beside it (庭审录像 minute by minute, niced) {composing:.2f}; video fps "
           f"{sorted(round(r) for r in video_rates)})", file=sys.stderr, flush=True)
     await side.close()
     return cpu, min(video_rates, default=0.0), len(video_rates)
@@ -398,21 +403,31 @@ async def main() -> None:
                 h, r = slope(ours), slope(relay)
                 print(f"    fitted over all N: hub {h:.4f}, MediaRelay {r:.4f} CPU-s/s per subscriber "
                       f"({r / h if h > 0 else float('inf'):.0f}×)")
-            cpu, fps, subscriptions = await hearing_of(hub, 8, args.seconds)
+            # The 8-party hearing on fresh hubs, the hub's loop and aiortc's
+            # own (the baseline) in turn, twice: on the hub above, the
+            # hearings already measured would be composing their minutes
+            # of 庭审录像 beside it, on the same two cores.
+            runs: dict[bool, list[tuple[float, float, int]]] = {False: [], True: []}
+            for k in range(4):
+                plain = bool(k % 2)
+                fresh = HubProcess.with_speech(Path(tmp) / f"eight-{k}")
+                if plain:
+                    fresh.env = {**(fresh.env or os.environ), PLAIN_ENV: "1"}
+                fresh.start()
+                try:
+                    runs[plain].append(await hearing_of(fresh, 8, args.seconds))
+                finally:
+                    fresh.stop()
+            ours8, base8 = runs[False], runs[True]
+            cpu, base_cpu = statistics.median(r[0] for r in ours8), statistics.median(r[0] for r in base8)
             print(f"  an 8-party hearing, everyone publishing Opus and 640×480 VP8 at 30 fps (pre-encoded) and "
-                  f"receiving the other 7: hub {cpu:.2f} CPU-s/s with recognition of all 8; {subscriptions} video "
-                  f"subscriptions, the slowest at {fps:.1f} fps")
-            # The same hearing on a hub whose senders run aiortc's own RTP loop.
-            plain_rtp = HubProcess.with_speech(Path(tmp) / "plain-rtp")
-            plain_rtp.env = {**(plain_rtp.env or os.environ), PLAIN_ENV: "1"}
-            plain_rtp.start()
-            try:
-                base_cpu, base_fps, base_subs = await hearing_of(plain_rtp, 8, args.seconds)
-            finally:
-                plain_rtp.stop()
-            print(f"    the same with aiortc's own RTP sending loop: {base_cpu:.2f} CPU-s/s ({base_subs} video "
-                  f"subscriptions, the slowest at {base_fps:.1f} fps); the hub's loop: "
-                  f"{cpu / base_cpu:.2f}× of it")
+                  f"receiving the other 7: hub {' / '.join(f'{r[0]:.2f}' for r in ours8)} CPU-s/s with recognition "
+                  f"of all 8; {ours8[0][2]} video subscriptions, the slowest at "
+                  f"{min(r[1] for r in ours8):.1f} fps")
+            print(f"    the same with aiortc's own RTP sending loop, in turn with it: "
+                  f"{' / '.join(f'{r[0]:.2f}' for r in base8)} CPU-s/s (the slowest of {base8[0][2]} video "
+                  f"subscriptions at {min(r[1] for r in base8):.1f} fps); the hub's loop: "
+                  f"{cpu / base_cpu:.2f}× of it (medians)")
             delays = await latency(hub, hub.create_hearing(people), 20)
             print(f"  mouth-to-ear through the hub (Opus, aiortc at both ends): p50 {percentile(delays, .5) * 1e3:.0f} ms, "
                   f"p99 {percentile(delays, .99) * 1e3:.0f} ms over {len(delays)} bursts")

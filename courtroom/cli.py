@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ import re
 import socket
 import sys
 from pathlib import Path
+from typing import Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -112,16 +114,22 @@ def serve(args: argparse.Namespace) -> int:
     if worker is None and workers > 1:
         return _front(args, workers)
     private: socket.socket | None = None
+    resumes: Callable[[str], bool] | None = None
     if worker is not None:
         from .workers.front import die_with_parent
-        from .workers.route import node_id
+        from .workers.route import is_home, node_id
         die_with_parent(worker[2])
         # A private loopback port: where the other workers pass on the HTTP
         # requests about streams this worker holds.
         private = socket.create_server(("127.0.0.1", 0))
         cluster = (None, f"http://127.0.0.1:{private.getsockname()[1]}",
                    node_id(worker[0], os.getpid(), os.urandom(3).hex()))
-    app = create_app(Hub(data, media, quotas, rate, signer, args.database, cluster=cluster), admin_hash, args.public_url, emblem)
+        # The live streams a worker takes up at start: those of the hearings
+        # the front sends here while nobody holds them (``workers`` is the
+        # front's count: the same arguments on the same machine).
+        resumes = functools.partial(is_home, index=worker[0], workers=workers)
+    app = create_app(Hub(data, media, quotas, rate, signer, args.database, cluster=cluster, resumes=resumes),
+                     admin_hash, args.public_url, emblem)
     _uvicorn(args, app, private, worker)
     return 0
 

@@ -76,7 +76,11 @@ class Hub:
     def __init__(self, data_dir: Path, media: MediaConfig | None = None, quotas: Quotas = Quotas(),
                  rate: RateLimit = RateLimit(), signer: Signer | None = None,
                  database: str | None = None, evict_after: float = EVICT_AFTER,
-                 cluster: tuple[str | None, str, str | None] | None = None) -> None:
+                 cluster: tuple[str | None, str, str | None] | None = None,
+                 resumes: Callable[[str], bool] | None = None) -> None:
+        """``resumes``: which hearings streamed when the hub last stopped
+        this process takes up at start (see ``_resume_streams``); None:
+        every one, or none at all on a worker of ``--workers``."""
         self.data_dir = data_dir
         #: A PostgreSQL URL, or None for the data directory's SQLite file.
         self.database = database
@@ -106,6 +110,7 @@ class Hub:
         #: one node of a cluster, or (None, its private URL, its node id)
         #: when it is one of the workers of ``courtroom serve --workers``.
         self._cluster = cluster
+        self._resumes = resumes
         self.node: Node | None = None
         #: Streams found idle, and since when (monotonic seconds).
         self._idle_since: dict[str, float] = {}
@@ -137,12 +142,19 @@ class Hub:
         """The live streams that were on when the hub last stopped (or was
         killed) go on: their hearings are loaded, and each media room starts
         its composer if the hearing still streams. A single hub and a
-        cluster's nodes (whichever takes the lease serves it); the workers
-        of ``--workers`` leave it to the hearing's next use."""
+        cluster's nodes take up every one (whichever takes the lease serves
+        it); a worker of ``--workers`` those its ``resumes`` names (the
+        hearings whose home it is, where the front sends a hearing nobody
+        holds), so that each is loaded once, where its screens will go."""
         live = self.media.live if self.media is not None else None
-        if live is None or (self.node is not None and not self.node.public):
+        if live is None:
             return
+        resumes = self._resumes
+        if resumes is None and self.node is not None and not self.node.public:
+            return  # a worker not told which hearings are its own
         for hearing_id in await self._run(live.resumable):
+            if resumes is not None and not resumes(hearing_id):
+                continue
             try:
                 await self.room(hearing_id)
             except HearingUnavailable as err:

@@ -185,20 +185,29 @@ class HubProcess:
     def composing_cpu_seconds(self) -> float:
         """CPU time used so far by the niced processes the hub started, at
         any depth (under ``--workers`` they are the workers' children)."""
-        assert self.proc is not None
         table = _processes()
-        own = table.get(self.proc.pid, (0, 0))[1]
-        below, found = [self.proc.pid], 0.0
+        own = table.get(self.proc.pid, (0, 0))[1] if self.proc else 0
+        found = 0.0
+        for pid in self._descendants(table):
+            if table[pid][1] > own:
+                try:
+                    found += cpu_seconds(pid)
+                except OSError:  # ended meanwhile
+                    pass
+        return found
+
+    def descendants(self) -> list[int]:
+        """Every live process the hub started, at any depth."""
+        return self._descendants(_processes())
+
+    def _descendants(self, table: dict[int, tuple[int, int]]) -> list[int]:
+        assert self.proc is not None
+        below, found = [self.proc.pid], []
         while below:
             parent = below.pop()
-            for pid, (ppid, nice) in table.items():
-                if ppid == parent:
-                    below.append(pid)
-                    if nice > own:
-                        try:
-                            found += cpu_seconds(pid)
-                        except OSError:  # ended meanwhile
-                            pass
+            children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
+            below += children
+            found += children
         return found
 
     def kill(self) -> None:

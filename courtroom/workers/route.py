@@ -68,6 +68,11 @@ def home_of(stream_id: str, workers: int) -> int:
     return zlib.crc32(stream_id.encode()) % workers
 
 
+def is_home(stream_id: str, index: int, workers: int) -> bool:
+    """Whether worker ``index`` of ``workers`` is the stream's home."""
+    return home_of(stream_id, workers) == index
+
+
 def choose(stream_id: str | None, holder: int | None, live: list[bool], turn: int) -> int | None:
     """The worker for a connection: the stream's holder if it is live,
     else its home, else the next live one; for no stream, the first live

@@ -12,12 +12,14 @@ import datetime
 import io
 import time
 from pathlib import Path
+from typing import Callable
 
 import av
 import httpx
 from aiortc import VideoStreamTrack
 from aiortc.contrib.media import MediaPlayer
 
+from courtroom.workers.route import home_of
 from tests.media.test_media_hub import joined, speech_wav
 from tests.support import Client, HubProcess, invites_by_role, run
 
@@ -120,14 +122,46 @@ def alive(pid: int) -> bool:
 
 
 def composers(hub: HubProcess) -> list[int]:
-    """The hub's live-stream composer processes."""
-    return [pid for pid in hub.pids()[1:]
-            if b"courtroom.live.composer" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    """The hub's live-stream composer processes (under ``--workers``, the
+    workers' children)."""
+    found = []
+    for pid in hub.descendants():
+        try:
+            if b"courtroom.live.composer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:  # ended meanwhile
+            pass
+    return found
 
 
 def test_a_stream_stops_with_its_hub_and_goes_on_when_it_starts_again(hub: HubProcess) -> None:
     """Killed (-9) or stopped, the hub leaves no composer running; started
     again, it loads the hearing by itself and the stream goes on."""
+    stops_and_goes_on(hub)
+
+
+def test_under_workers_a_stream_goes_on_when_its_hub_starts_again(tmp_path: Path) -> None:
+    """The same with two workers behind the front: started again, the
+    worker the front sends the hearing to while nobody holds it (its home)
+    takes the stream up by itself, before any screen asks."""
+    hub = HubProcess(tmp_path / "data", args=["--workers", "2"]).start()
+    try:
+        stops_and_goes_on(hub, home=lambda hid: home_of(hid, 2))
+    finally:
+        hub.stop()
+
+
+def worker_of(pid: int) -> int | None:
+    """The ``--worker`` index of the process that started ``pid``, if any."""
+    parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+    args = Path(f"/proc/{parent}/cmdline").read_bytes().decode().split("\0")
+    return int(args[args.index("--worker") + 1].split(":")[0]) if "--worker" in args else None
+
+
+def stops_and_goes_on(hub: HubProcess, home: Callable[[str], int] | None = None) -> None:
+    """Start a stream, kill the hub, start it again: the stream goes on by
+    itself (on worker ``home(hearing)`` if given); stop the hub, start it:
+    the same."""
     h = hub.create_hearing(PEOPLE)
     hid, token = h["hearing_id"], invites_by_role(h)["judge"]["token"]
 
@@ -141,6 +175,8 @@ def test_a_stream_stops_with_its_hub_and_goes_on_when_it_starts_again(hub: HubPr
         while len(composers(hub)) != 1:  # nobody asked: the hub went on by itself
             assert time.monotonic() < deadline, "the stream did not go on"
             time.sleep(0.1)
+        if home is not None:
+            assert worker_of(composers(hub)[0]) == home(hid)
         assert httpx.get(f"{hub.url}/live/{hid}/index.m3u8").status_code == 200
 
     run(judge_says({"kind": "stream.start", "delay_s": DELAY}))

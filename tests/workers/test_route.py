@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from courtroom.workers.route import Head, choose, home_of, node_id, read_head, stream_of, worker_of_node
+from courtroom.workers.route import Head, choose, home_of, is_home, node_id, read_head, stream_of, worker_of_node
 
 H = "h-0123456789abcdef"
 C = "c-fedcba9876543210"
@@ -43,6 +43,13 @@ def test_a_stream_goes_to_its_holder_else_its_home_else_the_next_live_worker() -
     assert choose(H, None, live, 0) == (home + 1) % 4
     assert choose(H, home, live, 0) == (home + 1) % 4  # its holder is down
     assert choose(H, None, [False] * 4, 0) is None
+
+
+def test_exactly_one_worker_is_a_streams_home_the_one_the_front_sends_it_to() -> None:
+    for k in range(50):
+        stream = f"h-{k:016x}"
+        homes = [index for index in range(3) if is_home(stream, index, 3)]
+        assert homes == [choose(stream, None, [True] * 3, k)]
 
 
 def test_requests_about_no_stream_take_turns_and_streams_spread() -> None:

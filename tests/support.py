@@ -185,8 +185,9 @@ class HubProcess:
     def composing_cpu_seconds(self) -> float:
         """CPU time used so far by the niced processes the hub started, at
         any depth (under ``--workers`` they are the workers' children)."""
+        assert self.proc is not None
         table = _processes()
-        own = table.get(self.proc.pid, (0, 0))[1] if self.proc else 0
+        own = table.get(self.proc.pid, (0, 0))[1]
         found = 0.0
         for pid in self._descendants(table):
             if table[pid][1] > own:

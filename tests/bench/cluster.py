@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-
 from tests.bench.transcript_sync import SEGMENT_TEXT, Screen, annotate_at_rate, annotation, percentile
 from tests.servers import PrivatePostgres, PrivateRedis
 from tests.support import UNLIMITED, HubProcess, cpu_seconds, machine_busy

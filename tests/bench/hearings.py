@@ -212,7 +212,7 @@ async def run(workers: int, counts: list[int], seconds: float, tmp: Path,
             v, a = rates(hearings, before, elapsed)
             out[n] = {"cpu": cpu, "per": cpu / n, "own": own, "fps_min": min(v),
                       "fps_median": statistics.median(v), "audio": sum(a) / n,
-                      "up": sum(up), "composing": composing, "machine": machine}
+                      "up": sum(up), "machine": machine}
             print(f"    ({label}, {n} hearings: hub {cpu:.2f} CPU-s/s, its niced composing {composing:.2f}, "
                   f"parties {own:.2f}, the whole machine {machine:.2f} of {os.cpu_count()} cores; video "
                   f"fps min {min(v):.1f} median {statistics.median(v):.1f}; audio packets/s {sum(a) / n:.0f} per "

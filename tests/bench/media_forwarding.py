@@ -9,7 +9,8 @@ MediaRelay in the same run, and latency through the hub.
   frames without decoding them). The hub's CPU is read from /proc over the
   window: its serving process; the niced process it starts beside itself to
   compose the 庭审录像 minute by minute during a hearing is counted apart
-  (tests.bench.composition measures composing). Per subscriber = (CPU(N) − CPU(0)) / N / seconds.
+  (tests.bench.composition measures composing). Per subscriber =
+  (CPU(N) − CPU(0)) / N / seconds.
 * The baseline: the same publisher and subscribers through a process that
   relays with aiortc's ``MediaRelay`` (tests/bench/relay_baseline.py).
 * Mouth-to-ear: a tone burst every 0.5 s; the time from the frame carrying

@@ -7,6 +7,8 @@
 const caseId = document.querySelector('meta[name=case]').content;
 const $ = id => document.getElementById(id);
 let link = null, view = null, seq = 0, pending = null, pad = null, reading = false;
+// Set once the socket says the court signed this device out.
+let signedOut = false;
 
 async function start() {
   if (location.hash.startsWith("#k=")) {
@@ -73,6 +75,9 @@ async function act(op, retry = true) {
 
 async function load() {
   const got = await api("GET", `/api/cases/${caseId}`);
+  // Signed out (the socket said so): an answer the hub gave just before,
+  // arriving after, must not put the space back over the notice.
+  if (signedOut) return;
   if (view && got.seq < seq) return;  // answers can cross: an older one never replaces a newer view
   view = got;
   seq = view.seq;
@@ -84,6 +89,7 @@ async function load() {
 let following = null;
 function poll() {
   following = followCase(caseId, seq, () => load().catch(() => {}), () => {
+    signedOut = true;
     $("space").hidden = true; $("need-link").hidden = false; following = null;
   });
 }
